@@ -1,0 +1,71 @@
+"""Spinal levels: parse ``L4-L5``-style motion segments and reason about adjacency."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+__all__ = ["VERTEBRAE", "parse_level", "is_valid_level", "adjacent_levels", "region_of_level"]
+
+VERTEBRAE: tuple[str, ...] = (
+    *(f"C{i}" for i in range(1, 8)),
+    *(f"T{i}" for i in range(1, 13)),
+    *(f"L{i}" for i in range(1, 6)),
+    "S1",
+)
+_INDEX = {v: i for i, v in enumerate(VERTEBRAE)}
+_LEVEL = re.compile(r"^([CTLS]\d{1,2})(?:-([CTLS]\d{1,2}))?$")
+
+
+@lru_cache(maxsize=512)
+def parse_level(text: str) -> tuple[int, int]:
+    """Return (upper, lower) vertebra indices of a level such as ``L4-L5`` or ``L5-S1``.
+
+    A single vertebra (``L4``) is returned as (i, i). Raises ValueError with a
+    message that names the accepted form.
+    """
+    m = _LEVEL.match(text.strip().upper())
+    if not m:
+        raise ValueError(f"'{text}' is not a spinal level; use a form like 'L4-L5' or 'C5-C6'")
+    upper, lower = m.group(1), m.group(2) or m.group(1)
+    if upper not in _INDEX or lower not in _INDEX:
+        raise ValueError(f"'{text}' names a vertebra that does not exist")
+    i, j = _INDEX[upper], _INDEX[lower]
+    if j < i:
+        raise ValueError(f"'{text}': the upper vertebra must come first")
+    if j - i > 1:
+        raise ValueError(f"'{text}' spans more than one motion segment; list each level")
+    return i, j
+
+
+def is_valid_level(text: str) -> bool:
+    try:
+        parse_level(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _name(i: int, j: int) -> str:
+    return f"{VERTEBRAE[i]}-{VERTEBRAE[j]}"
+
+
+def adjacent_levels(levels: list[str]) -> set[str]:
+    """The motion segments directly above and below a set of (fused) levels."""
+    idx = sorted({parse_level(lv) for lv in levels})
+    if not idx:
+        return set()
+    top = min(i for i, _ in idx)
+    bottom = max(j for _, j in idx)
+    out: set[str] = set()
+    if top - 1 >= 0:
+        out.add(_name(top - 1, top))
+    if bottom + 1 < len(VERTEBRAE):
+        out.add(_name(bottom, bottom + 1))
+    return out - {_name(i, j) for i, j in idx}
+
+
+def region_of_level(text: str) -> str:
+    i, _ = parse_level(text)
+    v = VERTEBRAE[i]
+    return {"C": "cervical", "T": "thoracic", "L": "lumbar", "S": "lumbar"}[v[0]]

@@ -1,0 +1,312 @@
+"""The patient case: everything the engine reads, as one validated pydantic model.
+
+Structural rules (types, ranges, date order, level syntax) live here. Rules that
+need the knowledge pack (lab units and plausibility) live in
+:mod:`revspine.case.validate`.
+"""
+
+from __future__ import annotations
+
+from datetime import date as Date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .enums import (
+    Approach,
+    BlockType,
+    EmgResult,
+    ImagingCode,
+    LabTest,
+    Modality,
+    MotorDeficit,
+    PainPattern,
+    Procedure,
+    Reflex,
+    Region,
+    Sex,
+    Side,
+    Smoking,
+    Symptom,
+    TestResult,
+    Trend,
+    WoundState,
+)
+from .levels import parse_level, region_of_level
+
+__all__ = [
+    "Case",
+    "Patient",
+    "PriorSurgery",
+    "SymptomCourse",
+    "Examination",
+    "RiskFactors",
+    "ImagingStudy",
+    "ImagingFinding",
+    "LabResult",
+    "DiagnosticBlock",
+    "ElectroStudy",
+    "Questionnaires",
+    "Alignment",
+    "Culture",
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False, use_enum_values=False)
+
+
+Level = Annotated[str, Field(examples=["L4-L5", "L5-S1", "C5-C6"])]
+
+
+def _check_level(v: str) -> str:
+    parse_level(v)  # raises ValueError with a clear message
+    return v.strip().upper()
+
+
+class Patient(_Model):
+    age: int | None = Field(None, ge=0, le=120, description="Age in years at the assessment")
+    birth_date: Date | None = None
+    sex: Sex = Sex.unknown
+    height_cm: float | None = Field(None, gt=50, lt=250)
+    weight_kg: float | None = Field(None, gt=20, lt=400)
+    bmi: float | None = Field(None, gt=10, lt=100, description="kg/m²; computed from height and weight when absent")
+
+    @model_validator(mode="after")
+    def _bmi(self) -> Patient:
+        if self.height_cm and self.weight_kg:
+            computed = round(self.weight_kg / (self.height_cm / 100) ** 2, 1)
+            if self.bmi is None:
+                self.bmi = computed
+            elif abs(self.bmi - computed) > 1.0:
+                raise ValueError(
+                    f"bmi {self.bmi} does not match height {self.height_cm} cm and weight "
+                    f"{self.weight_kg} kg (which give {computed}); correct one of them"
+                )
+        return self
+
+
+class PriorSurgery(_Model):
+    procedure: Procedure
+    region: Region
+    levels: list[Level] = Field(default_factory=list, description="Motion segments, e.g. ['L4-L5']")
+    date: Date
+    instrumented: bool | None = None
+    approach: Approach | None = None
+    implants: list[str] = Field(default_factory=list, description="e.g. 'pedicle screws', 'PEEK cage'")
+    indication: str | None = None
+
+    _v_levels = field_validator("levels", mode="after")(
+        lambda cls, v: [_check_level(x) for x in v]  # noqa: ARG005
+    )
+
+    @model_validator(mode="after")
+    def _levels_in_region(self) -> PriorSurgery:
+        for lv in self.levels:
+            if region_of_level(lv) != self.region.value and not (
+                self.region == Region.thoracic and lv.startswith("T12-L")
+            ):
+                raise ValueError(f"level {lv} is not in the {self.region.value} region")
+        return self
+
+
+class SymptomCourse(_Model):
+    symptoms: list[Symptom] = Field(default_factory=list)
+    onset_date: Date | None = None
+    onset_days_after_surgery: int | None = Field(None, ge=0, le=36500)
+    follows_surgery: int | None = Field(
+        None, ge=0, description="Index in `surgeries` of the operation the symptoms follow; default the latest"
+    )
+    pain_free_interval: bool | None = Field(None, description="Was there a pain-free interval after surgery?")
+    pain_free_interval_days: int | None = Field(None, ge=0)
+    pattern: PainPattern | None = None
+    side: Side | None = None
+    trend: Trend | None = None
+    leg_pain_predominant: bool | None = None
+    same_as_preoperative_pain: bool | None = None
+
+
+class Examination(_Model):
+    straight_leg_raise: TestResult = TestResult.not_done
+    straight_leg_raise_side: Side | None = None
+    reflexes: Reflex | None = None
+    motor_deficit: MotorDeficit | None = None
+    motor_deficit_progressive: bool | None = None
+    saddle_anaesthesia: bool | None = None
+    bladder_bowel_dysfunction: bool | None = None
+    si_provocation_positive: int | None = Field(None, ge=0, le=6, description="Number of positive SI provocation tests")
+    hip_exam_abnormal: bool | None = Field(None, description="Groin pain or reduced, painful hip internal rotation")
+    distal_pulses: Literal["normal", "reduced", "absent"] | None = None
+    ankle_brachial_index: float | None = Field(None, ge=0, le=2.0, description="Resting ankle-brachial index")
+    temperature_c: float | None = Field(None, ge=30, le=44)
+    wound: WoundState | None = None
+    paraspinal_tenderness: bool | None = None
+    sensory_loss_dermatomal: bool | None = None
+    stocking_sensory_loss: bool | None = None
+    widespread_tenderness: bool | None = None
+
+
+class RiskFactors(_Model):
+    smoking: Smoking | None = None
+    pack_years: float | None = Field(None, ge=0, le=300)
+    diabetes: bool | None = None
+    immunosuppression: bool | None = None
+    chronic_steroids: bool | None = None
+    ckd_stage: int | None = Field(None, ge=1, le=5)
+    dialysis: bool | None = None
+    osteoporosis: bool | None = None
+    dexa_t_score: float | None = Field(None, ge=-7, le=5)
+    ct_hounsfield_l1: float | None = Field(None, ge=-200, le=1000)
+    cancer_history: bool | None = None
+    workers_compensation: bool | None = None
+    litigation: bool | None = None
+    opioid_mme_per_day: float | None = Field(None, ge=0, le=5000)
+    depression: bool | None = None
+    anxiety: bool | None = None
+    iv_drug_use: bool | None = None
+    recent_bacterial_infection: bool | None = None
+    prior_spine_infection: bool | None = None
+    mrsa_colonised: bool | None = None
+    beta_lactam_allergy: bool | None = None
+    anticoagulant_use: bool | None = None
+    fibromyalgia: bool | None = None
+
+
+class ImagingFinding(_Model):
+    code: ImagingCode
+    level: Level | None = None
+    side: Side | None = None
+    value: float | None = Field(None, description="Quantity for measured findings (mm or degrees)")
+    unit: Literal["mm", "deg", "cm"] | None = None
+
+    _v_level = field_validator("level", mode="after")(
+        lambda cls, v: None if v is None else _check_level(v)  # noqa: ARG005
+    )
+
+    @model_validator(mode="after")
+    def _unit_with_value(self) -> ImagingFinding:
+        if (self.value is None) != (self.unit is None):
+            raise ValueError("value and unit go together: give both or neither")
+        if self.value is not None and self.value < 0:
+            raise ValueError("value cannot be negative")
+        return self
+
+
+class ImagingStudy(_Model):
+    modality: Modality
+    date: Date
+    findings: list[ImagingFinding] = Field(default_factory=list)
+    limited_by_artefact: bool = False
+
+
+class LabResult(_Model):
+    test: LabTest
+    value: float
+    unit: str
+    date: Date
+
+
+class DiagnosticBlock(_Model):
+    type: BlockType
+    level: Level | None = None
+    side: Side | None = None
+    relief_percent: float = Field(..., ge=0, le=100)
+    paradigm: Literal["single", "comparative", "placebo_controlled"] = "single"
+    date: Date
+
+    _v_level = field_validator("level", mode="after")(
+        lambda cls, v: None if v is None else _check_level(v)  # noqa: ARG005
+    )
+
+
+class ElectroStudy(_Model):
+    date: Date
+    result: EmgResult
+    level: Level | None = None
+    side: Side | None = None
+
+    _v_level = field_validator("level", mode="after")(
+        lambda cls, v: None if v is None else _check_level(v)  # noqa: ARG005
+    )
+
+
+class Questionnaires(_Model):
+    odi: float | None = Field(None, ge=0, le=100, description="Oswestry Disability Index, %")
+    ndi: float | None = Field(None, ge=0, le=50, description="Neck Disability Index, raw 0-50")
+    nrs_back: float | None = Field(None, ge=0, le=10)
+    nrs_leg: float | None = Field(None, ge=0, le=10)
+    paindetect: int | None = Field(None, ge=-1, le=38)
+    dn4: int | None = Field(None, ge=0, le=10)
+    start_back_total: int | None = Field(None, ge=0, le=9)
+    start_back_psychosocial: int | None = Field(None, ge=0, le=5)
+    phq9: int | None = Field(None, ge=0, le=27)
+    gad7: int | None = Field(None, ge=0, le=21)
+    fibromyalgia_wpi: int | None = Field(None, ge=0, le=19)
+    fibromyalgia_sss: int | None = Field(None, ge=0, le=12)
+    date: Date | None = None
+
+    @model_validator(mode="after")
+    def _subscale(self) -> Questionnaires:
+        t, s = self.start_back_total, self.start_back_psychosocial
+        if t is not None and s is not None and s > t:
+            raise ValueError("start_back_psychosocial cannot exceed start_back_total")
+        return self
+
+
+class Alignment(_Model):
+    """Spinopelvic parameters from a standing full-length radiograph (degrees; SVA in mm)."""
+
+    pi: float | None = Field(None, ge=0, le=120, description="Pelvic incidence")
+    ll: float | None = Field(None, ge=-60, le=120, description="Lumbar lordosis L1-S1")
+    pt: float | None = Field(None, ge=-30, le=80, description="Pelvic tilt")
+    ss: float | None = Field(None, ge=-20, le=100, description="Sacral slope")
+    sva_mm: float | None = Field(None, ge=-300, le=500, description="Sagittal vertical axis")
+    tk: float | None = Field(None, ge=-40, le=120, description="Thoracic kyphosis T4-T12")
+    date: Date | None = None
+
+    @property
+    def pi_minus_ll(self) -> float | None:
+        """PI - LL mismatch in degrees, when both are measured."""
+        if self.pi is None or self.ll is None:
+            return None
+        return self.pi - self.ll
+
+
+class Culture(_Model):
+    """A microbiology result: biopsy, intra-operative tissue, sonication, wound or blood."""
+
+    date: Date
+    specimen: Literal["biopsy", "tissue", "sonication", "wound", "blood"]
+    result: Literal["positive", "negative", "pending"]
+    organism: str | None = Field(None, max_length=200)
+
+
+class Case(_Model):
+    """One patient with persistent or recurrent symptoms after spine surgery."""
+
+    schema_version: Literal["1"] = "1"
+    case_id: str | None = Field(None, max_length=200, description="Your reference; not a name")
+    assessment_date: Date | None = Field(
+        None, description="Date the case is assessed; the adapters fill in today's date when absent"
+    )
+    patient: Patient = Field(default_factory=Patient)
+    surgeries: list[PriorSurgery] = Field(default_factory=list)
+    symptoms: SymptomCourse = Field(default_factory=SymptomCourse)
+    exam: Examination = Field(default_factory=Examination)
+    risk_factors: RiskFactors = Field(default_factory=RiskFactors)
+    imaging: list[ImagingStudy] = Field(default_factory=list)
+    labs: list[LabResult] = Field(default_factory=list)
+    blocks: list[DiagnosticBlock] = Field(default_factory=list)
+    electrodiagnostics: list[ElectroStudy] = Field(default_factory=list)
+    cultures: list[Culture] = Field(default_factory=list)
+    questionnaires: Questionnaires = Field(default_factory=Questionnaires)
+    alignment: Alignment | None = None
+    notes: str | None = Field(None, max_length=5000)
+
+    def index_surgery_position(self) -> int | None:
+        """Index of the operation the current symptoms follow (default: the latest)."""
+        if not self.surgeries:
+            return None
+        if self.symptoms.follows_surgery is not None:
+            return self.symptoms.follows_surgery
+        return max(range(len(self.surgeries)), key=lambda i: self.surgeries[i].date)

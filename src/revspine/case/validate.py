@@ -1,0 +1,154 @@
+"""parse_case: untrusted JSON -> a consistent Case in canonical units, or InputError.
+
+Each problem names its JSON path (``surgeries[0].date``) and says what is wrong.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..errors import InputError, Problem
+from ..knowledge.pack import KnowledgePack
+from .model import Case
+
+__all__ = ["parse_case", "json_path", "problems_from_validation"]
+
+
+def json_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(case)"
+
+
+def problems_from_validation(exc: ValidationError, prefix: tuple[Any, ...] = ()) -> list[Problem]:
+    problems = []
+    for e in exc.errors(include_url=False):
+        loc = [p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            msg = "unknown field"
+        elif e["type"] == "enum":
+            msg = f"unknown code; expected one of: {e.get('ctx', {}).get('expected', '')}"
+        value = e.get("input") if e["type"] not in ("missing", "extra_forbidden") else None
+        if isinstance(value, (dict, list)):
+            value = None
+        problems.append(Problem(json_path((*prefix, *loc)), msg, value))
+    return problems
+
+
+def _date_problems(case: Case, today: date) -> list[Problem]:
+    p: list[Problem] = []
+    ref = case.assessment_date or today
+    if case.assessment_date and case.assessment_date > today:
+        p.append(Problem("assessment_date", f"{case.assessment_date} is in the future"))
+    for i, s in enumerate(case.surgeries):
+        if s.date > ref:
+            p.append(Problem(f"surgeries[{i}].date", f"{s.date} is after the assessment date {ref}"))
+    bd = case.patient.birth_date
+    if bd:
+        if bd > ref:
+            p.append(Problem("patient.birth_date", f"{bd} is after the assessment date {ref}"))
+        for i, s in enumerate(case.surgeries):
+            if s.date < bd:
+                p.append(Problem(f"surgeries[{i}].date", f"{s.date} is before the birth date {bd}"))
+    sym = case.symptoms
+    if sym.follows_surgery is not None and sym.follows_surgery >= len(case.surgeries):
+        p.append(
+            Problem("symptoms.follows_surgery", f"is {sym.follows_surgery} but only {len(case.surgeries)} surgeries")
+        )
+        return p
+    pos = case.index_surgery_position()
+    index = case.surgeries[pos] if pos is not None else None
+    if sym.onset_date is not None:
+        if sym.onset_date > ref:
+            p.append(Problem("symptoms.onset_date", f"{sym.onset_date} is after the assessment date {ref}"))
+        if index is not None and sym.onset_date < index.date:
+            p.append(
+                Problem(
+                    "symptoms.onset_date",
+                    f"{sym.onset_date} is before the surgery it follows (surgeries[{pos}], {index.date}); "
+                    "set symptoms.follows_surgery to the operation the symptoms began after",
+                )
+            )
+    if sym.onset_days_after_surgery is not None:
+        if index is None:
+            p.append(Problem("symptoms.onset_days_after_surgery", "given, but no surgery is recorded"))
+        else:
+            if sym.onset_date is not None and (sym.onset_date - index.date).days != sym.onset_days_after_surgery:
+                p.append(
+                    Problem(
+                        "symptoms.onset_days_after_surgery",
+                        f"disagrees with onset_date ({(sym.onset_date - index.date).days} days); give one of them",
+                    )
+                )
+            if index.date.toordinal() + sym.onset_days_after_surgery > ref.toordinal():
+                p.append(Problem("symptoms.onset_days_after_surgery", "puts the onset after the assessment date"))
+    for name in ("imaging", "labs", "blocks", "electrodiagnostics", "cultures"):
+        for i, item in enumerate(getattr(case, name)):
+            if item.date > ref:
+                p.append(Problem(f"{name}[{i}].date", f"{item.date} is after the assessment date {ref}"))
+    q = case.questionnaires.date
+    if q and q > ref:
+        p.append(Problem("questionnaires.date", f"{q} is after the assessment date {ref}"))
+    return p
+
+
+def _lab_problems(case: Case, pack: KnowledgePack) -> list[Problem]:
+    p: list[Problem] = []
+    for i, lab in enumerate(case.labs):
+        rule = pack.labs.get(lab.test.value)
+        if rule is None:
+            continue
+        unit = lab.unit.strip()
+        if unit == rule.canonical_unit:
+            value = lab.value
+        else:
+            conv = next((c for c in rule.conversions if c.unit == unit), None)
+            if conv is None:
+                accepted = ", ".join([rule.canonical_unit, *(c.unit for c in rule.conversions)])
+                p.append(Problem(f"labs[{i}].unit", f"'{unit}' is not a unit for {lab.test.value}; use {accepted}"))
+                continue
+            value = round(lab.value * conv.scale + conv.offset, 4)
+        if not rule.plausible_min <= value <= rule.plausible_max:
+            p.append(
+                Problem(
+                    f"labs[{i}].value",
+                    f"{lab.value:g} {unit} is implausible for {rule.label} (accepted "
+                    f"{rule.plausible_min:g}-{rule.plausible_max:g} {rule.canonical_unit}); check the value and unit",
+                    lab.value,
+                )
+            )
+            continue
+        lab.value, lab.unit = value, rule.canonical_unit
+    return p
+
+
+def parse_case(data: Any, pack: KnowledgePack, *, today: date | None = None) -> Case:
+    """Validate raw case data (a dict, JSON text or Case) and normalise lab units.
+
+    Fills ``assessment_date`` with ``today`` when absent. Raises InputError listing
+    every problem found, each with its JSON path.
+    """
+    today = today or date.today()
+    try:
+        if isinstance(data, Case):
+            case = Case.model_validate(data.model_dump())
+        elif isinstance(data, (str, bytes)):
+            case = Case.model_validate_json(data)
+        else:
+            case = Case.model_validate(data)
+    except ValidationError as exc:
+        raise InputError("the case is not valid", problems_from_validation(exc)) from None
+    problems = _date_problems(case, today) + _lab_problems(case, pack)
+    if problems:
+        raise InputError("the case is not valid", problems)
+    if case.assessment_date is None:
+        case.assessment_date = today
+    return case

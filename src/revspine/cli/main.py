@@ -1,0 +1,191 @@
+"""`revspine` commands. Every command is a thin adapter: read input, call the library, render.
+
+Exit codes: 0 ok, 2 bad input, 3 invalid knowledge pack, 1 anything else expected.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.console import Console
+from rich.markdown import Markdown
+
+from ..case.model import Case
+from ..case.validate import parse_case
+from ..engine import assess
+from ..errors import InputError, Problem, RevspineError
+from ..knowledge import KnowledgePack, load_pack
+from .render import to_markdown
+
+__all__ = ["app", "main", "read_case_file", "example_paths"]
+
+app = typer.Typer(
+    name="revspine",
+    help="Decision support for failed back surgery (PSPS type 2) and revision spine surgery.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+    fhir = "fhir"
+
+
+LocalPacks = Annotated[
+    list[Path] | None, typer.Option("--pack", help="A local knowledge pack folder to overlay (repeatable)")
+]
+
+
+def _pack(local: list[Path] | None) -> KnowledgePack:
+    return load_pack(local or [])
+
+
+def _fail(exc: RevspineError) -> None:
+    err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+    for p in exc.problems:
+        err.print(f"  {p.line()}", highlight=False, markup=False)
+    raise typer.Exit(exc.exit_code)
+
+
+def read_case_file(path: Path) -> Any:
+    """Read a case file as JSON; raise InputError naming the file on failure."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}", [Problem(str(path), exc.strerror or "unreadable")]) from None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InputError(f"{path} is not valid JSON", [Problem(str(path), str(exc))]) from None
+
+
+def _to_case(data: Any, pack: KnowledgePack, today: date | None) -> tuple[Case, Any]:
+    """A case from a revspine case JSON or a FHIR Bundle. Returns (case, mapping report or None)."""
+    if isinstance(data, dict) and data.get("resourceType") == "Bundle":
+        try:
+            from ..fhir import bundle_to_case  # provided by the FHIR adapter
+        except ImportError:  # pragma: no cover - until the FHIR adapter exists
+            raise InputError("FHIR input is not supported by this build", [Problem("resourceType", "Bundle")]) from None
+        case, report = bundle_to_case(data, pack, today=today)
+        return case, report
+    return parse_case(data, pack, today=today), None
+
+
+@app.command("assess")
+def assess_cmd(
+    case_file: Annotated[Path, typer.Argument(help="A case JSON file (or a FHIR R4 Bundle)")],
+    format: Annotated[Format, typer.Option("--format", "-f")] = Format.text,
+    pack_dirs: LocalPacks = None,
+    today: Annotated[str | None, typer.Option(help="Assessment date when the case has none (YYYY-MM-DD)")] = None,
+) -> None:
+    """Assess one case and print the assessment."""
+    try:
+        pack = _pack(pack_dirs)
+        ref = date.fromisoformat(today) if today else None
+        case, _report = _to_case(read_case_file(case_file), pack, ref)
+        a = assess(case, pack)
+    except ValueError as exc:
+        _fail(InputError("bad --today", [Problem("--today", str(exc))]))
+        return
+    except RevspineError as exc:
+        _fail(exc)
+        return
+    if format is Format.json:
+        sys.stdout.write(orjson.dumps(a.model_dump(mode="json"), option=orjson.OPT_INDENT_2).decode() + "\n")
+    elif format is Format.markdown:
+        sys.stdout.write(to_markdown(a))
+    elif format is Format.fhir:
+        try:
+            from ..fhir import assessment_to_bundle
+        except ImportError:  # pragma: no cover
+            _fail(InputError("FHIR output is not supported by this build"))
+            return
+        bundle = assessment_to_bundle(a, case)
+        sys.stdout.write(orjson.dumps(bundle, option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        Console().print(Markdown(to_markdown(a)))
+
+
+@app.command("schema")
+def schema_cmd() -> None:
+    """Print the JSON Schema of a case."""
+    sys.stdout.write(json.dumps(Case.model_json_schema(), indent=2) + "\n")
+
+
+@app.command("knowledge")
+def knowledge_cmd(
+    format: Annotated[Format, typer.Option("--format", "-f")] = Format.text,
+    pack_dirs: LocalPacks = None,
+) -> None:
+    """List the causes and rules of the knowledge pack with their citations."""
+    try:
+        pack = _pack(pack_dirs)
+    except RevspineError as exc:
+        _fail(exc)
+        return
+    data = {
+        "pack": pack.describe(),
+        "sections": {
+            name: (
+                [e.model_dump(mode="json") for e in body.values()]
+                if isinstance(body, dict)
+                else body.model_dump(mode="json")
+            )
+            for name, body in pack.sections.items()
+        },
+    }
+    if format is Format.json:
+        sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    con = Console()
+    con.print(f"[bold]{pack.info.name}[/] {pack.version} ({', '.join(pack.sources)})")
+    for c in pack.causes.values():
+        con.print(f"\n[bold]{c.id}[/] {c.label} [{c.kind}] prior {c.prior.value:g} — {c.prior.basis}")
+        for e in c.evidence:
+            how = f"LR {e.lr:g}" if e.lr is not None else f"ordinal {e.weight:+d}"
+            con.print(f"  {e.finding}: {how} [{', '.join(e.citations)}]", markup=False)
+    for name in ("red_flags", "workup_rules", "risk_factors", "decision_rules", "non_surgical"):
+        con.print(f"\n[bold]{name}[/]")
+        for e in pack.sections.get(name, {}).values():
+            con.print(f"  {e.id}: {getattr(e, 'label', None) or getattr(e, 'reason', '')} "
+                      f"[{', '.join(e.citations)}]", markup=False)
+
+
+def example_paths() -> list[Path]:
+    root = Path(str(resources.files("revspine").joinpath("examples")))
+    return sorted(root.glob("*.json"))
+
+
+@app.command("examples")
+def examples_cmd(directory: Annotated[Path, typer.Argument(help="Folder to write the example cases into")]) -> None:
+    """Write the example cases into DIRECTORY."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for p in example_paths():
+        (directory / p.name).write_bytes(p.read_bytes())
+        typer.echo(str(directory / p.name))
+
+
+@app.command("demo")
+def demo_cmd() -> None:
+    """Print the assessment of a demo case (the run command until the web app exists)."""
+    pack = load_pack()
+    path = next((p for p in example_paths() if "pseudarthrosis" in p.name), example_paths()[0])
+    case = parse_case(read_case_file(path), pack)
+    Console().print(Markdown(to_markdown(assess(case, pack))))
+
+
+def main() -> None:
+    app()

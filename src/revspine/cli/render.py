@@ -1,0 +1,111 @@
+"""Render an Assessment as plain text (Rich) or Markdown. Both read the same object."""
+
+from __future__ import annotations
+
+from ..engine.result import Assessment, CauseResult
+
+__all__ = ["to_markdown", "cause_line"]
+
+_DECISION = {
+    "urgent": "URGENT: act on the red flags first",
+    "revision": "Revision surgery can be considered",
+    "revision_after_optimisation": "Revision after optimising modifiable risks",
+    "non_surgical": "Non-surgical care",
+    "workup_first": "Not yet: work-up first",
+}
+
+
+def cause_line(c: CauseResult) -> str:
+    return f"{c.rank}. {c.label} — score {c.score:.2f} (prior {c.prior:.3g})"
+
+
+def _evidence(c: CauseResult) -> list[str]:
+    out = []
+    for label, items in (("for", c.supporting), ("against", c.opposing)):
+        for e in items:
+            how = f"LR {e.lr:g}" if e.kind == "likelihood_ratio" else f"ordinal {e.weight:+d}"
+            out.append(f"   - {label}: {e.label} ({how}; ×{e.factor:g}) — {e.reason} [{', '.join(e.citations)}]")
+            for i in e.inputs:
+                out.append(f"     - input: `{i}`")
+    return out
+
+
+def to_markdown(a: Assessment) -> str:
+    L: list[str] = []
+    L.append(f"# revspine assessment {a.case_id or ''}".rstrip())
+    L.append("")
+    L.append(
+        f"Assessed {a.assessment_date} · engine {a.versions.engine} · knowledge "
+        f"{a.versions.knowledge_id} {a.versions.knowledge}"
+    )
+    L.append("")
+    L.append(f"> {a.decision.disclaimer}")
+    L.append("")
+    L.append("## Red flags")
+    if a.red_flags:
+        for r in a.red_flags:
+            L.append(f"- **{r.urgency.upper()}: {r.label}.** {r.action} [{', '.join(r.citations)}]")
+            for i in r.inputs:
+                L.append(f"  - input: `{i}`")
+    else:
+        L.append("- None found in the data given.")
+    L.append("")
+    t = a.timing_window
+    L.append("## Timing")
+    L.append(f"- {t.label}" + (f" (day {t.days_after_surgery})" if t.days_after_surgery is not None else ""))
+    if t.note:
+        L.append(f"- {t.note}")
+    L.append("")
+    L.append("## Differential (best first)")
+    for c in a.differential:
+        L.append(f"{cause_line(c)}")
+        L.extend(_evidence(c))
+    if a.not_applicable:
+        L.append("")
+        L.append("Not applicable: " + "; ".join(f"{x.label} ({x.reason})" for x in a.not_applicable))
+    L.append("")
+    L.append("## Mimics to rule out")
+    for m in a.mimics:
+        L.append(f"- {m.label} — score {m.score:.2f}" + (" (supporting findings present)" if m.supporting else ""))
+    L.append("")
+    L.append("## Labs read against the days since surgery")
+    for lab in a.labs or []:
+        day = f"day {lab.day_after_surgery}" if lab.day_after_surgery is not None else "no surgery date"
+        L.append(f"- {lab.test} {lab.value:g} {lab.unit} ({lab.date}, {day}): **{lab.status}** — {lab.reading}")
+    if not a.labs:
+        L.append("- None recorded.")
+    L.append("")
+    L.append("## Missing work-up (in order)")
+    for w in a.workup:
+        flag = " (before any revision)" if w.before_revision else ""
+        L.append(f"{w.priority}. {w.label}{flag}")
+        for r in w.reasons:
+            L.append(f"   - {r.reason} [{', '.join(r.citations)}]")
+    if not a.workup:
+        L.append("- Nothing missing among the tests the pack knows.")
+    L.append("")
+    L.append("## Risk factors")
+    for rf in a.risk_factors:
+        target = f" Target: {rf.target}." if rf.target else ""
+        L.append(f"- {rf.label}: {rf.effect}.{target} [{', '.join(rf.citations)}]")
+    if not a.risk_factors:
+        L.append("- None recorded.")
+    L.append("")
+    d = a.decision
+    L.append("## Decision")
+    L.append(f"**{_DECISION[d.category]}** (`{d.category}`, rule {d.rule_id})")
+    for r in d.reasons:
+        L.append(f"- {r}")
+    L.append("")
+    L.append("Non-surgical options:")
+    for o in d.non_surgical_options:
+        L.append(f"- {o.label}: {o.reason} [{', '.join(o.citations)}]")
+    L.append("")
+    L.append("## Uncertain or missing")
+    for u in a.uncertainties:
+        L.append(f"- {u}")
+    L.append("")
+    L.append("## Citations")
+    for cid, c in a.citations.items():
+        L.append(f"- [{cid}] {c.text}" + (f" {c.url}" if c.url else ""))
+    return "\n".join(L) + "\n"

@@ -1,0 +1,6 @@
+"""The pure assessment engine: case + knowledge pack -> Assessment. No I/O."""
+
+from .assess import assess
+from .result import Assessment
+
+__all__ = ["assess", "Assessment"]

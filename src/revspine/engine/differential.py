@@ -1,0 +1,87 @@
+"""Rank the causes of failure and the mimics: prior odds times the evidence present."""
+
+from __future__ import annotations
+
+from ..knowledge.pack import KnowledgePack
+from ..knowledge.schema import Cause
+from .conditions import Hits, check
+from .facts import Facts
+from .result import CauseResult, EvidenceItem, ExcludedCause, TimingResult
+
+__all__ = ["rank_causes", "score_cause"]
+
+
+def score_cause(
+    cause: Cause, hits: Hits, timing: TimingResult, pack: KnowledgePack
+) -> tuple[float, list[EvidenceItem]]:
+    """Score in 0..1 = posterior odds / (1 + odds); the evidence items that moved it."""
+    odds = cause.prior.value / (1 - cause.prior.value)
+    items: list[EvidenceItem] = []
+    if timing.window is not None and timing.window in cause.timing:
+        tw = cause.timing[timing.window]
+        factor = pack.ordinal_lr[tw.weight]
+        odds *= factor
+        items.append(
+            EvidenceItem.model_construct(
+                rule_id=f"{cause.id}.timing.{timing.window}", finding=f"timing_{timing.window}",
+                label=f"Onset in the {timing.window} window ({timing.days_after_surgery} days after surgery)",
+                kind="ordinal", lr=None, weight=tw.weight, factor=factor, reason=tw.reason,
+                inputs=[f"onset {timing.days_after_surgery} days after surgery ({timing.basis})"],
+                citations=list(tw.citations),
+            )
+        )
+    for ev in cause.evidence:
+        used = hits.get(ev.finding)
+        if not used:
+            continue
+        factor = ev.lr if ev.lr is not None else pack.ordinal_lr[ev.weight]  # type: ignore[index]
+        odds *= factor
+        items.append(
+            EvidenceItem.model_construct(
+                rule_id=f"{cause.id}.{ev.finding}", finding=ev.finding, label=pack.findings[ev.finding].label,
+                kind=ev.kind, lr=ev.lr, weight=ev.weight, factor=factor, reason=ev.reason, inputs=list(used),
+                citations=list(ev.citations),
+            )
+        )
+    return odds / (1 + odds), items
+
+
+def rank_causes(
+    facts: Facts, hits: Hits, timing: TimingResult, pack: KnowledgePack, done_tests: set[str]
+) -> tuple[list[CauseResult], list[CauseResult], list[ExcludedCause]]:
+    scored: list[tuple[float, float, str, CauseResult]] = []
+    excluded: list[ExcludedCause] = []
+    for cause in pack.causes.values():
+        applicability = "unknown"
+        if facts.surgery_count and cause.applies_when is not None:
+            if check(cause.applies_when, hits) is None:
+                excluded.append(
+                    ExcludedCause.model_construct(
+                        cause=cause.id, label=cause.label, reason=cause.applies_reason or "does not apply"
+                    )
+                )
+                continue
+            applicability = "applies"
+        elif facts.surgery_count:
+            applicability = "applies"
+        score, items = score_cause(cause, hits, timing, pack)
+        supporting = [e for e in items if e.factor > 1]
+        opposing = [e for e in items if e.factor < 1]
+        kinds = sorted({e.kind for e in items})
+        cites = sorted({c for e in items for c in e.citations} | set(cause.prior.citations) | set(cause.citations))
+        result = CauseResult.model_construct(
+            cause=cause.id, label=cause.label, kind=cause.kind, rank=0, score=round(score, 4),
+            prior=cause.prior.value, prior_basis=cause.prior.basis, applicability=applicability,
+            supporting=sorted(supporting, key=lambda e: -e.factor), opposing=sorted(opposing, key=lambda e: e.factor),
+            evidence_kinds=kinds, correctable_by_surgery=cause.correctable_by_surgery,
+            icd10cm=[c.code for c in cause.icd10cm], workup_missing=[t for t in cause.workup if t not in done_tests],
+            citations=cites,
+        )
+        scored.append((-score, -cause.prior.value, cause.id, result))
+    scored.sort(key=lambda t: (t[0], t[1], t[2]))
+    causes = [r for *_, r in scored if r.kind == "cause"]
+    mimics = [r for *_, r in scored if r.kind == "mimic"]
+    for lst in (causes, mimics):
+        for i, r in enumerate(lst, 1):
+            r.rank = i
+    return causes, mimics, excluded

@@ -1,0 +1,89 @@
+"""Facts derived once from a case: the index operation, days, levels, latest labs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from ..case.enums import FUSION_PROCEDURES, Procedure
+from ..case.levels import adjacent_levels
+from ..case.model import Case, LabResult, PriorSurgery
+
+__all__ = ["Facts", "LabRead", "derive_facts"]
+
+
+@dataclass(slots=True)
+class LabRead:
+    """One lab value read against the days since surgery."""
+
+    test: str
+    value: float
+    unit: str
+    date: date
+    path: str
+    day_after_surgery: int | None
+    status: str  # normal | raised | raised_expected | raised_beyond_expected | low | second_rise
+    reading: str
+    citations: list[str] = field(default_factory=list)
+    threshold: float | None = None
+
+
+@dataclass(slots=True)
+class Facts:
+    case: Case
+    ref_date: date
+    index: PriorSurgery | None
+    index_position: int | None
+    days_since_index: int | None
+    onset_days: int | None
+    procedures: frozenset[Procedure]
+    fusion_done: bool
+    instrumented: bool
+    index_fusion_instrumented: bool
+    operated_levels: frozenset[str]
+    fused_levels: frozenset[str]
+    adjacent_to_fusion: frozenset[str]
+    surgery_count: int
+    labs_by_test: dict[str, list[tuple[int, LabResult]]]
+    lab_reads: dict[str, list[LabRead]] = field(default_factory=dict)
+
+
+def derive_facts(case: Case) -> Facts:
+    ref = case.assessment_date
+    assert ref is not None, "assessment_date is filled in by parse_case"
+    pos = case.index_surgery_position()
+    index = case.surgeries[pos] if pos is not None else None
+    days = (ref - index.date).days if index else None
+    onset: int | None = None
+    sym = case.symptoms
+    if sym.onset_days_after_surgery is not None:
+        onset = sym.onset_days_after_surgery
+    elif sym.onset_date is not None and index is not None:
+        onset = (sym.onset_date - index.date).days
+    procs = frozenset(s.procedure for s in case.surgeries)
+    fused = frozenset(lv for s in case.surgeries if s.procedure in FUSION_PROCEDURES for lv in s.levels)
+    by_test: dict[str, list[tuple[int, LabResult]]] = {}
+    for i, lab in enumerate(case.labs):
+        by_test.setdefault(lab.test.value, []).append((i, lab))
+    for items in by_test.values():
+        items.sort(key=lambda t: t[1].date)
+    index_instr = bool(
+        index is not None and index.procedure in FUSION_PROCEDURES and index.instrumented is not False
+    )
+    return Facts(
+        case=case,
+        ref_date=ref,
+        index=index,
+        index_position=pos,
+        days_since_index=days,
+        onset_days=onset,
+        procedures=procs,
+        fusion_done=bool(procs & FUSION_PROCEDURES),
+        instrumented=any(s.instrumented for s in case.surgeries),
+        index_fusion_instrumented=index_instr,
+        operated_levels=frozenset(lv for s in case.surgeries for lv in s.levels),
+        fused_levels=fused,
+        adjacent_to_fusion=frozenset(adjacent_levels(sorted(fused))) if fused else frozenset(),
+        surgery_count=len(case.surgeries),
+        labs_by_test=by_test,
+    )

@@ -1,0 +1,191 @@
+"""The Assessment: the one documented data object every surface renders.
+
+The CLI, the web page, its JSON twin, the PDF and the FHIR output are all views of
+this object. Every conclusion in it names the rule it came from, the citations it
+rests on and the inputs it used.
+"""
+
+from __future__ import annotations
+
+from datetime import date as Date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "Versions",
+    "CitationRef",
+    "EvidenceItem",
+    "TimingResult",
+    "RedFlagResult",
+    "CauseResult",
+    "ExcludedCause",
+    "LabReading",
+    "WorkupItem",
+    "WorkupReason",
+    "RiskFactorResult",
+    "NonSurgicalResult",
+    "Decision",
+    "IndexSurgery",
+    "Assessment",
+]
+
+
+class _R(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Versions(_R):
+    engine: str
+    knowledge: str
+    knowledge_id: str
+    knowledge_sources: list[str]
+
+
+class CitationRef(_R):
+    id: str
+    text: str = Field(description="Authors, title, source, year")
+    url: str | None = None
+    quality: Literal["primary", "secondary"] = "primary"
+
+
+class EvidenceItem(_R):
+    rule_id: str = Field(description="<cause>.<finding> or <cause>.timing.<window>")
+    finding: str
+    label: str
+    kind: Literal["likelihood_ratio", "ordinal"]
+    lr: float | None = Field(None, description="Published likelihood ratio, when kind is likelihood_ratio")
+    weight: int | None = Field(None, description="Ordinal band, when kind is ordinal")
+    factor: float = Field(description="Multiplier applied to the odds")
+    reason: str
+    inputs: list[str] = Field(description="The case inputs the finding used, with their JSON paths")
+    citations: list[str]
+
+
+class TimingResult(_R):
+    window: Literal["early", "intermediate", "late"] | None
+    label: str
+    days_after_surgery: int | None
+    basis: Literal["symptom_onset", "assessment_date", "none"]
+    boundary: bool = Field(description="True when the day falls where the sources leave a gap")
+    note: str
+    citations: list[str]
+
+
+class IndexSurgery(_R):
+    position: int
+    procedure: str
+    region: str
+    levels: list[str]
+    date: Date
+    days_since: int
+
+
+class RedFlagResult(_R):
+    rule_id: str
+    label: str
+    urgency: Literal["emergency", "urgent"]
+    action: str
+    inputs: list[str]
+    citations: list[str]
+
+
+class CauseResult(_R):
+    cause: str
+    label: str
+    kind: Literal["cause", "mimic"]
+    rank: int
+    score: float = Field(description="Evidence-weighted score in 0..1; not a calibrated probability")
+    prior: float
+    prior_basis: str
+    applicability: Literal["applies", "unknown"]
+    supporting: list[EvidenceItem]
+    opposing: list[EvidenceItem]
+    evidence_kinds: list[Literal["likelihood_ratio", "ordinal"]]
+    correctable_by_surgery: Literal["yes", "no", "sometimes"]
+    icd10cm: list[str]
+    workup_missing: list[str]
+    citations: list[str]
+
+
+class ExcludedCause(_R):
+    cause: str
+    label: str
+    reason: str
+
+
+class LabReading(_R):
+    rule_id: str
+    test: str
+    value: float
+    unit: str
+    date: Date
+    day_after_surgery: int | None
+    status: str
+    reading: str
+    threshold: float | None
+    input: str
+    citations: list[str]
+
+
+class WorkupReason(_R):
+    rule_id: str
+    reason: str
+    citations: list[str]
+
+
+class WorkupItem(_R):
+    test: str
+    label: str
+    priority: int
+    before_revision: bool
+    reasons: list[WorkupReason]
+
+
+class RiskFactorResult(_R):
+    rule_id: str
+    label: str
+    modifiable: bool
+    target: str | None
+    effect: str
+    blocks_revision_until_met: bool
+    inputs: list[str]
+    citations: list[str]
+
+
+class NonSurgicalResult(_R):
+    rule_id: str
+    option: str
+    label: str
+    reason: str
+    citations: list[str]
+
+
+class Decision(_R):
+    category: Literal["urgent", "revision", "revision_after_optimisation", "non_surgical", "workup_first"]
+    rule_id: str
+    summary: str
+    reasons: list[str]
+    non_surgical_options: list[NonSurgicalResult]
+    citations: list[str]
+    disclaimer: str
+
+
+class Assessment(_R):
+    """The result of assessing one case against one knowledge pack."""
+
+    versions: Versions
+    case_id: str | None
+    assessment_date: Date
+    index_surgery: IndexSurgery | None
+    timing_window: TimingResult
+    red_flags: list[RedFlagResult]
+    differential: list[CauseResult] = Field(description="Causes of failure, best first")
+    mimics: list[CauseResult] = Field(description="Non-spinal and systemic mimics still to exclude, best first")
+    not_applicable: list[ExcludedCause]
+    labs: list[LabReading]
+    workup: list[WorkupItem] = Field(description="Missing work-up, in the order to do it")
+    risk_factors: list[RiskFactorResult]
+    decision: Decision
+    uncertainties: list[str]
+    citations: dict[str, CitationRef]

@@ -1,0 +1,45 @@
+"""What is missing or uncertain in an assessment, said plainly."""
+
+from __future__ import annotations
+
+from ..knowledge.pack import KnowledgePack
+from .facts import Facts
+from .result import CauseResult, LabReading, TimingResult, WorkupItem
+
+__all__ = ["uncertainties"]
+
+
+def uncertainties(
+    facts: Facts,
+    timing: TimingResult,
+    causes: list[CauseResult],
+    labs: list[LabReading],
+    workup: list[WorkupItem],
+    pack: KnowledgePack,
+) -> list[str]:
+    out = [pack.scoring.caveat]
+    case = facts.case
+    if not case.surgeries:
+        out.append("No prior operation is recorded; causes that depend on the operation cannot be checked.")
+    if timing.window is None:
+        out.append(f"Timing unknown: {timing.note}")
+    elif timing.boundary:
+        out.append(f"Timing on a boundary: {timing.note}")
+    if not case.imaging:
+        out.append("No imaging is recorded since the operation.")
+    if causes:
+        lead = causes[0]
+        if "ordinal" in lead.evidence_kinds:
+            out.append(
+                f"Part of the evidence for {lead.label} is an ordinal weight, not a published likelihood ratio."
+            )
+        if len(causes) > 1 and causes[1].score > 0 and lead.score - causes[1].score < 0.05:
+            out.append(f"{lead.label} and {causes[1].label} score almost the same; the ranking between them is weak.")
+        if not lead.supporting:
+            out.append("No finding supports the leading cause; it leads on its prior alone.")
+    if not labs:
+        out.append("No laboratory results are recorded (ESR and CRP before a revision; albumin and transferrin).")
+    before = [w.label for w in workup if w.before_revision]
+    if before:
+        out.append("Missing before any revision: " + ", ".join(before) + ".")
+    return out

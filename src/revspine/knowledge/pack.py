@@ -1,0 +1,197 @@
+"""The loaded, cross-checked knowledge pack."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from ..errors import KnowledgeError, Problem
+from . import schema as s
+from .loader import CHECKERS, builtin_pack_dir, merge, read_pack_dir
+
+__all__ = ["KnowledgePack", "load_pack", "default_pack"]
+
+_CITATION_KEYS = ("citations", "threshold_citations", "normal_caveat_citations")
+_REQUIRED = ("pack", "citations", "scoring", "timing", "findings", "causes")
+
+
+def _walk(obj: Any) -> Iterator[tuple[str, Any]]:
+    if isinstance(obj, BaseModel):
+        for name in type(obj).model_fields:
+            value = getattr(obj, name)
+            yield name, value
+            yield from _walk(value)
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            yield str(k), v
+            yield from _walk(v)
+    elif isinstance(obj, (list, tuple)):
+        for v in obj:
+            yield from _walk(v)
+
+
+class KnowledgePack:
+    """Every section of a pack, indexed by id, plus its identity and versions."""
+
+    def __init__(self, sections: dict[str, Any], *, sources: Sequence[str], overridden: Sequence[str] = ()):
+        missing = [n for n in _REQUIRED if n not in sections]
+        if missing:
+            raise KnowledgeError(f"knowledge pack lacks required sections: {', '.join(missing)}")
+        self.sections = sections
+        self.sources = list(sources)
+        self.overridden = list(overridden)
+        self.info: s.PackInfo = sections["pack"]
+        self.citations: dict[str, s.Citation] = sections["citations"]
+        self.scoring: s.Scoring = sections["scoring"]
+        self.timing: s.Timing = sections["timing"]
+        self.findings: dict[str, s.Finding] = sections["findings"]
+        self.causes: dict[str, s.Cause] = sections["causes"]
+        self.red_flags: dict[str, s.RedFlag] = sections.get("red_flags", {})
+        self.labs: dict[str, s.LabTestRule] = sections.get("labs", {})
+        self.workup_tests: dict[str, s.WorkupTest] = sections.get("workup_tests", {})
+        self.workup_rules: dict[str, s.WorkupRule] = sections.get("workup_rules", {})
+        self.risk_factors: dict[str, s.RiskFactorRule] = sections.get("risk_factors", {})
+        self.decision_rules: dict[str, s.DecisionRule] = sections.get("decision_rules", {})
+        self.non_surgical: dict[str, s.NonSurgicalOption] = sections.get("non_surgical", {})
+        self.value_sets: dict[str, s.ValueSet] = sections.get("value_sets", {})
+        self.version = self.info.version
+        problems = self._check()
+        for check in CHECKERS:
+            problems.extend(check(sections))
+        if problems:
+            raise KnowledgeError(
+                f"knowledge pack {self.info.id} {self.version} failed validation ({len(problems)} problems)",
+                problems,
+            )
+        self.scoring_top_n = self.scoring.top_n
+        self.ordinal_lr = {b.weight: b.lr_equivalent for b in self.scoring.ordinal_bands}
+        from ..engine.predicates import compile_finding
+
+        self.compiled = {fid: compile_finding(f) for fid, f in self.findings.items()}
+        self.citation_refs = {cid: _citation_ref(c) for cid, c in self.citations.items()}
+
+    # -- cross references -------------------------------------------------------------
+    def cited_ids(self) -> set[str]:
+        """Every citation id some entry names."""
+        used: set[str] = set()
+        for name, body in self.sections.items():
+            if name == "citations":
+                continue
+            for key, value in _walk(body):
+                if key in _CITATION_KEYS and isinstance(value, list):
+                    used.update(value)
+        return used
+
+    def entries(self) -> Iterator[tuple[str, str, BaseModel]]:
+        for name, body in self.sections.items():
+            if isinstance(body, dict):
+                for ident, entry in body.items():
+                    yield name, ident, entry
+            else:
+                yield name, name, body
+
+    def _check(self) -> list[Problem]:
+        problems: list[Problem] = []
+        for section, ident, entry in self.entries():
+            where = f"{section}[{ident}]"
+            for key, value in _walk(entry):
+                if key in _CITATION_KEYS and isinstance(value, list):
+                    for cid in value:
+                        if cid not in self.citations:
+                            problems.append(Problem(where, f"cites '{cid}', which is not in the citations registry"))
+                if isinstance(value, s.Condition):
+                    for fid in value.finding_ids():
+                        if fid not in self.findings:
+                            problems.append(Problem(where, f"refers to unknown finding '{fid}'"))
+                if isinstance(value, s.Evidence) and value.finding not in self.findings:
+                    problems.append(Problem(where, f"evidence names unknown finding '{value.finding}'"))
+                if key in ("when_causes_in_top", "rule_out") and isinstance(value, list):
+                    for cid in value:
+                        if cid not in self.causes:
+                            problems.append(Problem(where, f"refers to unknown cause '{cid}'"))
+        for cid, cause in self.causes.items():
+            for t in cause.workup:
+                if t not in self.workup_tests:
+                    problems.append(Problem(f"causes[{cid}]", f"work-up names unknown test '{t}'"))
+            weights = {e.weight for e in cause.evidence if e.weight is not None}
+            weights |= {w.weight for w in cause.timing.values()}
+            for w in weights - {b.weight for b in self.scoring.ordinal_bands} - {0}:
+                problems.append(Problem(f"causes[{cid}]", f"ordinal weight {w} has no band in scoring"))
+        if self.sections.get("decision_rules") and not any(
+            r.predicate == "otherwise" for r in self.decision_rules.values()
+        ):
+            problems.append(Problem("decision_rules", "the last resort rule (predicate 'otherwise') is missing"))
+        for rid, rule in self.workup_rules.items():
+            if rule.test not in self.workup_tests:
+                problems.append(Problem(f"workup_rules[{rid}]", f"names unknown test '{rule.test}'"))
+        from ..engine.predicates import check_finding  # late import: engine depends on this module
+
+        for fid, finding in self.findings.items():
+            msg = check_finding(finding)
+            if msg:
+                problems.append(Problem(f"findings[{fid}]", msg))
+        return problems
+
+    def citation(self, cid: str) -> s.Citation:
+        return self.citations[cid]
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "id": self.info.id,
+            "name": self.info.name,
+            "version": self.version,
+            "released": self.info.released,
+            "sources": self.sources,
+            "overridden": self.overridden,
+        }
+
+
+def _citation_ref(c: s.Citation) -> Any:
+    from ..engine.result import CitationRef
+
+    bits = [c.authors, c.title, c.source, str(c.year) if c.year else None]
+    return CitationRef(
+        id=c.id, text=". ".join(b.rstrip(".") for b in bits if b) + ".", url=c.url or (
+            f"https://doi.org/{c.doi}" if c.doi else None), quality=c.quality,
+    )
+
+
+def load_pack(local: Sequence[str | Path] = (), *, builtin: bool = True) -> KnowledgePack:
+    """Load the built-in pack, then overlay each local pack folder in order."""
+    sections: dict[str, Any] = {}
+    sources: list[str] = []
+    problems: list[Problem] = []
+    overridden: list[str] = []
+    roots = ([builtin_pack_dir()] if builtin else []) + [Path(p) for p in local]
+    for root in roots:
+        body, probs = read_pack_dir(root)
+        problems.extend(Problem(f"{root.name}/{p.path}", p.message) for p in probs)
+        info = body.get("pack")
+        if info is not None:
+            sources.append(f"{info.id}@{info.version}")
+        if not sections:
+            sections = body
+        else:
+            sections, over = merge(sections, body)
+            overridden.extend(over)
+            if info is not None:
+                base: s.PackInfo = sections["pack"]
+                sections["pack"] = base.model_copy(
+                    update={"version": f"{base.version}+{info.id}.{info.version}"}
+                )
+    if problems:
+        raise KnowledgeError(f"knowledge pack failed to load ({len(problems)} problems)", problems)
+    return KnowledgePack(sections, sources=sources, overridden=overridden)
+
+
+@lru_cache(maxsize=1)
+def default_pack() -> KnowledgePack:
+    """The built-in pack plus any local packs named in REVSPINE_LOCAL_PACKS (colon-separated)."""
+    import os
+
+    local = [p for p in os.environ.get("REVSPINE_LOCAL_PACKS", "").split(os.pathsep) if p]
+    return load_pack(local)

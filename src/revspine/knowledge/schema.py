@@ -1,0 +1,325 @@
+"""Schema of the knowledge pack: one pydantic model per kind of entry.
+
+Every model forbids unknown keys; every entry that carries clinical content names
+one or more citations from the registry. The loader checks the cross-references
+(citations, findings, tests, causes) once the whole pack is read.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "Citation",
+    "PackInfo",
+    "Finding",
+    "Condition",
+    "Evidence",
+    "TimingWeight",
+    "Prior",
+    "Code",
+    "Cause",
+    "TimingWindow",
+    "Timing",
+    "OrdinalBand",
+    "Scoring",
+    "RedFlag",
+    "UnitConversion",
+    "Kinetics",
+    "LabTestRule",
+    "WorkupTest",
+    "WorkupRule",
+    "RiskFactorRule",
+    "DecisionRule",
+    "NonSurgicalOption",
+    "ValueSet",
+]
+
+Quality = Literal["primary", "secondary"]
+EvidenceKind = Literal["likelihood_ratio", "ordinal"]
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Citation(_Entry):
+    id: str
+    authors: str | None = None
+    title: str
+    source: str = Field(description="Journal, publisher or organisation")
+    year: int | None = None
+    url: str | None = None
+    doi: str | None = None
+    pmid: str | None = None
+    quality: Quality = "primary"
+    note: str | None = None
+
+
+class PackInfo(_Entry):
+    id: str
+    name: str
+    version: str
+    released: str
+    description: str
+    based_on: str | None = Field(None, description="For a local pack: the pack id it extends")
+
+
+class Finding(_Entry):
+    """A named fact about the case, computed by a named predicate with parameters."""
+
+    id: str
+    label: str
+    predicate: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    citations: list[str] = Field(min_length=1)
+    inputs: list[str] = Field(default_factory=list, description="Case fields this finding reads")
+    note: str | None = None
+
+
+class Condition(_Entry):
+    """Boolean combination of finding ids."""
+
+    all: list[str] = Field(default_factory=list)
+    any: list[str] = Field(default_factory=list)
+    none: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Condition:
+        if not (self.all or self.any or self.none):
+            raise ValueError("a condition needs at least one of all / any / none")
+        return self
+
+    def finding_ids(self) -> list[str]:
+        return [*self.all, *self.any, *self.none]
+
+
+class Evidence(_Entry):
+    """How one finding moves one cause: a published likelihood ratio or an ordinal band."""
+
+    finding: str
+    kind: EvidenceKind
+    lr: float | None = Field(None, gt=0, description="Likelihood ratio when the finding is present")
+    weight: int | None = Field(None, ge=-3, le=3, description="Ordinal band, see scoring.yaml")
+    citations: list[str] = Field(min_length=1)
+    reason: str = Field(description="One line: why this finding bears on this cause")
+
+    @model_validator(mode="after")
+    def _kind_matches(self) -> Evidence:
+        if self.kind == "likelihood_ratio" and (self.lr is None or self.weight is not None):
+            raise ValueError("kind likelihood_ratio needs `lr` and no `weight`")
+        if self.kind == "ordinal" and (self.weight is None or self.lr is not None):
+            raise ValueError("kind ordinal needs `weight` and no `lr`")
+        if self.weight == 0:
+            raise ValueError("an ordinal weight of 0 carries no evidence; remove the entry")
+        return self
+
+
+class TimingWeight(_Entry):
+    weight: int = Field(ge=-3, le=3)
+    citations: list[str] = Field(min_length=1)
+    reason: str
+
+
+class Prior(_Entry):
+    value: float = Field(gt=0, lt=1)
+    published: bool = Field(True, description="False when no published share exists and the pack's floor is used")
+    basis: str = Field(description="The population and figure the prior comes from")
+    citations: list[str] = Field(min_length=1)
+
+
+class Code(_Entry):
+    code: str
+    display: str
+
+
+class Cause(_Entry):
+    id: str
+    label: str
+    kind: Literal["cause", "mimic"]
+    category: str
+    description: str
+    icd10cm: list[Code] = Field(min_length=1)
+    snomed: list[Code] = Field(default_factory=list)
+    applies_when: Condition | None = None
+    applies_reason: str | None = None
+    prior: Prior
+    timing: dict[Literal["early", "intermediate", "late"], TimingWeight] = Field(default_factory=dict)
+    evidence: list[Evidence] = Field(default_factory=list)
+    correctable_by_surgery: Literal["yes", "no", "sometimes"]
+    surgical_note: str | None = None
+    workup: list[str] = Field(default_factory=list, description="Test ids that confirm or exclude it")
+    citations: list[str] = Field(min_length=1)
+
+
+class TimingWindow(_Entry):
+    id: Literal["early", "intermediate", "late"]
+    label: str
+    start_day: int = Field(ge=0)
+    end_day: int | None = Field(None, description="Inclusive; None = open-ended")
+    citations: list[str] = Field(min_length=1)
+    causes_named_by_source: list[str] = Field(default_factory=list)
+
+
+class Timing(_Entry):
+    windows: list[TimingWindow]
+    boundary_days: list[int] = Field(
+        default_factory=list, description="Days the sources leave between windows; flagged as uncertain"
+    )
+    boundary_note: str
+    citations: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Timing:
+        ids = [w.id for w in self.windows]
+        if ids != ["early", "intermediate", "late"]:
+            raise ValueError("windows must be early, intermediate, late in that order")
+        for a, b in zip(self.windows, self.windows[1:], strict=False):
+            if a.end_day is None or b.start_day != a.end_day + 1:
+                raise ValueError(f"window {b.id} must start the day after {a.id} ends")
+        if self.windows[-1].end_day is not None:
+            raise ValueError("the late window is open-ended")
+        return self
+
+
+class OrdinalBand(_Entry):
+    weight: int = Field(ge=-3, le=3)
+    label: str
+    lr_equivalent: float = Field(gt=0)
+
+
+class Scoring(_Entry):
+    description: str
+    top_n: int = Field(3, ge=1, le=10, description="How many leading causes the work-up and decision consider")
+    ordinal_bands: list[OrdinalBand]
+    citations: list[str] = Field(min_length=1)
+    caveat: str
+
+
+class RedFlag(_Entry):
+    id: str
+    label: str
+    when: Condition
+    urgency: Literal["emergency", "urgent"]
+    action: str
+    rule_out: list[str] = Field(default_factory=list, description="Cause ids this flag concerns")
+    citations: list[str] = Field(min_length=1)
+
+
+class UnitConversion(_Entry):
+    unit: str
+    scale: float = Field(gt=0)
+    offset: float = 0.0
+    citations: list[str] = Field(default_factory=list)
+
+
+class Kinetics(_Entry):
+    """How long a marker is expected to stay raised after an uncomplicated operation."""
+
+    applies_to: Literal["instrumented_fusion", "any"]
+    expected_raised_until_day: int = Field(ge=0)
+    peak_day: int | None = None
+    citations: list[str] = Field(min_length=1)
+    reason: str
+
+
+class LabTestRule(_Entry):
+    test: str
+    label: str
+    loinc: list[str] = Field(default_factory=list)
+    canonical_unit: str
+    conversions: list[UnitConversion] = Field(default_factory=list)
+    plausible_min: float
+    plausible_max: float
+    plausible_note: str = "Data-entry guard: values outside this range are rejected as implausible"
+    upper_threshold: float | None = None
+    lower_threshold: float | None = None
+    threshold_meaning: str
+    threshold_citations: list[str] = Field(default_factory=list)
+    kinetics: list[Kinetics] = Field(default_factory=list)
+    normal_caveat: str | None = None
+    normal_caveat_citations: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _cited(self) -> LabTestRule:
+        if (self.upper_threshold is not None or self.lower_threshold is not None) and not self.threshold_citations:
+            raise ValueError("a threshold needs threshold_citations")
+        if self.normal_caveat and not self.normal_caveat_citations:
+            raise ValueError("normal_caveat needs normal_caveat_citations")
+        if self.plausible_min >= self.plausible_max:
+            raise ValueError("plausible_min must be below plausible_max")
+        return self
+
+
+class WorkupTest(_Entry):
+    id: str
+    label: str
+    done_when: Condition | None = None
+    satisfied_by: dict[str, Any] = Field(
+        default_factory=dict, description="What in the case counts as done: modalities, labs, blocks, emg"
+    )
+    loinc: list[str] = Field(default_factory=list)
+    cpt: list[str] = Field(default_factory=list)
+    snomed: list[str] = Field(default_factory=list)
+
+
+class WorkupRule(_Entry):
+    id: str
+    test: str
+    priority: int = Field(ge=1, le=5, description="1 = do first")
+    when: Condition | None = None
+    when_causes_in_top: list[str] = Field(default_factory=list, description="Cause ids among the leading ones")
+    reason: str
+    citations: list[str] = Field(min_length=1)
+    before_revision: bool = False
+
+
+class RiskFactorRule(_Entry):
+    id: str
+    label: str
+    when: Condition
+    modifiable: bool
+    target: str | None = None
+    effect: str
+    blocks_revision_until_met: bool = False
+    citations: list[str] = Field(min_length=1)
+
+
+class NonSurgicalOption(_Entry):
+    id: str
+    label: str
+    when: Condition | None = None
+    when_causes_in_top: list[str] = Field(default_factory=list)
+    reason: str
+    citations: list[str] = Field(min_length=1)
+
+
+class DecisionRule(_Entry):
+    id: str
+    predicate: Literal[
+        "red_flag",
+        "leading_is_mimic",
+        "leading_not_correctable",
+        "no_imaging",
+        "leading_unconfirmed",
+        "before_revision_workup_missing",
+        "modifiable_risk_blocks",
+        "confirmed_correctable",
+        "otherwise",
+    ]
+    category: Literal["urgent", "revision", "revision_after_optimisation", "non_surgical", "workup_first"]
+    order: int = Field(description="Rules are tried in this order; the first that matches decides")
+    description: str
+    reason: str
+    citations: list[str] = Field(min_length=1)
+
+
+class ValueSet(_Entry):
+    id: str
+    label: str
+    system: str
+    codes: list[Code]
+    maps_to: dict[str, Any] = Field(default_factory=dict)
+    citations: list[str] = Field(min_length=1)
