@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from ..knowledge.pack import KnowledgePack
 from ..knowledge.schema import Cause
 from .conditions import Hits, check
@@ -34,7 +36,7 @@ def score_cause(
         used = hits.get(ev.finding)
         if not used:
             continue
-        factor = ev.lr if ev.lr is not None else pack.ordinal_lr[ev.weight]  # type: ignore[index]
+        factor = ev.lr if ev.lr is not None else pack.ordinal_lr[ev.weight or 0]
         odds *= factor
         items.append(
             EvidenceItem.model_construct(
@@ -52,7 +54,7 @@ def rank_causes(
     scored: list[tuple[float, float, str, CauseResult]] = []
     excluded: list[ExcludedCause] = []
     for cause in pack.causes.values():
-        applicability = "unknown"
+        applicability: Literal["applies", "unknown"] = "unknown"
         if facts.surgery_count and cause.applies_when is not None:
             if check(cause.applies_when, hits) is None:
                 excluded.append(

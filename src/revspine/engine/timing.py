@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from ..knowledge.pack import KnowledgePack
 from .facts import Facts
 from .result import TimingResult
@@ -13,7 +15,7 @@ def timing_window(facts: Facts, pack: KnowledgePack) -> TimingResult:
     t = pack.timing
     cites = list(t.citations)
     days = facts.onset_days
-    basis = "symptom_onset"
+    basis: Literal["symptom_onset"] = "symptom_onset"
     note = ""
     if days is None and facts.index is not None and facts.case.symptoms.pain_free_interval is False:
         days, note = 0, "No pain-free interval: symptoms counted from the day of surgery. "

@@ -70,7 +70,7 @@ def _yaml_files(root: Path) -> Iterable[Path]:
     return sorted(p for p in root.rglob("*.yaml") if p.is_file())
 
 
-def _loc(err: dict[str, Any]) -> str:
+def _loc(err: Any) -> str:
     return ".".join(str(x) for x in err["loc"])
 
 
@@ -96,7 +96,7 @@ def read_pack_dir(root: Path) -> tuple[dict[str, Any], list[Problem]]:
             problems.append(Problem(rel, "top level must be a mapping of section names"))
             continue
         for key, body in doc.items():
-            name = _SINGULAR.get(key, key)
+            name: str = _SINGULAR.get(str(key), str(key))
             section = SECTIONS.get(name)
             if section is None:
                 allowed = ", ".join(sorted([*SECTIONS, *_SINGULAR]))
