@@ -153,7 +153,8 @@ class KnowledgePack:
 def _citation_ref(c: s.Citation) -> Any:
     from ..engine.result import CitationRef
 
-    bits = [c.authors, c.title, c.source, str(c.year) if c.year else None]
+    year = str(c.year) if c.year and str(c.year) not in c.source else None  # most sources already name it
+    bits = [c.authors, c.title, c.source, year]
     return CitationRef(
         id=c.id, text=". ".join(b.rstrip(".") for b in bits if b) + ".", url=c.url or (
             f"https://doi.org/{c.doi}" if c.doi else None), quality=c.quality,
