@@ -20,6 +20,7 @@ _REQUIRED = ("pack", "citations", "scoring", "timing", "findings", "causes")
 
 
 def _walk(obj: Any) -> Iterator[tuple[str, Any]]:
+    """Every (field name, value) inside an entry; list items come out under their list's name."""
     if isinstance(obj, BaseModel):
         for name in type(obj).model_fields:
             value = getattr(obj, name)
@@ -31,6 +32,8 @@ def _walk(obj: Any) -> Iterator[tuple[str, Any]]:
             yield from _walk(v)
     elif isinstance(obj, (list, tuple)):
         for v in obj:
+            if isinstance(v, BaseModel):
+                yield "", v
             yield from _walk(v)
 
 
