@@ -257,7 +257,8 @@ def test_local_pack_overrides_a_threshold_and_adds_a_cause(hospital_pack):
     case = {
         "assessment_date": "2026-11-01",
         "surgeries": [{"procedure": "laminectomy", "region": "lumbar", "levels": ["L4-L5"], "date": "2024-01-10"}],
-        "imaging": [{"modality": "mri", "date": "2026-10-01", "findings": [{"code": "facet_effusion", "level": "L4-L5"}]}],
+        "imaging": [{"modality": "mri", "date": "2026-10-01",
+                     "findings": [{"code": "facet_effusion", "level": "L4-L5"}]}],
         "labs": [{"test": "crp", "value": 7, "unit": "mg/L", "date": "2026-10-01"}],
     }
     a = assess(parse_case(case, pack, today=date(2026, 11, 22)), pack)
