@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date as Date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from .enums import (
     Approach,
@@ -56,12 +56,12 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False, use_enum_values=False)
 
 
-Level = Annotated[str, Field(examples=["L4-L5", "L5-S1", "C5-C6"])]
-
-
 def _check_level(v: str) -> str:
     parse_level(v)  # raises ValueError with a clear message
     return v.strip().upper()
+
+
+Level = Annotated[str, AfterValidator(_check_level), Field(examples=["L4-L5", "L5-S1", "C5-C6"])]
 
 
 class Patient(_Model):
@@ -95,10 +95,6 @@ class PriorSurgery(_Model):
     approach: Approach | None = None
     implants: list[str] = Field(default_factory=list, description="e.g. 'pedicle screws', 'PEEK cage'")
     indication: str | None = None
-
-    _v_levels = field_validator("levels", mode="after")(
-        lambda cls, v: [_check_level(x) for x in v]  # noqa: ARG005
-    )
 
     @model_validator(mode="after")
     def _levels_in_region(self) -> PriorSurgery:
@@ -179,10 +175,6 @@ class ImagingFinding(_Model):
     value: float | None = Field(None, description="Quantity for measured findings (mm or degrees)")
     unit: Literal["mm", "deg", "cm"] | None = None
 
-    _v_level = field_validator("level", mode="after")(
-        lambda cls, v: None if v is None else _check_level(v)  # noqa: ARG005
-    )
-
     @model_validator(mode="after")
     def _unit_with_value(self) -> ImagingFinding:
         if (self.value is None) != (self.unit is None):
@@ -214,20 +206,12 @@ class DiagnosticBlock(_Model):
     paradigm: Literal["single", "comparative", "placebo_controlled"] = "single"
     date: Date
 
-    _v_level = field_validator("level", mode="after")(
-        lambda cls, v: None if v is None else _check_level(v)  # noqa: ARG005
-    )
-
 
 class ElectroStudy(_Model):
     date: Date
     result: EmgResult
     level: Level | None = None
     side: Side | None = None
-
-    _v_level = field_validator("level", mode="after")(
-        lambda cls, v: None if v is None else _check_level(v)  # noqa: ARG005
-    )
 
 
 class Questionnaires(_Model):

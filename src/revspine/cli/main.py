@@ -22,7 +22,7 @@ from ..case.model import Case
 from ..case.validate import parse_case
 from ..engine import assess
 from ..errors import InputError, Problem, RevspineError
-from ..knowledge import KnowledgePack, load_pack
+from ..knowledge import KnowledgePack, default_pack, load_pack
 from .render import to_json, to_markdown
 
 __all__ = ["app", "main", "read_case_file", "example_paths"]
@@ -34,7 +34,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
 
 
 class Format(StrEnum):
@@ -50,13 +49,19 @@ LocalPacks = Annotated[
 
 
 def _pack(local: list[Path] | None) -> KnowledgePack:
-    return load_pack(local or [])
+    """The pack to use: the built-in one (cached, with REVSPINE_LOCAL_PACKS), or it plus the --pack folders."""
+    return load_pack(local) if local else default_pack()
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _fail(exc: RevspineError) -> None:
-    err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+    """Print the error and one line per problem (JSON path: message) to stderr, then exit with its code."""
+    typer.echo(f"error: {_one_line(exc.message)}", err=True)
     for p in exc.problems:
-        err.print(f"  {p.line()}", highlight=False, markup=False)
+        typer.echo(f"  {_one_line(p.line())}", err=True)
     raise typer.Exit(exc.exit_code)
 
 
@@ -93,13 +98,14 @@ def assess_cmd(
 ) -> None:
     """Assess one case and print the assessment."""
     try:
-        pack = _pack(pack_dirs)
         ref = date.fromisoformat(today) if today else None
+    except ValueError as exc:
+        _fail(InputError("bad --today", [Problem("--today", f"{exc}; use YYYY-MM-DD")]))
+        return
+    try:
+        pack = _pack(pack_dirs)
         case, _report = _to_case(read_case_file(case_file), pack, ref)
         a = assess(case, pack)
-    except ValueError as exc:
-        _fail(InputError("bad --today", [Problem("--today", str(exc))]))
-        return
     except RevspineError as exc:
         _fail(exc)
         return
@@ -181,7 +187,7 @@ def examples_cmd(directory: Annotated[Path, typer.Argument(help="Folder to write
 @app.command("demo")
 def demo_cmd() -> None:
     """Print the assessment of a demo case (the run command until the web app exists)."""
-    pack = load_pack()
+    pack = default_pack()
     path = next((p for p in example_paths() if "pseudarthrosis" in p.name), example_paths()[0])
     case = parse_case(read_case_file(path), pack)
     Console().print(Markdown(to_markdown(assess(case, pack))))
