@@ -11,7 +11,7 @@ from .decision import decide
 from .differential import rank_causes
 from .facts import derive_facts
 from .labs import read_labs
-from .result import Assessment, IndexSurgery, LabReading, Versions
+from .result import Assessment, IndexSurgery, LabReading, Versions, make
 from .rules import leading, non_surgical_options, red_flags, risk_factors
 from .timing import timing_window
 from .uncertainty import uncertainties
@@ -41,8 +41,8 @@ def assess(case: Case, pack: KnowledgePack) -> Assessment:
     top = max(causes[:1] + [m for m in mimics[:1] if m.supporting], key=lambda c: c.score, default=None)
     decision = decide(pack, flags, top, workup, risks, bool(case.imaging), options, hits, [*causes, *mimics])
     labs = [
-        LabReading.model_construct(
-            rule_id=f"labs.{r.test}.{r.status}", test=r.test, value=r.value, unit=r.unit, date=r.date,
+        make(
+            LabReading, rule_id=f"labs.{r.test}.{r.status}", test=r.test, value=r.value, unit=r.unit, date=r.date,
             day_after_surgery=r.day_after_surgery, status=r.status, reading=r.reading, threshold=r.threshold,
             input=r.path, citations=r.citations,
         )
@@ -53,8 +53,8 @@ def assess(case: Case, pack: KnowledgePack) -> Assessment:
     index = None
     if facts.index is not None and facts.index_position is not None and facts.days_since_index is not None:
         s = facts.index
-        index = IndexSurgery.model_construct(
-            position=facts.index_position, procedure=s.procedure.value, region=s.region.value,
+        index = make(
+            IndexSurgery, position=facts.index_position, procedure=s.procedure.value, region=s.region.value,
             levels=list(s.levels), date=s.date, days_since=facts.days_since_index,
         )
     cited: set[str] = set(timing.citations) | set(decision.citations)
@@ -67,10 +67,13 @@ def assess(case: Case, pack: KnowledgePack) -> Assessment:
         for r in w.reasons:
             cited.update(r.citations)
     refs = pack.citation_refs
-    return Assessment.model_construct(
-        versions=Versions.model_construct(
-            engine=__version__, knowledge=pack.version, knowledge_id=pack.info.id, knowledge_sources=pack.sources
-        ),
+    versions = make(
+        Versions, engine=__version__, knowledge=pack.version, knowledge_id=pack.info.id,
+        knowledge_sources=pack.sources,
+    )
+    return make(
+        Assessment,
+        versions=versions,
         case_id=case.case_id,
         assessment_date=case.assessment_date,
         index_surgery=index,

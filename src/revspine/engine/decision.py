@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from ..knowledge.pack import KnowledgePack
 from .conditions import Hits, check
-from .result import CauseResult, Decision, NonSurgicalResult, RedFlagResult, RiskFactorResult, WorkupItem
+from .result import CauseResult, Decision, NonSurgicalResult, RedFlagResult, RiskFactorResult, WorkupItem, make
 
 __all__ = ["decide", "OBJECTIVE_PREDICATES"]
 
@@ -125,8 +125,8 @@ def decide(
             continue
         reasons = _PREDICATES[rule.predicate](ctx)
         if reasons is not None:
-            return Decision.model_construct(
-                category=rule.category, rule_id=rule.id, summary=rule.description,
+            return make(
+                Decision, category=rule.category, rule_id=rule.id, summary=rule.description,
                 reasons=[rule.reason, *reasons], non_surgical_options=options,
                 citations=list(rule.citations), disclaimer=DISCLAIMER,
             )

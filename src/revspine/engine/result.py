@@ -7,8 +7,9 @@ rests on and the inputs it used.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date as Date
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,7 +29,45 @@ __all__ = [
     "Decision",
     "IndexSurgery",
     "Assessment",
+    "make",
 ]
+
+M = TypeVar("M", bound=BaseModel)
+_DEFAULTS: dict[type[BaseModel], tuple[dict[str, Any], dict[str, Callable[[], Any]]]] = {}
+
+
+def make(cls: type[M], **values: Any) -> M:
+    """Build a result object from values the engine computed itself (trusted, not re-validated).
+
+    The same as ``cls.model_construct(**values)`` for these alias-free models, without its
+    per-field loop: the engine builds about sixty of these per assessment. Fields not given
+    take their defaults, so optional fields added later need no change here.
+    """
+    static, factories = _DEFAULTS.get(cls) or _defaults(cls)
+    if len(values) < len(cls.__pydantic_fields__):
+        for name, default in static.items():
+            values.setdefault(name, default)
+        for name, factory in factories.items():
+            if name not in values:
+                values[name] = factory()
+    m = cls.__new__(cls)
+    object.__setattr__(m, "__dict__", values)
+    object.__setattr__(m, "__pydantic_fields_set__", set(values))
+    object.__setattr__(m, "__pydantic_extra__", None)
+    object.__setattr__(m, "__pydantic_private__", None)
+    return m
+
+
+def _defaults(cls: type[BaseModel]) -> tuple[dict[str, Any], dict[str, Callable[[], Any]]]:
+    static: dict[str, Any] = {}
+    factories: dict[str, Callable[[], Any]] = {}
+    for name, field in cls.__pydantic_fields__.items():
+        if field.default_factory is not None:
+            factories[name] = field.default_factory  # type: ignore[assignment]
+        elif not field.is_required():
+            static[name] = field.default
+    _DEFAULTS[cls] = (static, factories)
+    return static, factories
 
 
 class _R(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..knowledge.pack import KnowledgePack
 from .conditions import Hits, check
 from .facts import Facts
-from .result import CauseResult, WorkupItem, WorkupReason
+from .result import CauseResult, WorkupItem, WorkupReason, make
 
 __all__ = ["done_tests", "missing_workup"]
 
@@ -53,13 +53,13 @@ def missing_workup(
             continue
         if rule.when is not None and check(rule.when, hits) is None:
             continue
-        reason = WorkupReason.model_construct(rule_id=rule.id, reason=rule.reason, citations=list(rule.citations))
+        reason = make(WorkupReason, rule_id=rule.id, reason=rule.reason, citations=list(rule.citations))
         item = items.get(rule.test)
         if item is None:
             test = pack.workup_tests[rule.test]
-            items[rule.test] = WorkupItem.model_construct(
-                test=rule.test, label=test.label, priority=rule.priority, before_revision=rule.before_revision,
-                reasons=[reason],
+            items[rule.test] = make(
+                WorkupItem, test=rule.test, label=test.label, priority=rule.priority,
+                before_revision=rule.before_revision, reasons=[reason],
             )
             order[rule.test] = n
         else:
