@@ -125,28 +125,31 @@ def _get(case: Case, path: str) -> Any:
 
 
 def _imaging(f: Facts, p: ImagingP) -> Hit:
+    entries = [e for code in p.codes for e in f.imaging_by_code.get(code, ())]
+    if not entries:
+        return None
     measured = any(x is not None for x in (p.gt, p.ge, p.lt, p.le))
     found: list[tuple[int, int, str]] = []
-    for code in p.codes:
-        for i, j, study, fnd in f.imaging_by_code.get(code, ()):
-            mod = study.modality.value
-            if p.modalities and mod not in p.modalities:
+    for i, j, study, fnd in entries:
+        code = fnd.code.value
+        mod = study.modality.value
+        if p.modalities and mod not in p.modalities:
+            continue
+        if fnd.value is not None:
+            if not Compare.ok(p, fnd.value):
                 continue
-            if fnd.value is not None:
-                if not Compare.ok(p, fnd.value):
-                    continue
-            elif measured:
-                continue
-            lv = fnd.level
-            if p.scope == "operated" and lv is not None and lv not in f.operated_levels:
-                continue
-            if p.scope == "adjacent" and (lv is None or lv not in f.adjacent_to_fusion):
-                continue
-            if p.scope == "not_operated" and (lv is None or lv in f.operated_levels):
-                continue
-            q = f" {fnd.value:g} {fnd.unit}" if fnd.value is not None else ""
-            at = f" at {lv}" if lv else ""
-            found.append((i, j, f"imaging[{i}].findings[{j}]: {mod} {study.date} {code}{at}{q}"))
+        elif measured:
+            continue
+        lv = fnd.level
+        if p.scope == "operated" and lv is not None and lv not in f.operated_levels:
+            continue
+        if p.scope == "adjacent" and (lv is None or lv not in f.adjacent_to_fusion):
+            continue
+        if p.scope == "not_operated" and (lv is None or lv in f.operated_levels):
+            continue
+        q = f" {fnd.value:g} {fnd.unit}" if fnd.value is not None else ""
+        at = f" at {lv}" if lv else ""
+        found.append((i, j, f"imaging[{i}].findings[{j}]: {mod} {study.date} {code}{at}{q}"))
     return [quote for *_, quote in sorted(found)] or None
 
 
