@@ -119,6 +119,8 @@ def test_normal_early_course_is_not_flagged(assessed):
     infection = next(c for c in a.differential if c.cause == "infection")
     assert not any(e.finding.startswith("crp") for e in infection.supporting)
     assert a.decision.rule_id == "d_expected_course"
+    assert a.workup == [] and "mri" in {w.test for w in a.workup_deferred}, "no MRI or blocks on day 3"
+    assert any("deferred" in u for u in a.uncertainties)
 
 
 def test_early_deep_infection_reads_the_second_crp_rise(assessed):

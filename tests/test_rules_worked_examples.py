@@ -317,6 +317,7 @@ def test_day_3_after_tlif_without_findings_is_the_expected_course(pack):
                        labs=[{"test": "crp", "value": 120, "unit": "mg/L", "date": day(0)}]))
     assert (a.decision.category, a.decision.rule_id) == ("non_surgical", "d_expected_course")
     assert a.red_flags == [] and a.labs[0].status == "raised_expected"
+    assert a.workup == [] and a.workup_deferred, "the work-up for persistent pain waits"
     after = run(pack, case("tlif", 120, symptoms={"symptoms": ["back_pain"]}))
     assert after.decision.rule_id != "d_expected_course"
 

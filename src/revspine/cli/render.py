@@ -88,7 +88,9 @@ def to_markdown(a: Assessment) -> str:
         L.append(f"{w.priority}. {w.label}{flag}")
         for r in w.reasons:
             L.append(f"   - {r.reason} [{', '.join(r.citations)}]")
-    if not a.workup:
+    if a.workup_deferred:
+        L.append("- Deferred while the course is as expected: " + ", ".join(w.label for w in a.workup_deferred) + ".")
+    elif not a.workup:
         L.append("- Nothing missing among the tests the pack knows.")
     L.append("")
     L.append("## Risk factors")

@@ -40,6 +40,9 @@ def assess(case: Case, pack: KnowledgePack) -> Assessment:
     options = non_surgical_options(hits, lead, pack)
     top = max(causes[:1] + [m for m in mimics[:1] if m.supporting], key=lambda c: c.score, default=None)
     decision = decide(pack, flags, top, workup, risks, bool(case.imaging), options, hits, [*causes, *mimics])
+    deferred = workup if pack.decision_rules[decision.rule_id].defers_workup else []
+    if deferred:
+        workup = []
     labs = [
         make(
             LabReading, rule_id=f"labs.{r.test}.{r.status}", test=r.test, value=r.value, unit=r.unit, date=r.date,
@@ -63,7 +66,7 @@ def assess(case: Case, pack: KnowledgePack) -> Assessment:
             cited.update(item.citations)
     for c in (*causes, *mimics):
         cited.update(c.citations)
-    for w in workup:
+    for w in (*workup, *deferred):
         for r in w.reasons:
             cited.update(r.citations)
     refs = pack.citation_refs
@@ -84,9 +87,10 @@ def assess(case: Case, pack: KnowledgePack) -> Assessment:
         not_applicable=excluded,
         labs=labs,
         workup=workup,
+        workup_deferred=deferred,
         risk_factors=risks,
         decision=decision,
-        uncertainties=uncertainties(facts, timing, causes, labs, workup, pack),
+        uncertainties=uncertainties(facts, timing, causes, labs, workup, pack, deferred),
         citations={cid: refs[cid] for cid in sorted(cited)},
     )
 

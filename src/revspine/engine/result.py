@@ -224,6 +224,10 @@ class Assessment(_R):
     not_applicable: list[ExcludedCause]
     labs: list[LabReading]
     workup: list[WorkupItem] = Field(description="Missing work-up, in the order to do it")
+    workup_deferred: list[WorkupItem] = Field(
+        default_factory=list,
+        description="Work-up the decision defers (e.g. during the expected post-operative course), in order",
+    )
     risk_factors: list[RiskFactorResult]
     decision: Decision
     uncertainties: list[str]
