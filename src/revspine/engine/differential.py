@@ -90,15 +90,16 @@ def _result(
 ) -> CauseResult:
     base_citations = pack.cause_citations[cause.id]
     if items:
+        supporting = sorted((e for e in items if e.factor > 1), key=lambda e: -e.factor)
+        opposing = sorted((e for e in items if e.factor < 1), key=lambda e: e.factor)
+        kinds = sorted({e.kind for e in items})
         citations = sorted({c for e in items for c in e.citations}.union(base_citations))
-    else:
-        citations = list(base_citations)
+    else:  # most causes in a case: nothing found for or against them
+        supporting, opposing, kinds, citations = [], [], [], list(base_citations)
     return make(
         CauseResult, cause=cause.id, label=cause.label, kind=cause.kind, rank=rank, score=round(score, 4),
         prior=cause.prior.value, prior_basis=cause.prior.basis, applicability=applicability,
-        supporting=sorted((e for e in items if e.factor > 1), key=lambda e: -e.factor),
-        opposing=sorted((e for e in items if e.factor < 1), key=lambda e: e.factor),
-        evidence_kinds=sorted({e.kind for e in items}), correctable_by_surgery=cause.correctable_by_surgery,
-        icd10cm=[c.code for c in cause.icd10cm], workup_missing=[t for t in cause.workup if t not in done_tests],
-        citations=citations,
+        supporting=supporting, opposing=opposing, evidence_kinds=kinds,
+        correctable_by_surgery=cause.correctable_by_surgery, icd10cm=list(pack.cause_codes[cause.id]),
+        workup_missing=[t for t in cause.workup if t not in done_tests], citations=citations,
     )

@@ -76,6 +76,7 @@ class KnowledgePack:
 
         self.compiled = {fid: compile_finding(f) for fid, f in self.findings.items()}
         self.citation_refs = {cid: _citation_ref(c) for cid, c in self.citations.items()}
+        self.cause_codes = {cid: tuple(code.code for code in c.icd10cm) for cid, c in self.causes.items()}
         self.cause_citations = {
             cid: tuple(sorted({*c.prior.citations, *c.citations})) for cid, c in self.causes.items()
         }
