@@ -321,12 +321,7 @@ def _resolve_path(path: str) -> bool:
     return True
 
 
-def compile_finding(finding: Finding) -> Callable[[Facts], Hit]:
-    """Bind a finding's predicate to its validated parameters (done once, at load)."""
+def compile_finding(finding: Finding) -> tuple[Callable[[Facts, Any], Hit], Any]:
+    """A finding's predicate and its validated parameters (done once, at load): call ``fn(facts, params)``."""
     model, fn = PREDICATES[finding.predicate]
-    params = model.model_validate(finding.params)
-
-    def run(facts: Facts) -> Hit:
-        return fn(facts, params)
-
-    return run
+    return fn, model.model_validate(finding.params)
