@@ -148,8 +148,11 @@ def test_missing_workup_case_asks_for_imaging_and_labs_first(assessed):
     a = assessed["21_missing_workup"]
     assert a.decision.rule_id == "d_no_imaging"
     tests = [w.test for w in a.workup]
-    assert {"esr_crp", "xray", "mri", "ct"} <= set(tests)
-    assert tests.index("esr_crp") < tests.index("xray"), "priority 1 tests come before priority 2"
+    assert {"esr_crp", "mri", "ct", "standing_full_length_xray"} <= set(tests)
+    standing = a.workup[tests.index("standing_full_length_xray")]
+    assert "wr_xray_baseline" in {r.rule_id for r in standing.reasons}, "standing films also serve as radiographs"
+    assert standing.before_revision and "xray" not in tests
+    assert tests.index("esr_crp") < tests.index("standing_full_length_xray"), "priority 1 comes before priority 2"
 
 
 def test_optimise_first_names_the_blocking_risks(assessed):

@@ -74,8 +74,14 @@ def _leading_unconfirmed(x: _Ctx) -> list[str] | None:
 
 
 def _before_revision_missing(x: _Ctx) -> list[str] | None:
-    miss = [w for w in x.workup if w.before_revision]
-    return [f"Before any revision: {w.label} ({w.reasons[0].reason})" for w in miss] or None
+    out = []
+    for w in x.workup:
+        if w.before_revision:
+            rules = x.pack.workup_rules
+            why = next((r.reason for r in w.reasons if r.rule_id in rules and rules[r.rule_id].before_revision),
+                       w.reasons[0].reason)
+            out.append(f"Before any revision: {w.label} ({why})")
+    return out or None
 
 
 def _modifiable_blocks(x: _Ctx) -> list[str] | None:

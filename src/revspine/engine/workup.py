@@ -66,4 +66,24 @@ def missing_workup(
             item.priority = min(item.priority, rule.priority)
             item.before_revision = item.before_revision or rule.before_revision
             item.reasons.append(reason)
+    _merge_covered(items, pack)
     return sorted(items.values(), key=lambda i: (i.priority, order[i.test]))
+
+
+def _merge_covered(items: dict[str, WorkupItem], pack: KnowledgePack) -> None:
+    """Fold a test into another listed one that would also satisfy it and is not later in the order.
+
+    Contrast MRI satisfies "MRI", so asking for both is one request: the contrast MRI, with
+    both reasons. A CT myelogram (priority 3) does not absorb a fine-cut CT (priority 1).
+    """
+    modalities = {t: set(pack.workup_tests[t].satisfied_by.get("modalities", ())) for t in items}
+    for covered in list(items):
+        for cover in list(items):
+            if cover == covered or covered not in items or cover not in items:
+                continue
+            small, big = modalities[cover], modalities[covered]
+            if small and small < big and items[cover].priority <= items[covered].priority:
+                absorbed = items.pop(covered)
+                items[cover].before_revision = items[cover].before_revision or absorbed.before_revision
+                items[cover].reasons.extend(absorbed.reasons)
+                break
