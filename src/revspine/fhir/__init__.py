@@ -1,0 +1,9 @@
+"""FHIR R4 adapters around the pure engine: read a Bundle or bulk NDJSON into a Case, write an
+Assessment back as a FHIR Bundle. Value sets live in the knowledge pack."""
+
+from .reader import BulkResult, PatientCase, bundle_to_case, ndjson_to_cases
+from .report import ContextFact, MappingNote, MappingReport
+
+__all__ = [
+    "bundle_to_case", "ndjson_to_cases", "BulkResult", "PatientCase", "MappingReport", "MappingNote", "ContextFact",
+]
