@@ -170,6 +170,23 @@ class CaseBuilder:
             out.append({k: v for k, v in s.items() if v is not None and v != []})
         return out
 
+    def _onset(self, surgeries: list[dict[str, Any]]) -> str | None:
+        """The first pain diagnosis dated on or after the latest operation, as the symptom onset."""
+        if not surgeries:
+            return None
+        last = max(s["date"] for s in surgeries)
+        pains = [f for f in self.report.context if f.tag == "pain" and f.date and f.date >= last and f.current]
+        if not pains:
+            return None
+        first = min(pains, key=lambda f: f.date or "")
+        rtype, _, rid = first.resource.partition("/")
+        self.report.note("assumption", rtype, rid or None, first.resource, f"{rtype}.onset[x]",
+                         f"symptom onset taken as {first.date}, the first pain diagnosis "
+                         f"({first.display or first.code}) recorded after the operation of {last}; "
+                         "the true onset may be earlier",
+                         "symptoms.onset_date")
+        return first.date
+
     def data(self) -> dict[str, Any]:
         patient = {**self.patient, **self._vitals()}
         data: dict[str, Any] = {
@@ -186,8 +203,11 @@ class CaseBuilder:
             self.mapped(src, f"imaging[{i}]", "imaging study")
         for i, (lab, src) in enumerate(self.labs):
             self.mapped(src, f"labs[{i}]", f"{lab['test']} {lab['value']:g} {lab['unit']} ({lab['date']})")
+        onset = self._onset(data["surgeries"])
+        if onset:
+            data["symptoms"] = {"onset_date": onset}
         if self.symptoms:
-            data["symptoms"] = {"symptoms": sorted(self.symptoms)}
+            data.setdefault("symptoms", {})["symptoms"] = sorted(self.symptoms)
             for name, srcs in self.symptoms.items():
                 for src in srcs:
                     self.mapped(src, "symptoms.symptoms", f"symptom {name}")
