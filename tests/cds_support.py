@@ -129,3 +129,35 @@ def card_problems(response: dict[str, Any]) -> list[str]:
             if link.get("type") not in ("absolute", "smart") or not str(link.get("url", "")).startswith("http"):
                 problems.append(f"{p}.links need an absolute url and type")
     return problems
+
+
+def searchset(resources: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"resourceType": "Bundle", "type": "searchset", "total": len(resources),
+            "entry": [{"resource": r} for r in resources]}
+
+
+def prefetch_for(resources: list[dict[str, Any]]) -> dict[str, Any]:
+    """The prefetch a client would send for revspine's templates."""
+    by: dict[str, list[dict[str, Any]]] = {}
+    for r in resources:
+        by.setdefault(r["resourceType"], []).append(r)
+    patient = (by.get("Patient") or [None])[0]
+    return {
+        "patient": patient,
+        "conditions": searchset(by.get("Condition", [])),
+        "procedures": searchset(by.get("Procedure", [])),
+        "observations": searchset(by.get("Observation", [])),
+        "medications": searchset([m for m in by.get("MedicationRequest", []) if m.get("status") == "active"]),
+        "allergies": searchset(by.get("AllergyIntolerance", [])),
+        "imaging": searchset(by.get("ImagingStudy", [])),
+        "reports": searchset(by.get("DiagnosticReport", [])),
+    }
+
+
+def hook_request(hook: str, patient_id: str, prefetch: dict[str, Any] | None = None,
+                 **context: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"hook": hook, "hookInstance": str(uuid.uuid4()),
+                            "context": {"userId": "Practitioner/dr-1", "patientId": patient_id, **context}}
+    if prefetch is not None:
+        body["prefetch"] = prefetch
+    return body
