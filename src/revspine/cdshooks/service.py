@@ -81,7 +81,7 @@ def spine_orders(req: CdsRequest, pack: KnowledgePack) -> tuple[str | None, set[
             continue
         if req.hook == "order-select" and f"ServiceRequest/{res.get('id')}" not in (selections or []):
             continue
-        code = res.get("code") if isinstance(res.get("code"), dict) else {}
+        code: dict[str, Any] = res["code"] if isinstance(res.get("code"), dict) else {}
         codings = [c for c in code.get("coding") or [] if isinstance(c, dict)]
         text = code.get("text") if isinstance(code.get("text"), str) else None
         if idx.match("procedure", codings, text):
@@ -124,7 +124,8 @@ async def run_service(service_id: str, req: CdsRequest, deps: Deps, *, app_base:
         raise BadRequest("context.patientId is required", "context.patientId")
     if not isinstance(req.context.get("userId"), str):
         raise BadRequest("context.userId is required", "context.userId")
-    order_kind, covered = (None, set())
+    order_kind: str | None = None
+    covered: set[str] = set()
     if service_id == ORDER:
         order_kind, covered = spine_orders(req, deps.pack)
         if order_kind is None:

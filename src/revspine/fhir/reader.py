@@ -67,7 +67,7 @@ def _operation_outcome(report: MappingReport, e: Entry) -> None:
     texts = []
     for issue in e.resource.get("issue", []) if isinstance(e.resource.get("issue"), list) else []:
         if isinstance(issue, dict):
-            details = issue.get("details") if isinstance(issue.get("details"), dict) else {}
+            details: dict[str, Any] = issue["details"] if isinstance(issue.get("details"), dict) else {}
             said = issue.get("diagnostics") or details.get("text") or issue.get("code")
             texts.append(f"{issue.get('severity')}: {said}")
     report.note("warning", "OperationOutcome", e.rid, e.path, "OperationOutcome.issue",
