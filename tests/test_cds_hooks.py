@@ -59,7 +59,8 @@ def test_patient_view_summary_card():
     link = card["links"][0]
     assert link["type"] == "absolute" and link["url"].startswith("https://cds.test/assessments/")
     saved = call(app, "GET", link["url"].removeprefix("https://cds.test"))
-    assert saved.status_code == 200 and saved.json()["versions"]["knowledge_id"] == "revspine-core"
+    assert saved.status_code == 200 and saved.json()["assessment"]["versions"]["knowledge_id"] == "revspine-core"
+    assert saved.json()["source"]["hook"] == "patient-view"
     assert {o["code"] for o in card["overrideReasons"]} >= {"already-done", "not-indicated"}
 
 

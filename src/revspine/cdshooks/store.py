@@ -11,6 +11,8 @@ import uuid
 from collections import OrderedDict
 from typing import Any, Protocol
 
+import orjson
+
 from ..case.model import Case
 from ..engine.result import Assessment
 
@@ -46,17 +48,23 @@ class SaveAssessment(Protocol):
 
 
 class InMemoryAssessments:
-    """Default ``save_assessment``: keeps the latest assessments in memory under unguessable ids."""
+    """Default ``save_assessment``: keeps the latest assessments in memory under unguessable ids.
 
-    def __init__(self, limit: int = 1000) -> None:
+    Each is kept as JSON bytes (input, assessment, source), which the garbage collector
+    does not have to walk.
+    """
+
+    def __init__(self, limit: int = 500) -> None:
         self.limit = limit
-        self.saved: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self.saved: OrderedDict[str, bytes] = OrderedDict()
         self._lock = threading.Lock()
 
     def __call__(self, case: Case, assessment: Assessment, source: dict[str, Any]) -> str:
         key = uuid.uuid4().hex
+        blob = orjson.dumps({"case": case.model_dump(mode="json", exclude_none=True),
+                             "assessment": assessment.model_dump(mode="json"), "source": source})
         with self._lock:
-            self.saved[key] = {"case": case, "assessment": assessment, "source": source}
+            self.saved[key] = blob
             while len(self.saved) > self.limit:
                 self.saved.popitem(last=False)
         return f"/assessments/{key}"
