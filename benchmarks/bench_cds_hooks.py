@@ -67,11 +67,11 @@ def free_port() -> int:
 
 
 def build_prefetch(bundle: dict[str, Any], full: bool) -> tuple[str, dict[str, Any]]:
+    from revspine.cdshooks.prefetch import prefetch_templates
     from revspine.knowledge import load_pack
 
-    pack = load_pack()
-    loinc = {c for rule in pack.labs.values() for c in rule.loinc} | {
-        "39156-5", "29463-7", "8302-2", "72166-2", "44261-6", "70274-6", "72514-3"}
+    query = prefetch_templates(load_pack())["observations"]
+    loinc = {token.split("|")[1] for token in query.split("code=")[1].split(",")}
     resources = [e["resource"] for e in bundle["entry"]]
     patient = next(r for r in resources if r["resourceType"] == "Patient")
     pid = patient["id"]

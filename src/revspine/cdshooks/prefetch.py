@@ -26,12 +26,13 @@ __all__ = ["prefetch_templates", "REQUIRED", "PatientData", "Unavailable", "gath
 
 log = logging.getLogger("revspine.cdshooks.prefetch")
 REQUIRED = ("patient", "conditions", "procedures", "observations", "medications")
-_VITALS_AND_SCORES = ("39156-5", "29463-7", "8302-2", "72166-2", "44261-6", "70274-6", "72514-3")
 
 
 def prefetch_templates(pack: KnowledgePack) -> dict[str, str]:
     """The prefetch templates of every service (FHIR queries in the spec's recommended subset)."""
-    loinc = sorted({c for rule in pack.labs.values() for c in rule.loinc} | set(_VITALS_AND_SCORES))
+    observed = {c.code for vs in pack.value_sets.values() if vs.maps_to.get("domain") == "observation"
+                and vs.system == "http://loinc.org" for c in vs.codes}
+    loinc = sorted({c for rule in pack.labs.values() for c in rule.loinc} | observed)
     codes = ",".join(f"http://loinc.org|{c}" for c in loinc)
     pid = "{{context.patientId}}"
     return {
