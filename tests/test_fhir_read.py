@@ -163,3 +163,31 @@ def test_ndjson_bad_line_names_file_and_line(pack):
     with pytest.raises(InputError) as exc:
         ndjson_to_cases([b'{"resourceType":"Patient","id":"a"}\n{oops\n'], pack, today=TODAY)
     assert exc.value.problems[0].path == "(bytes):2"
+
+
+def test_cds_hooks_prefetch_examples_map(shared_data, pack):
+    """The spec's prefetch examples: data prefetches map to a case; template strings are not data."""
+    folder = shared_data / "cds-hooks" / "spec-examples"
+    index = orjson.loads((folder / "index.json").read_bytes())
+    files = [folder / Path(i["file"]).name for i in index if i.get("kind") in ("prefetch", "request")
+             and i["file"].endswith(".json")]
+    with_data = 0
+    for path in files:
+        doc = orjson.loads(path.read_bytes())
+        prefetch = doc.get("prefetch") or {}
+        resources = [v for v in prefetch.values() if isinstance(v, dict) and "resourceType" in v]
+        for v in prefetch.values():
+            if isinstance(v, dict) and "resource" in v:  # a DSTU2-era {response, resource} wrapper
+                resources.append(v["resource"])
+        bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in resources]}
+        case, report = bundle_to_case(bundle, pack, today=TODAY)
+        assert _accounted(bundle, report) == [], path.name
+        with_data += bool(resources)
+    assert with_data >= 5
+    # the spec's HbA1c prefetch (4548-4) is recognised; its value was snipped, so it is skipped, with the reason
+    doc = orjson.loads((folder / "hl7-spec__16__prefetch.json").read_bytes())
+    bundle = {"resourceType": "Bundle", "type": "collection",
+              "entry": [{"resource": v} for v in doc["prefetch"].values() if isinstance(v, dict)]}
+    case, report = bundle_to_case(bundle, pack, today=TODAY)
+    assert case.labs == [] and case.patient.sex.value == "male"
+    assert any(n.status == "skipped" and "Hemoglobin A1c" in n.reason for n in report.notes)
