@@ -104,11 +104,13 @@ def assess_cmd(
         return
     try:
         pack = _pack(pack_dirs)
-        case, _report = _to_case(read_case_file(case_file), pack, ref)
+        case, report = _to_case(read_case_file(case_file), pack, ref)
         a = assess(case, pack)
     except RevspineError as exc:
         _fail(exc)
         return
+    if report is not None:
+        typer.echo(f"FHIR input: {report.summary()}", err=True)
     if format is Format.json:
         sys.stdout.write(to_json(a))
     elif format is Format.markdown:
@@ -119,7 +121,7 @@ def assess_cmd(
         except ImportError:  # pragma: no cover
             _fail(InputError("FHIR output is not supported by this build"))
             return
-        bundle = assessment_to_bundle(a, case)
+        bundle = assessment_to_bundle(a, case, report=report, pack=pack)
         sys.stdout.write(orjson.dumps(bundle, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
         Console().print(Markdown(to_markdown(a)))
