@@ -34,19 +34,11 @@ def score_cause(
                 citations=list(tw.citations),
             )
         )
-    for ev in cause.evidence:
-        used = hits.get(ev.finding)
-        if not used:
-            continue
-        factor = ev.lr if ev.lr is not None else pack.ordinal_lr[ev.weight or 0]
-        odds *= factor
-        items.append(
-            make(
-                EvidenceItem, rule_id=f"{cause.id}.{ev.finding}", finding=ev.finding,
-                label=pack.findings[ev.finding].label, kind=ev.kind, lr=ev.lr, weight=ev.weight, factor=factor,
-                reason=ev.reason, inputs=list(used), citations=list(ev.citations),
-            )
-        )
+    for finding, factor, static, citations in pack.cause_evidence[cause.id]:
+        used = hits.get(finding)
+        if used:
+            odds *= factor
+            items.append(make(EvidenceItem, **static, inputs=list(used), citations=list(citations)))
     return odds / (1 + odds), items
 
 

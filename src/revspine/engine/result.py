@@ -33,7 +33,9 @@ __all__ = [
 ]
 
 M = TypeVar("M", bound=BaseModel)
-_DEFAULTS: dict[type[BaseModel], tuple[dict[str, Any], dict[str, Callable[[], Any]]]] = {}
+_Spec = tuple[int, dict[str, Any], dict[str, Callable[[], Any]]]
+_SPECS: dict[type[BaseModel], _Spec] = {}
+_set = object.__setattr__
 
 
 def make(cls: type[M], **values: Any) -> M:
@@ -41,24 +43,25 @@ def make(cls: type[M], **values: Any) -> M:
 
     The same as ``cls.model_construct(**values)`` for these alias-free models, without its
     per-field loop: the engine builds about sixty of these per assessment. Fields not given
-    take their defaults, so optional fields added later need no change here.
+    take their defaults, so optional fields added later need no change here. The tests
+    validate every assessment against its schema, so a wrong value here cannot go unnoticed.
     """
-    static, factories = _DEFAULTS.get(cls) or _defaults(cls)
-    if len(values) < len(cls.__pydantic_fields__):
+    n_fields, static, factories = _SPECS.get(cls) or _spec(cls)
+    if len(values) < n_fields:
         for name, default in static.items():
             values.setdefault(name, default)
         for name, factory in factories.items():
             if name not in values:
                 values[name] = factory()
-    m = cls.__new__(cls)
-    object.__setattr__(m, "__dict__", values)
-    object.__setattr__(m, "__pydantic_fields_set__", set(values))
-    object.__setattr__(m, "__pydantic_extra__", None)
-    object.__setattr__(m, "__pydantic_private__", None)
+    m = object.__new__(cls)
+    _set(m, "__dict__", values)
+    _set(m, "__pydantic_fields_set__", set(values))
+    _set(m, "__pydantic_extra__", None)
+    _set(m, "__pydantic_private__", None)
     return m
 
 
-def _defaults(cls: type[BaseModel]) -> tuple[dict[str, Any], dict[str, Callable[[], Any]]]:
+def _spec(cls: type[BaseModel]) -> _Spec:
     static: dict[str, Any] = {}
     factories: dict[str, Callable[[], Any]] = {}
     for name, field in cls.__pydantic_fields__.items():
@@ -66,8 +69,8 @@ def _defaults(cls: type[BaseModel]) -> tuple[dict[str, Any], dict[str, Callable[
             factories[name] = field.default_factory  # type: ignore[assignment]
         elif not field.is_required():
             static[name] = field.default
-    _DEFAULTS[cls] = (static, factories)
-    return static, factories
+    _SPECS[cls] = spec = (len(cls.__pydantic_fields__), static, factories)
+    return spec
 
 
 class _R(BaseModel):
