@@ -90,7 +90,7 @@ def track(instrument_id: str, series: Sequence[tuple[date, float]], pack: Knowle
     }
     summary = (
         f"{inst.label}: {base.total:g} on {base.date} to {latest.total:g} on {latest.date} "
-        f"({change:+g} {inst.unit}) is {words[direction]}"
+        f"({change:+g} {'percentage points' if inst.unit == '%' else inst.unit}) is {words[direction]}"
     )
     reached = [f"{c.threshold:g} {'points' if c.kind == 'points' else '%'}" for c in checks if c.reached]
     if checks:
@@ -129,7 +129,8 @@ def trend_svg(trend: OutcomeTrend, inst: Instrument, *, width: int = 560, height
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" role="img" '
         f'aria-labelledby="trend-{trend.instrument}-t" font-family="sans-serif" font-size="11">',
         f'<title id="trend-{trend.instrument}-t">{escape(trend.summary)}</title>',
-        f'<text x="{left}" y="16" font-size="13">{escape(trend.label)} ({escape(trend.unit)}; lower is better)</text>',
+        f'<text x="{left}" y="16" font-size="13">{escape(trend.label)} ({escape(trend.unit)}; '
+        f'{"lower" if inst.higher_is_worse else "higher"} is better)</text>',
         f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#bbb"/>',
     ]
     for v in (lo, (lo + hi) / 2, hi):
