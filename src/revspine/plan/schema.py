@@ -8,11 +8,12 @@ every id against the citations registry. A hospital's local pack overrides any e
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..knowledge.loader import register_section
+from ..errors import Problem
+from ..knowledge.loader import register_checker, register_section
 from ..knowledge.schema import Condition
 
 __all__ = [
@@ -181,7 +182,8 @@ class OutcomeFigure(_Entry):
 class RevisionStrategy(_Entry):
     id: str = Field(description="The cause id this strategy is for")
     label: str
-    levels_rule: Literal["index", "adjacent", "imaging", "index_and_imaging"]
+    levels_rule: Literal["index", "adjacent", "imaging"]
+    imaging_codes: list[str] = Field(default_factory=list, description="Imaging finding codes whose levels locate the problem")
     levels_note: str
     approaches: list[ApproachOption] = Field(min_length=1)
     expected_outcomes: list[OutcomeFigure] = Field(default_factory=list)
@@ -285,3 +287,22 @@ for _name, _model, _many in (
     ("order_items", OrderItem, True),
 ):
     register_section(_name, _model, many=_many)
+
+
+@register_checker
+def _check_plan_references(sections: dict[str, Any]) -> list[Problem]:
+    """Strategies name real causes and imaging codes; order items and the protocol come together."""
+    from ..case.enums import ImagingCode
+
+    problems: list[Problem] = []
+    causes = sections.get("causes", {})
+    codes = {c.value for c in ImagingCode}
+    for sid, strat in sections.get("revision_strategies", {}).items():
+        if sid not in causes:
+            problems.append(Problem(f"revision_strategies[{sid}]", f"'{sid}' is not a cause id in this pack"))
+        for code in strat.imaging_codes:
+            if code not in codes:
+                problems.append(Problem(f"revision_strategies[{sid}]", f"unknown imaging code '{code}'"))
+    if sections.get("order_items") and "order_set" not in sections:
+        problems.append(Problem("order_items", "order items need an order_set entry describing the protocol"))
+    return problems
