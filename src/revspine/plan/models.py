@@ -205,6 +205,7 @@ class OrderLine(_R):
     item: str
     category: str
     title: str
+    choose_one_of: str | None = Field(None, description="Lines sharing this group are alternatives: order one")
     medication: str | None = None
     rxnorm: str | None = None
     dose_text: str | None = Field(None, description="The dose for this patient, with how it was worked out")

@@ -252,6 +252,7 @@ class OrderItem(_Entry):
     title: str
     when: Condition | None = Field(None, description="The item applies only when this holds; absent = always")
     when_reason: str | None = None
+    choose_one_of: str | None = Field(None, description="Items sharing this group are alternatives: order one")
     medication: str | None = Field(None, description="Generic name, for medication items")
     rxnorm: str | None = Field(None, description="RxNorm ingredient code (RXCUI), when verified")
     dose: Dose | None = None
