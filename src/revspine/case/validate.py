@@ -152,7 +152,8 @@ def _instrument_problems(case: Case, pack: KnowledgePack) -> list[Problem]:
             else:
                 total = float(r.total or 0.0)
                 if not inst.total_min <= total <= inst.total_max:
-                    p.append(Problem(f"{where}.total", f"{total:g} is outside {inst.total_min:g}-{inst.total_max:g}", total))
+                    bounds = f"{inst.total_min:g}-{inst.total_max:g}"
+                    p.append(Problem(f"{where}.total", f"{total:g} is outside {bounds}", total))
                     continue
                 values = {inst.case_field: total} if inst.case_field else {}
         except InputError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..engine.result import Assessment, CauseResult
+from ..plan.markdown import extra_sections
 
 __all__ = ["to_markdown", "cause_line"]
 
@@ -105,6 +106,7 @@ def to_markdown(a: Assessment) -> str:
     for u in a.uncertainties:
         L.append(f"- {u}")
     L.append("")
+    L.extend(extra_sections(a))  # alignment, revision plan, order set, instruments, patient (when present)
     L.append("## Citations")
     for cid, c in a.citations.items():
         L.append(f"- [{cid}] {c.text}" + (f" {c.url}" if c.url else ""))

@@ -25,7 +25,9 @@ def _scored(case: Case, pack: KnowledgePack) -> list[InstrumentScore]:
     return out
 
 
-def _from_totals(case: Case, pack: KnowledgePack, covered: set[tuple[str, date | None, float]]) -> list[InstrumentScore]:
+def _from_totals(
+    case: Case, pack: KnowledgePack, covered: set[tuple[str, date | None, float]]
+) -> list[InstrumentScore]:
     """The questionnaire totals not already produced by an instrument response."""
     q = case.questionnaires
     out = []

@@ -25,7 +25,9 @@ def get_instrument(instrument_id: str, pack: KnowledgePack, *, path: str = "inst
     inst = instruments(pack).get(instrument_id)
     if inst is None:
         known = ", ".join(sorted(instruments(pack)))
-        raise InputError(f"unknown instrument '{instrument_id}'", [Problem(path, f"unknown instrument; use one of: {known}")])
+        raise InputError(
+            f"unknown instrument '{instrument_id}'", [Problem(path, f"unknown instrument; use one of: {known}")]
+        )
     return inst
 
 
@@ -52,11 +54,13 @@ def _check_items(inst: Instrument, items: Sequence[float | None], path: str) -> 
     for i, (value, spec) in enumerate(zip(items, inst.items, strict=True)):
         if value is None:
             if inst.missing == "not_allowed":
-                problems.append(Problem(f"{path}[{i}]", f"item {i + 1} ({spec.topic}) is unanswered; every item is needed"))
+                msg = f"item {i + 1} ({spec.topic}) is unanswered; every item is needed"
+                problems.append(Problem(f"{path}[{i}]", msg))
             continue
         if isinstance(value, bool) or value not in spec.values:
             allowed = ", ".join(_fmt(v) for v in spec.values)
-            problems.append(Problem(f"{path}[{i}]", f"item {i + 1} ({spec.topic}) is {value!r}; allowed: {allowed}", value))
+            msg = f"item {i + 1} ({spec.topic}) is {value!r}; allowed: {allowed}"
+            problems.append(Problem(f"{path}[{i}]", msg, value))
     if not problems and all(v is None for v in items):
         problems.append(Problem(path, "no item is answered"))
     return problems

@@ -48,9 +48,8 @@ def _medication_request(line: OrderLine, rid: str, patient: str) -> dict[str, An
     if line.route:
         dosage["route"] = {"text": line.route}
     if line.dose_amount is not None and line.dose_unit:
-        dosage["doseAndRate"] = [
-            {"doseQuantity": {"value": line.dose_amount, "unit": line.dose_unit, "system": UCUM, "code": line.dose_unit}}
-        ]
+        quantity = {"value": line.dose_amount, "unit": line.dose_unit, "system": UCUM, "code": line.dose_unit}
+        dosage["doseAndRate"] = [{"doseQuantity": quantity}]
     return {
         "resourceType": "MedicationRequest",
         "id": rid,

@@ -110,8 +110,8 @@ class OsteotomyOption(_R):
     label: str
     grade: str | None
     correction_per_level: str
-    levels_min: int | None = Field(None, description="Levels needed for the least correction, at the best per-level figure")
-    levels_max: int | None = Field(None, description="Levels needed for the most correction, at the worst per-level figure")
+    levels_min: int | None = Field(None, description="Levels for the least correction at the best per-level figure")
+    levels_max: int | None = Field(None, description="Levels for the most correction at the worst per-level figure")
     note: str
     requirements: str
     citations: list[str]

@@ -30,7 +30,8 @@ def dose_for(dose: Dose, weight_kg: float | None) -> tuple[float | None, str, st
         if weight_kg is None:
             return None, f"{_num(dose.per_kg)} {dose.unit}/kg {dose.route} (weight not recorded)", "weight"
         amount = round(dose.per_kg * weight_kg, 1)
-        return amount, f"{_num(dose.per_kg)} {dose.unit}/kg x {_num(weight_kg)} kg = {_num(amount)} {dose.unit} {dose.route}", None
+        text = f"{_num(dose.per_kg)} {dose.unit}/kg x {_num(weight_kg)} kg = {_num(amount)} {dose.unit} {dose.route}"
+        return amount, text, None
     assert dose.amount is not None  # the schema requires amount or per_kg
     if dose.heavy_weight_kg is None or dose.heavy_amount is None:
         return dose.amount, f"{_num(dose.amount)} {dose.unit} {dose.route}", None
@@ -43,7 +44,8 @@ def dose_for(dose: Dose, weight_kg: float | None) -> tuple[float | None, str, st
             f"{_num(dose.heavy_weight_kg)} kg)"
         ), None
     return dose.amount, (
-        f"{_num(dose.amount)} {dose.unit} {dose.route} (weight {_num(weight_kg)} kg, below {_num(dose.heavy_weight_kg)} kg)"
+        f"{_num(dose.amount)} {dose.unit} {dose.route} "
+        f"(weight {_num(weight_kg)} kg, below {_num(dose.heavy_weight_kg)} kg)"
     ), None
 
 

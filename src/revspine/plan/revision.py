@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
+from ..case.enums import FUSION_PROCEDURES
 from ..case.levels import adjacent_levels, parse_level
 from ..case.model import Case
 from ..knowledge.pack import KnowledgePack
@@ -59,7 +60,7 @@ def _levels(case: Case, strat: RevisionStrategy) -> LevelsAdvice:
         for f in study.findings
         if f.level and f.code.value in strat.imaging_codes
     ]
-    fused = [lv for s in case.surgeries if s.procedure.value not in ("discectomy", "laminectomy", "other") for lv in s.levels]
+    fused = [lv for s in case.surgeries if s.procedure in FUSION_PROCEDURES for lv in s.levels]
     if strat.levels_rule == "adjacent":
         near = adjacent_levels(fused) if fused else set()
         located = [lv for lv in found if not near or lv in near]
@@ -123,7 +124,7 @@ def outcome_by_prior_operations(prior: int, pack: KnowledgePack) -> OutcomeEstim
     rows = sorted(table.rows, key=lambda r: r.prior_operations)
     row = [r for r in rows if r.prior_operations <= prior][-1] if prior >= rows[0].prior_operations else rows[0]
     last = row is rows[-1]
-    n = f"{row.prior_operations} or more" if last and prior >= row.prior_operations and row.prior_operations else str(prior)
+    n = f"{row.prior_operations} or more" if last and row.prior_operations else str(prior)
     base = rows[0].pass_percent
     bits = [f"After {n} previous operation(s):"]
     if row.pass_percent is not None:
@@ -184,7 +185,8 @@ def revision_plan(
     gaps: list[str] = []
     if strat is None:
         gaps.append(f"The knowledge pack has no revision strategy for {c.label}; see the cause's surgical note.")
-        levels = LevelsAdvice.model_construct(levels=_index_levels(case), basis="index operation", note=c.surgical_note or "")
+        note = c.surgical_note or ""
+        levels = LevelsAdvice.model_construct(levels=_index_levels(case), basis="index operation", note=note)
         outcomes: list[str] = []
         uncertainty = c.surgical_note or "No cause-specific outcome figures in the pack."
         cited = list(c.citations)
@@ -195,7 +197,8 @@ def revision_plan(
                 continue
             approaches.append(
                 ApproachResult.model_construct(
-                    option=a.id, label=a.label, considerations=a.considerations, inputs=used, citations=list(a.citations)
+                    option=a.id, label=a.label, considerations=a.considerations, inputs=used,
+                    citations=list(a.citations),
                 )
             )
         levels = _levels(case, strat)

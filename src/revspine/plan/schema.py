@@ -82,7 +82,7 @@ class SagittalModifier(_Entry):
         # The bands must tile the line: each boundary belongs to exactly one band.
         for a, b in zip(self.bands, self.bands[1:], strict=False):
             if a.hi is None or b.lo is None or a.hi != b.lo or a.hi_inclusive == b.lo_inclusive:
-                raise ValueError(f"bands {a.grade} and {b.grade} must meet at one boundary owned by exactly one of them")
+                raise ValueError(f"bands {a.grade} and {b.grade} must meet at one boundary owned by one of them")
         return self
 
 
@@ -183,7 +183,7 @@ class RevisionStrategy(_Entry):
     id: str = Field(description="The cause id this strategy is for")
     label: str
     levels_rule: Literal["index", "adjacent", "imaging"]
-    imaging_codes: list[str] = Field(default_factory=list, description="Imaging finding codes whose levels locate the problem")
+    imaging_codes: list[str] = Field(default_factory=list, description="Imaging codes whose levels locate it")
     levels_note: str
     approaches: list[ApproachOption] = Field(min_length=1)
     expected_outcomes: list[OutcomeFigure] = Field(default_factory=list)
@@ -207,7 +207,7 @@ class BoneQualityRules(_Entry):
 
 
 class PriorOperationRow(_Entry):
-    prior_operations: int = Field(ge=0, description="Number of previous lumbar operations; the last row means 'or more'")
+    prior_operations: int = Field(ge=0, description="Previous lumbar operations; the last row means 'or more'")
     pass_percent: float | None = Field(None, ge=0, le=100)
     odds_ratio_not_pass: float | None = Field(None, gt=0)
 
@@ -247,7 +247,8 @@ class OrderItem(_Entry):
     order: int = Field(description="Position in the order set")
     enabled: bool = Field(True, description="A local pack switches an item off by overriding it with false")
     category: Literal[
-        "antibiotic_prophylaxis", "vte_prophylaxis", "nutrition", "bracing", "smoking", "physical_therapy", "bone_health"
+        "antibiotic_prophylaxis", "vte_prophylaxis", "nutrition", "bracing", "smoking", "physical_therapy",
+        "bone_health",
     ]
     title: str
     when: Condition | None = Field(None, description="The item applies only when this holds; absent = always")

@@ -80,7 +80,9 @@ def _draw(p: Profile) -> list[str]:
     parts = [_path(g["spine"], p.colour, 6, p.dashed), _path(g["endplate"], p.colour, 3, False)]
     if "hip" in g:
         hx, hy = g["hip"][0]
-        parts.append(f'<circle cx="{_fmt(hx)}" cy="{_fmt(-hy)}" r="16" fill="none" stroke="{p.colour}" stroke-width="2"/>')
+        parts.append(
+            f'<circle cx="{_fmt(hx)}" cy="{_fmt(-hy)}" r="16" fill="none" stroke="{p.colour}" stroke-width="2"/>'
+        )
     if not p.dashed:
         ex, ey = g["endplate"][0]
         parts.append(f'<text x="{_fmt(ex - 40)}" y="{_fmt(-ey + 4)}" fill="{p.colour}">S1</text>')
