@@ -50,7 +50,8 @@ def _found(a: Assessment, t: _Texts) -> list[PatientParagraph]:
     # the next causes of failure only: a mimic supported by age alone would alarm more than inform
     others = [n for c in a.differential[1:3] if (n := t.plain(f"name.{c.cause}"))]
     if others:
-        out += _keep(t.para("other_causes", cause_name="; ".join(others)))
+        names = others[0] if len(others) == 1 else ", ".join(others[:-1]) + " and " + others[-1]
+        out += _keep(t.para("other_causes", cause_name=names))
     return out
 
 

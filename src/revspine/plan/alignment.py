@@ -79,9 +79,10 @@ def _consistency(m: Measurements, rules: AlignmentRules) -> ConsistencyCheck | N
     if m.pi is None or m.pt is None or m.ss is None:
         return None
     diff = m.pi - (m.pt + m.ss)
-    tol = rules.consistency_tolerance_deg
+    rule = rules.consistency
+    tol = rule.tolerance_deg
     ok = abs(diff) <= tol
-    basis = "" if rules.consistency_from_evidence else " (a documented convention, not a published tolerance)"
+    basis = "" if rule.from_evidence else " (a documented convention, not a published tolerance)"
     if ok:
         msg = f"PI - (PT + SS) = {_r1(diff):g} degrees, within the {tol:g}-degree tolerance{basis}."
     else:
@@ -92,8 +93,7 @@ def _consistency(m: Measurements, rules: AlignmentRules) -> ConsistencyCheck | N
         )
     return ConsistencyCheck.model_construct(
         pi=m.pi, pt=m.pt, ss=m.ss, difference_deg=_r1(diff), tolerance_deg=tol, consistent=ok,
-        tolerance_from_evidence=rules.consistency_from_evidence, message=msg,
-        citations=list(rules.consistency_citations),
+        tolerance_from_evidence=rule.from_evidence, message=msg, citations=list(rule.citations),
     )
 
 
@@ -255,7 +255,7 @@ def alignment_from_measurements(m: Measurements, pack: KnowledgePack) -> Alignme
     pi_class = _pi_class(m.pi, table) if isinstance(table, PiClassTable) and m.pi is not None and pelvis_ok else None
     summary = _summary(targets)
     osteotomies = [_osteotomy(o, summary) for o in pack.sections.get("osteotomies", {}).values()] if pelvis_ok else []
-    cited: list[str] = list(rules.citations) + list(rules.regional_citations)
+    cited: list[str] = list(rules.citations) + list(rules.regional.citations)
     for group in (modifiers, targets, osteotomies):
         for item in group:
             cited += item.citations
@@ -275,7 +275,7 @@ def alignment_from_measurements(m: Measurements, pack: KnowledgePack) -> Alignme
         status=status,
         measured={k: getattr(m, k) for k in ("pi", "ll", "pt", "ss", "sva_mm", "tk", "age")},
         modifiers=modifiers, consistency=consistency, targets=targets, pi_class=pi_class, correction=summary,
-        osteotomies=osteotomies, regional_note=rules.regional_note, warnings=warnings, svg=None,
+        osteotomies=osteotomies, regional_note=rules.regional.text, warnings=warnings, svg=None,
         citations=sorted(set(cited)),
     )
     result.svg = sagittal_profile_svg(result)

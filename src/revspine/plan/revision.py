@@ -103,17 +103,17 @@ def bone_quality(case: Case, pack: KnowledgePack) -> BoneQualityAdvice | None:
     if status == "poor":
         advice = rules.when_poor
     elif status == "unknown":
-        advice = f"Bone quality not measured. {rules.screening} {rules.opportunistic_note}"
+        advice = f"Bone quality not measured. {rules.screening} {rules.opportunistic.text}"
     else:
         advice = "Measured bone quality is above the guideline thresholds."
     cited = list(rules.citations)
     if status == "poor":
-        cited += rules.augmentation_citations
+        cited += rules.augmentation.citations
     if status == "unknown":
-        cited += rules.opportunistic_citations
+        cited += rules.opportunistic.citations
     return BoneQualityAdvice.model_construct(
         status=status, dexa_t_score=t, ct_hounsfield=hu, vitamin_d_ng_ml=vitd, thresholds=thresholds, advice=advice,
-        augmentation=rules.augmentation_note if status == "poor" else "", citations=sorted(set(cited)),
+        augmentation=rules.augmentation.text if status == "poor" else "", citations=sorted(set(cited)),
     )
 
 

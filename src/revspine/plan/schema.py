@@ -17,6 +17,8 @@ from ..knowledge.loader import register_checker, register_section
 from ..knowledge.schema import Condition
 
 __all__ = [
+    "CitedNote",
+    "ConsistencyRule",
     "Interval",
     "ModifierBand",
     "SagittalModifier",
@@ -86,16 +88,24 @@ class SagittalModifier(_Entry):
         return self
 
 
-class AlignmentRules(_Entry):
-    modifiers: list[SagittalModifier] = Field(min_length=3, max_length=3)
-    consistency_tolerance_deg: float = Field(gt=0, description="Largest accepted |PI - (PT + SS)|")
-    consistency_basis: str
-    consistency_from_evidence: bool = Field(
+class CitedNote(_Entry):
+    text: str
+    citations: Cited = Field(min_length=1)
+
+
+class ConsistencyRule(_Entry):
+    tolerance_deg: float = Field(gt=0, description="Largest accepted |PI - (PT + SS)|")
+    basis: str
+    from_evidence: bool = Field(
         description="False when no published tolerance was found and the value is a documented convention"
     )
-    consistency_citations: Cited = Field(min_length=1)
-    regional_note: str = Field(description="What a degree of lordosis buys, by region")
-    regional_citations: Cited = Field(min_length=1)
+    citations: Cited = Field(min_length=1)
+
+
+class AlignmentRules(_Entry):
+    modifiers: list[SagittalModifier] = Field(min_length=3, max_length=3)
+    consistency: ConsistencyRule
+    regional: CitedNote = Field(description="What a degree of lordosis buys, by region")
     citations: Cited = Field(min_length=1)
 
 
@@ -199,10 +209,8 @@ class BoneQualityRules(_Entry):
     meaning: str
     when_poor: str
     screening: str
-    opportunistic_note: str
-    opportunistic_citations: Cited = Field(min_length=1)
-    augmentation_note: str
-    augmentation_citations: Cited = Field(min_length=1)
+    opportunistic: CitedNote
+    augmentation: CitedNote
     citations: Cited = Field(min_length=1)
 
 
