@@ -68,7 +68,8 @@ def test_latest_response_wins_and_the_series_becomes_a_trend(pack):
          "instrument_responses[0].items[3]", "allowed: 0, 1, 2, 3"),
         ({"instrument": "sf36", "date": "2026-09-01", "total": 3}, "instrument_responses[0].instrument", "unknown"),
         ({"instrument": "gad7", "date": "2026-09-01", "total": 22}, "instrument_responses[0].total", "outside 0-21"),
-        ({"instrument": "odi", "date": "2026-11-01", "total": 20}, "instrument_responses[0].date", "after the assessment"),
+        ({"instrument": "odi", "date": "2026-11-01", "total": 20}, "instrument_responses[0].date",
+         "after the assessment"),
     ],
 )
 def test_errors_name_the_json_path(pack, response, path, words):

@@ -76,7 +76,8 @@ CASES = {
     "pseudarthrosis_smoker": {"risk_factors": {"smoking": "current"},
                               "labs": [{"test": "albumin", "value": 3.1, "unit": "g/dL", "date": "2026-09-01"}]},
     "adjacent_segment": {"imaging": [{"modality": "mri", "date": "2026-09-01", "findings": [
-        {"code": "adjacent_level_stenosis", "level": "L3-L4"}, {"code": "adjacent_disc_degeneration", "level": "L3-L4"}]}],
+        {"code": "adjacent_level_stenosis", "level": "L3-L4"},
+        {"code": "adjacent_disc_degeneration", "level": "L3-L4"}]}],
         "symptoms": {"symptoms": ["leg_pain", "neurogenic_claudication"], "onset_days_after_surgery": 1500,
                      "pattern": "radicular"}, "surgeries": [
         {"procedure": "tlif", "region": "lumbar", "levels": ["L4-L5"], "date": "2021-06-10", "instrumented": True}]},

@@ -29,7 +29,9 @@ def test_pi_ll_boundaries(pack, pi_minus_ll, expected):
     assert grade(pack, "pi_minus_ll", pi=60.0, ll=60.0 - pi_minus_ll) == expected
 
 
-@pytest.mark.parametrize(("sva", "expected"), [(-30, "0"), (39.9, "0"), (40, "+"), (95, "+"), (95.1, "++"), (200, "++")])
+@pytest.mark.parametrize(
+    ("sva", "expected"), [(-30, "0"), (39.9, "0"), (40, "+"), (95, "+"), (95.1, "++"), (200, "++")]
+)
 def test_sva_boundaries(pack, sva, expected):
     assert grade(pack, "sva_mm", sva_mm=sva) == expected
 
@@ -115,7 +117,9 @@ def test_pi_class_gaps_show_both_rows(pack, pi, classes):
     assert r.pi_class.between_rows == (len(classes) == 2)
 
 
-@pytest.mark.parametrize(("pt", "ss", "consistent"), [(20, 40, True), (14, 40, True), (13.9, 40, False), (10, 30, False)])
+@pytest.mark.parametrize(
+    ("pt", "ss", "consistent"), [(20, 40, True), (14, 40, True), (13.9, 40, False), (10, 30, False)]
+)
 def test_pi_equals_pt_plus_ss_within_tolerance(pack, pt, ss, consistent):
     r = alignment_from_measurements(Measurements(pi=60, ll=40, pt=pt, ss=ss, sva_mm=50), pack)
     assert r.consistency.consistent is consistent

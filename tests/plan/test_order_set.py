@@ -93,7 +93,8 @@ def test_malnourished_patient_gets_nutrition_support(pack, lab):
 
 
 def test_well_nourished_patient_gets_no_nutrition_item(pack):
-    o = build_order_set(case(pack, labs=[{"test": "albumin", "value": 4.1, "unit": "g/dL", "date": "2026-09-01"}]), pack)
+    labs = [{"test": "albumin", "value": 4.1, "unit": "g/dL", "date": "2026-09-01"}]
+    o = build_order_set(case(pack, labs=labs), pack)
     assert "nutrition_support" not in lines(o)
 
 
@@ -116,7 +117,8 @@ def test_local_pack_overrides_and_switches_off_items(tmp_path: Path):
         "order_items:\n"
         "  - {id: brace, order: 60, category: bracing, title: Brace, enabled: false, instruction: x, evidence: x,"
         " citations: [BraceMeta2024]}\n"
-        "  - id: abx_cefazolin\n    order: 10\n    category: antibiotic_prophylaxis\n    title: Cefuroxime (local formulary)\n"
+        "  - id: abx_cefazolin\n    order: 10\n    category: antibiotic_prophylaxis\n"
+        "    title: Cefuroxime (local formulary)\n"
         "    when: {none: [beta_lactam_allergy]}\n    medication: cefuroxime\n"
         "    dose: {amount: 1.5, unit: g, route: IV}\n    timing: within 60 minutes\n    instruction: local\n"
         "    evidence: Bratzler Table 1 cefuroxime 1.5 g\n    citations: [Bratzler2013]\n",
