@@ -205,9 +205,12 @@ def test_placeholders_are_known(pack):
 
 def test_explanation_is_personalised_and_cited(pack):
     ex = explanations(pack)
-    flat = ex["flatback_with_scores"].patient
+    fa = ex["flatback_with_scores"]
+    flat = fa.patient
     text = " ".join(p.text for s in flat.sections for p in s.paragraphs)
-    assert "seen from the side" in text and "thin and weak" in text
+    found = next(s for s in flat.sections if s.id == "found")
+    assert found.paragraphs[0].source == f"cause.{fa.differential[0].cause}"  # whichever cause the engine ranks first
+    assert "thin and weak" in text  # DEXA T-score -2.7 in the plan section
     assert "score (ODI, a back disability questionnaire) is" in text
     rdh = ex["recurrent_disc"].patient
     success = next(a for a in rdh.answers if a.id == "success_rate")

@@ -64,7 +64,7 @@ def test_cli_assess_json_and_markdown():
     assert data["instruments"]["trends"][0]["instrument"] == "odi"
     md = runner.invoke(app, ["assess", str(FLATBACK), "--format", "markdown"]).stdout
     heads = [line for line in md.splitlines() if line.startswith("## ")]
-    for h in ("## Sagittal alignment", "## Revision plan: Sagittal imbalance (flatback)", "## Peri-operative order set",
+    for h in ("## Sagittal alignment", "## Revision plan: ", "## Peri-operative order set",
               "## Instruments and outcomes", "## For the patient"):
         assert any(x.startswith(h) for x in heads), h
     assert heads[-1] == "## Citations"

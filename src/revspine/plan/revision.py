@@ -207,6 +207,12 @@ def revision_plan(
         gaps += strat.evidence_gaps
         cited = [*strat.citations, *(x for a in approaches for x in a.citations),
                  *(x for o in strat.expected_outcomes for x in o.citations)]
+    pos = case.index_surgery_position()
+    if pos is not None and case.surgeries[pos].region.value != "lumbar":
+        gaps.append(
+            f"The strategies and figures above come from lumbar surgery; evidence for {case.surgeries[pos].region.value} "
+            "revision is not in the pack."
+        )
     timing = _timing(decision_category, risk_factors)
     bone = bone_quality(case, pack)
     prior = outcome_by_prior_operations(len(case.surgeries), pack)
