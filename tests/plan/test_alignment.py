@@ -46,15 +46,20 @@ def test_float_noise_does_not_move_a_boundary(pack):
     assert grade(pack, "pi_minus_ll", pi=30.1, ll=20.1) == "+"
 
 
-@pytest.mark.parametrize("pi_minus_ll", [9.9, 10, 20, 20.1])
-def test_modifiers_agree_with_the_core_findings(pack, pi_minus_ll):
-    """The engine's findings pill_10 / pill_20 and this module must put a value in the same grade."""
-    c = case(pack, alignment={"pi": 60.0, "ll": 60.0 - pi_minus_ll})
-    facts = derive_facts(c)
-    hits = evaluate_findings(facts, pack)
-    g = grade(pack, "pi_minus_ll", pi=60.0, ll=60.0 - pi_minus_ll)
-    assert bool(hits["pill_10"]) == (g in ("+", "++"))
-    assert bool(hits["pill_20"]) == (g == "++")
+@pytest.mark.parametrize(
+    ("field", "value", "plus", "plusplus"),
+    [("pi_minus_ll", v, "pill_10", "pill_20") for v in (9.9, 10, 20, 20.1)]
+    + [("sva_mm", v, "sva_40", "sva_95") for v in (39.9, 40, 95, 95.1)]
+    + [("pt", v, "pt_20", "pt_30") for v in (19.9, 20, 30, 30.1)],
+)
+def test_modifiers_agree_with_the_core_findings(pack, field, value, plus, plusplus):
+    """The engine's Schwab findings and this module must put a boundary value in the same grade."""
+    alignment = {"pi": 60.0, "ll": 60.0 - value} if field == "pi_minus_ll" else {field: value}
+    hits = evaluate_findings(derive_facts(case(pack, alignment=alignment)), pack)
+    m = Measurements(pi=60.0, ll=60.0 - value) if field == "pi_minus_ll" else Measurements(**{field: value})
+    g = grade(pack, field, **vars(m))
+    assert bool(hits[plus]) == (g == "+")
+    assert bool(hits[plusplus]) == (g == "++")
 
 
 def targets(pack, **values):

@@ -210,7 +210,8 @@ def revision_plan(
     pos = case.index_surgery_position()
     if pos is not None and case.surgeries[pos].region.value != "lumbar":
         gaps.append(
-            f"The strategies and figures above come from lumbar surgery; evidence for {case.surgeries[pos].region.value} "
+            f"The strategies and figures above come from lumbar surgery; evidence for "
+            f"{case.surgeries[pos].region.value} "
             "revision is not in the pack."
         )
     timing = _timing(decision_category, risk_factors)
