@@ -68,7 +68,9 @@ def test_cli_assess_json_and_markdown():
               "## Instruments and outcomes", "## For the patient"):
         assert any(x.startswith(h) for x in heads), h
     assert heads[-1] == "## Citations"
-    assert "data:image/svg+xml;base64," in md
+    assert "<figure><svg" in md and "</svg><figcaption>Sagittal profile" in md
+    text = runner.invoke(app, ["assess", str(FLATBACK)]).stdout  # the terminal rendering skips the drawing
+    assert "<svg" not in text and "Sagittal alignment" in text
 
 
 def test_cli_score_items_file_and_errors(tmp_path):

@@ -4,7 +4,7 @@ instruments and outcomes, patient explanation). cli/render.py appends these to i
 
 from __future__ import annotations
 
-import base64
+from html import escape
 from typing import TYPE_CHECKING
 
 from ..instruments.models import InstrumentsResult
@@ -14,17 +14,16 @@ from .models import AlignmentResult, OrderSet, RevisionPlan
 if TYPE_CHECKING:
     from ..engine.result import Assessment
 
-__all__ = ["extra_sections", "alignment_md", "plan_md", "order_set_md", "instruments_md", "patient_md", "svg_image"]
+__all__ = ["extra_sections", "alignment_md", "plan_md", "order_set_md", "instruments_md", "patient_md", "svg_figure"]
 
 
 def _cites(ids: list[str]) -> str:
     return f" [{', '.join(ids)}]" if ids else ""
 
 
-def svg_image(svg: str, alt: str) -> str:
-    """A Markdown image carrying the SVG as a data URI (renders in pandoc, browsers and most viewers)."""
-    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
-    return f"![{alt}](data:image/svg+xml;base64,{data})"
+def svg_figure(svg: str, caption: str) -> str:
+    """The SVG as a raw HTML block: Markdown-to-HTML converters show the drawing; the terminal skips it."""
+    return f"<figure>{svg}<figcaption>{escape(caption)}</figcaption></figure>"
 
 
 def alignment_md(al: AlignmentResult) -> list[str]:
@@ -63,7 +62,7 @@ def alignment_md(al: AlignmentResult) -> list[str]:
             L.append(f"- {o.label}: {o.correction_per_level}. {o.note} {o.requirements}{_cites(o.citations)}")
     L.append(f"\n{al.regional_note}")
     if al.svg:
-        L.append("\n" + svg_image(al.svg, "Sagittal profile, current against target (schematic)"))
+        L += ["", svg_figure(al.svg, "Sagittal profile, current against target (schematic)")]
     return L
 
 
@@ -124,7 +123,7 @@ def instruments_md(r: InstrumentsResult) -> list[str]:
         if t.pass_note:
             L.append(f"  - {t.pass_note}")
         if t.svg:
-            L.append("\n" + svg_image(t.svg, f"{t.label} over time"))
+            L += ["", svg_figure(t.svg, f"{t.label} over time"), ""]
     return L
 
 
