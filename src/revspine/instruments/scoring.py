@@ -89,7 +89,7 @@ def score_items(
                                   if missing else "") + f" = {_fmt(total)}"
     else:
         total = s
-        working = " + ".join(_fmt(v) for v in answered) + f" = {_fmt(total)}"
+        working = " + ".join(_fmt(v) for v in answered) + f" = {_fmt(total)}" if len(answered) > 1 else None
     if len(missing) > 1:
         warnings.append(f"{len(missing)} items unanswered; {inst.missing_note or ''}".strip())
     subscales = {sub.id: sum(float(items[i - 1] or 0) for i in sub.items) for sub in inst.subscales}

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .models import OrderLine, OrderSet
+from .order_set import line_text as _text
 
 __all__ = ["order_set_to_fhir", "RXNORM", "UCUM"]
 
@@ -25,15 +26,6 @@ _CATEGORY_TITLES = {
     "physical_therapy": "Physical therapy",
     "bone_health": "Bone health",
 }
-
-
-def _text(line: OrderLine) -> str:
-    bits = [line.instruction]
-    for label, value in (("Dose", line.dose_text), ("Timing", line.timing), ("Redosing", line.redosing),
-                         ("Duration", line.duration), ("Why", line.reason)):
-        if value:
-            bits.append(f"{label}: {value}")
-    return " ".join(b if b.endswith(".") else b + "." for b in bits)
 
 
 def _medication_code(line: OrderLine) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from ..instruments.models import InstrumentsResult
 from ..patient.models import PatientExplanation
 from .models import AlignmentResult, OrderSet, RevisionPlan
+from .order_set import line_text
 
 if TYPE_CHECKING:
     from ..engine.result import Assessment
@@ -97,10 +98,7 @@ def order_set_md(o: OrderSet) -> list[str]:
     L += [f"> **Check:** {w}" for w in o.warnings]
     for line in o.lines:
         alt = " *(alternative: choose one)*" if line.choose_one_of else ""
-        bits = [b for b in (line.dose_text, line.timing, line.redosing, line.duration) if b]
-        L.append(f"- **{line.title}**{alt}: {line.instruction} {' '.join(bits)}".rstrip())
-        if line.reason:
-            L.append(f"  - why: {line.reason}")
+        L.append(f"- **{line.title}**{alt}: {line_text(line)}")
         L.append(f"  - evidence: {line.evidence}{_cites(line.citations)}")
         if line.evidence_gap:
             L.append(f"  - evidence gap: {line.evidence_gap}")

@@ -17,7 +17,7 @@ from .schema import Dose, OrderItem, OrderSetProtocol
 if TYPE_CHECKING:
     from ..engine.conditions import Hits
 
-__all__ = ["build_order_set", "describe_condition", "dose_for"]
+__all__ = ["build_order_set", "describe_condition", "dose_for", "line_text"]
 
 
 def _num(x: float) -> str:
@@ -47,6 +47,16 @@ def dose_for(dose: Dose, weight_kg: float | None) -> tuple[float | None, str, st
         f"{_num(dose.amount)} {dose.unit} {dose.route} "
         f"(weight {_num(weight_kg)} kg, below {_num(dose.heavy_weight_kg)} kg)"
     ), None
+
+
+def line_text(line: OrderLine) -> str:
+    """One line of the order set as sentences: instruction, dose, timing, redosing, duration, reason."""
+    bits = [line.instruction]
+    for label, value in (("Dose", line.dose_text), ("Timing", line.timing), ("Redosing", line.redosing),
+                         ("Duration", line.duration), ("Why", line.reason)):
+        if value:
+            bits.append(f"{label}: {value}")
+    return " ".join(b if b.endswith(".") else b + "." for b in bits)
 
 
 def describe_condition(cond: Condition, pack: KnowledgePack) -> str:
