@@ -100,3 +100,12 @@ def test_cli_score_describes_an_instrument_without_copyrighted_text():
 def test_case_schema_documents_instrument_responses():
     out = runner.invoke(app, ["schema"])
     assert "instrument_responses" in out.stdout and "InstrumentResponse" in out.stdout
+
+
+def test_assessment_json_validates_back_into_the_model(pack, examples):
+    """The web app and the API read the JSON back: every new section must round-trip."""
+    from revspine.engine.result import Assessment
+
+    for path in [*examples, FLATBACK]:
+        data = assess(parse_case(read_case_file(path), pack, today=TODAY), pack).model_dump(mode="json")
+        assert Assessment.model_validate(data).model_dump(mode="json") == data, path.name
