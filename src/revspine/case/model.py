@@ -49,6 +49,7 @@ __all__ = [
     "Questionnaires",
     "Alignment",
     "Culture",
+    "InstrumentResponse",
 ]
 
 
@@ -237,6 +238,23 @@ class Questionnaires(_Model):
         return self
 
 
+class InstrumentResponse(_Model):
+    """One completed questionnaire: its item scores (scored by parse_case), or a total recorded elsewhere."""
+
+    instrument: str = Field(..., max_length=40, description="Instrument id from the knowledge pack, e.g. 'odi', 'phq9'")
+    date: Date
+    items: list[float | None] | None = Field(
+        None, max_length=50, description="Item scores in questionnaire order; null for an unanswered item"
+    )
+    total: float | None = Field(None, description="The total, when the item scores are not available")
+
+    @model_validator(mode="after")
+    def _items_or_total(self) -> InstrumentResponse:
+        if (self.items is None) == (self.total is None):
+            raise ValueError("give either items or total")
+        return self
+
+
 class Alignment(_Model):
     """Spinopelvic parameters from a standing full-length radiograph (degrees; SVA in mm)."""
 
@@ -285,6 +303,10 @@ class Case(_Model):
     cultures: list[Culture] = Field(default_factory=list)
     questionnaires: Questionnaires = Field(default_factory=Questionnaires)
     alignment: Alignment | None = None
+    instrument_responses: list[InstrumentResponse] = Field(
+        default_factory=list,
+        description="Dated questionnaire responses; parse_case scores them and fills `questionnaires` from the latest",
+    )
     notes: str | None = Field(None, max_length=5000)
 
     def index_surgery_position(self) -> int | None:

@@ -24,6 +24,7 @@ from ..engine import assess
 from ..errors import InputError, Problem, RevspineError
 from ..knowledge import KnowledgePack, default_pack, load_pack
 from .render import to_json, to_markdown
+from .score import score_cmd
 
 __all__ = ["app", "main", "read_case_file", "example_paths"]
 
@@ -193,6 +194,9 @@ def demo_cmd() -> None:
     path = next((p for p in example_paths() if "pseudarthrosis" in p.name), example_paths()[0])
     case = parse_case(read_case_file(path), pack)
     Console().print(Markdown(to_markdown(assess(case, pack))))
+
+
+app.command("score")(score_cmd)  # `revspine score INSTRUMENT ITEMS...` (cli/score.py)
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import orjson
 
 from ..engine.result import Assessment, CauseResult
+from ..plan.markdown import extra_sections
 
 __all__ = ["to_markdown", "to_json", "cause_line"]
 
@@ -114,6 +115,7 @@ def to_markdown(a: Assessment) -> str:
     for u in a.uncertainties:
         L.append(f"- {u}")
     L.append("")
+    L.extend(extra_sections(a))  # alignment, revision plan, order set, instruments, patient (when present)
     L.append("## Citations")
     for cid, c in a.citations.items():
         L.append(f"- [{cid}] {c.text}" + (f" {c.url}" if c.url else ""))

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from ..case.model import Case
 from ..errors import InputError, Problem
+from ..instruments.collect import instruments_result
 from ..knowledge.pack import KnowledgePack
+from ..patient.explain import explain_for_patient
+from ..plan.alignment import assess_alignment
+from ..plan.order_set import build_order_set
+from ..plan.revision import revision_plan
 from ..version import __version__
 from .conditions import evaluate_findings
 from .decision import decide
@@ -60,7 +65,18 @@ def assess(case: Case, pack: KnowledgePack) -> Assessment:
             IndexSurgery, position=facts.index_position, procedure=s.procedure.value, region=s.region.value,
             levels=list(s.levels), date=s.date, days_since=facts.days_since_index,
         )
+    alignment = assess_alignment(case, pack)
+    plan = (
+        revision_plan(case, pack, cause=top.cause, decision_category=decision.category, risk_factors=risks, hits=hits)
+        if top is not None
+        else None
+    )
+    orders = build_order_set(case, pack, hits) if plan is not None else None
+    scores = instruments_result(case, pack)
     cited: set[str] = set(timing.citations) | set(decision.citations)
+    for extra in (alignment, plan, orders, scores):
+        if extra is not None:
+            cited.update(extra.citations)
     for group in (flags, labs, risks, options):
         for item in group:
             cited.update(item.citations)
@@ -74,7 +90,7 @@ def assess(case: Case, pack: KnowledgePack) -> Assessment:
         Versions, engine=__version__, knowledge=pack.version, knowledge_id=pack.info.id,
         knowledge_sources=pack.sources,
     )
-    return make(
+    result = make(
         Assessment,
         versions=versions,
         case_id=case.case_id,
@@ -91,7 +107,16 @@ def assess(case: Case, pack: KnowledgePack) -> Assessment:
         risk_factors=risks,
         decision=decision,
         uncertainties=uncertainties(facts, timing, causes, labs, workup, pack, deferred),
-        citations={cid: refs[cid] for cid in sorted(cited)},
+        alignment=alignment,
+        revision_plan=plan,
+        order_set=orders,
+        instruments=scores,
+        patient=None,
+        citations={},
     )
+    result.patient = explain_for_patient(result, case, pack)
+    cited.update(result.patient.citations)
+    result.citations = {cid: refs[cid] for cid in sorted(cited)}
+    return result
 
 

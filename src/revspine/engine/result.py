@@ -13,6 +13,10 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..instruments.models import InstrumentsResult
+from ..patient.models import PatientExplanation
+from ..plan.models import AlignmentResult, OrderSet, RevisionPlan
+
 __all__ = [
     "Versions",
     "CitationRef",
@@ -234,4 +238,15 @@ class Assessment(_R):
     risk_factors: list[RiskFactorResult]
     decision: Decision
     uncertainties: list[str]
+    alignment: AlignmentResult | None = Field(
+        None, description="Sagittal alignment: Schwab modifiers, lordosis targets, osteotomies, SVG (when measured)"
+    )
+    revision_plan: RevisionPlan | None = Field(
+        None, description="Plan for the leading cause when another operation could correct it"
+    )
+    order_set: OrderSet | None = Field(None, description="Peri-operative orders, when a revision plan exists")
+    instruments: InstrumentsResult | None = Field(
+        None, description="Questionnaire scores, bands and outcome trends (when any are recorded)"
+    )
+    patient: PatientExplanation | None = Field(None, description="The plain-language explanation for the patient")
     citations: dict[str, CitationRef]
