@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from revspine.errors import InputError
-from revspine.instruments import track
+from revspine.instruments import get_instrument, track, trend_svg
 
 D0, D1, D2 = date(2025, 1, 1), date(2025, 7, 1), date(2026, 1, 1)
 
@@ -83,7 +83,7 @@ def test_bad_series(pack):
 
 def test_trend_plot_is_valid_svg_with_thresholds(pack):
     t = track("odi", [(D0, 50), (D1, 38), (D2, 20)], pack)
-    root = ET.fromstring(t.svg)
+    root = ET.fromstring(trend_svg(t, get_instrument("odi", pack)))
     ns = "{http://www.w3.org/2000/svg}"
     assert len(root.findall(f".//{ns}circle")) == 3
     texts = " ".join(x.text or "" for x in root.iter(f"{ns}text"))

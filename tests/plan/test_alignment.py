@@ -10,6 +10,7 @@ import pytest
 from revspine.engine.conditions import evaluate_findings
 from revspine.engine.facts import derive_facts
 from revspine.plan.alignment import Measurements, alignment_from_measurements, assess_alignment
+from revspine.plan.svg import sagittal_profile_svg
 
 from .cases import case
 
@@ -155,7 +156,7 @@ def test_osteotomy_levels_follow_the_published_correction_per_level(pack):
 
 def test_svg_is_well_formed_and_labelled(pack):
     r = alignment_from_measurements(Measurements(pi=60, ll=30, pt=28, ss=32, sva_mm=80, tk=30, age=65), pack)
-    root = ET.fromstring(r.svg)
+    root = ET.fromstring(sagittal_profile_svg(r))
     ns = "{http://www.w3.org/2000/svg}"
     assert root.tag == f"{ns}svg"
     assert root.find(f"{ns}title").text.startswith("Sagittal profile")

@@ -115,7 +115,7 @@ def assess_cmd(
     if format is Format.json:
         sys.stdout.write(to_json(a))
     elif format is Format.markdown:
-        sys.stdout.write(to_markdown(a))
+        sys.stdout.write(to_markdown(a, pack))
     elif format is Format.fhir:
         try:
             from ..fhir import assessment_to_bundle
@@ -125,7 +125,7 @@ def assess_cmd(
         bundle = assessment_to_bundle(a, case, report=report, pack=pack)
         sys.stdout.write(orjson.dumps(bundle, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
-        Console().print(Markdown(to_markdown(a)))
+        Console().print(Markdown(to_markdown(a, pack)))
 
 
 @app.command("schema")
@@ -193,7 +193,7 @@ def demo_cmd() -> None:
     pack = default_pack()
     path = next((p for p in example_paths() if "pseudarthrosis" in p.name), example_paths()[0])
     case = parse_case(read_case_file(path), pack)
-    Console().print(Markdown(to_markdown(assess(case, pack))))
+    Console().print(Markdown(to_markdown(assess(case, pack), pack)))
 
 
 app.command("score")(score_cmd)  # `revspine score INSTRUMENT ITEMS...` (cli/score.py)

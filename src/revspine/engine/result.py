@@ -7,12 +7,12 @@ rests on and the inputs it used.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date as Date
-from typing import Any, Literal, TypeVar
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .._construct import make
 from ..instruments.models import InstrumentsResult
 from ..patient.models import PatientExplanation
 from ..plan.models import AlignmentResult, OrderSet, RevisionPlan
@@ -35,47 +35,6 @@ __all__ = [
     "Assessment",
     "make",
 ]
-
-M = TypeVar("M", bound=BaseModel)
-_Spec = tuple[int, dict[str, Any], dict[str, Callable[[], Any]]]
-_SPECS: dict[type[BaseModel], _Spec] = {}
-_set = object.__setattr__
-
-
-def make(cls: type[M], **values: Any) -> M:
-    """Build a result object from values the engine computed itself (trusted, not re-validated).
-
-    The same as ``cls.model_construct(**values)`` for these alias-free models, without its
-    per-field loop: the engine builds about sixty of these per assessment. Fields not given
-    take their defaults, so optional fields added later need no change here. The tests
-    validate every assessment against its schema, so a wrong value here cannot go unnoticed.
-    """
-    n_fields, static, factories = _SPECS.get(cls) or _spec(cls)
-    if len(values) < n_fields:
-        for name, default in static.items():
-            values.setdefault(name, default)
-        for name, factory in factories.items():
-            if name not in values:
-                values[name] = factory()
-    m = object.__new__(cls)
-    _set(m, "__dict__", values)
-    _set(m, "__pydantic_fields_set__", set(values))
-    _set(m, "__pydantic_extra__", None)
-    _set(m, "__pydantic_private__", None)
-    return m
-
-
-def _spec(cls: type[BaseModel]) -> _Spec:
-    static: dict[str, Any] = {}
-    factories: dict[str, Callable[[], Any]] = {}
-    for name, field in cls.__pydantic_fields__.items():
-        if field.default_factory is not None:
-            factories[name] = field.default_factory  # type: ignore[assignment]
-        elif not field.is_required():
-            static[name] = field.default
-    _SPECS[cls] = spec = (len(cls.__pydantic_fields__), static, factories)
-    return spec
-
 
 class _R(BaseModel):
     model_config = ConfigDict(extra="forbid")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from .._construct import make
 from ..case.model import Case
 from ..errors import InputError
 from ..knowledge.pack import KnowledgePack
@@ -65,4 +66,4 @@ def instruments_result(case: Case, pack: KnowledgePack) -> InstrumentsResult | N
     scores = sorted(latest.values(), key=lambda s: s.instrument)
     alerts = [a for s in scores for a in s.alerts]
     cited = {c for s in scores for c in s.citations} | {c for t in trends for c in t.citations}
-    return InstrumentsResult.model_construct(scores=scores, trends=trends, alerts=alerts, citations=sorted(cited))
+    return make(InstrumentsResult, scores=scores, trends=trends, alerts=alerts, citations=sorted(cited))

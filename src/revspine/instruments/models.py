@@ -65,7 +65,6 @@ class OutcomeTrend(_R):
     pass_threshold: float | None = None
     pass_note: str | None = None
     summary: str
-    svg: str | None = None
     citations: list[str]
 
 

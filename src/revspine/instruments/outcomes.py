@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import date
 from xml.sax.saxutils import escape
 
+from .._construct import make
 from ..errors import InputError, Problem
 from ..knowledge.pack import KnowledgePack
 from .models import OutcomeTrend, SeriesPoint, ThresholdCheck
@@ -46,7 +47,7 @@ def _checks(inst: Instrument, base: float, latest: float) -> list[ThresholdCheck
         else:
             change = round(gain / abs(base) * 100, 1)
         out.append(
-            ThresholdCheck.model_construct(
+            make(ThresholdCheck,
                 kind=m.kind, threshold=m.value, change=change, reached=change >= m.value, population=m.population,
                 citations=list(m.citations),
             )
@@ -65,7 +66,7 @@ def track(instrument_id: str, series: Sequence[tuple[date, float]], pack: Knowle
                 f"{inst.label}: score out of range",
                 [Problem(f"series[{i}]", f"{total:g} is outside {inst.total_min:g}-{inst.total_max:g}", total)],
             )
-    points = [SeriesPoint.model_construct(date=d, total=float(t)) for d, t in sorted(series, key=lambda p: p[0])]
+    points = [make(SeriesPoint, date=d, total=float(t)) for d, t in sorted(series, key=lambda p: p[0])]
     base, latest = points[0], points[-1]
     checks = _checks(inst, base.total, latest.total)
     change = round(latest.total - base.total, 2)
@@ -100,14 +101,13 @@ def track(instrument_id: str, series: Sequence[tuple[date, float]], pack: Knowle
     cited = [*inst.citations, *(c for m in inst.mcid for c in m.citations)]
     if inst.pass_state:
         cited += inst.pass_state.citations
-    trend = OutcomeTrend.model_construct(
+    trend = make(OutcomeTrend,
         instrument=inst.id, label=inst.label, unit=inst.unit, points=points, baseline=base, latest=latest,
         change_points=change, change_percent=pct, slope_per_month=_slope(points), direction=direction,
         mcid=checks, mcid_note=inst.mcid_gap, pass_reached=pass_ok, pass_threshold=pass_thr,
-        pass_note=None if inst.pass_state else inst.pass_gap, summary=summary + ".", svg=None,
+        pass_note=None if inst.pass_state else inst.pass_gap, summary=summary + ".",
         citations=sorted(set(cited)),
     )
-    trend.svg = trend_svg(trend, inst)
     return trend
 
 

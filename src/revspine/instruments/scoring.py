@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from .._construct import make
 from ..errors import InputError, Problem
 from ..knowledge.pack import KnowledgePack
 from .models import InstrumentScore
@@ -96,7 +97,7 @@ def score_items(
     band, meaning = band_of(inst, total, subscales)
     alerts = [a.message for a in inst.alerts if (v := items[a.item - 1]) is not None and v > a.above]
     cited = [*inst.citations, *(c for a in inst.alerts for c in a.citations)]
-    return InstrumentScore.model_construct(
+    return make(InstrumentScore,
         instrument=inst.id, label=inst.label, date=when, source="items", items=list(items), missing_items=missing,
         total=total, unit=inst.unit, band=band, band_meaning=meaning, subscales=subscales,
         scoring_text=inst.scoring_text, working=working, alerts=alerts, warnings=warnings,
@@ -124,7 +125,7 @@ def read_total(
                              ("not classifiable without the subscale", None))
     else:
         band, meaning = band_of(inst, total, subs)
-    return InstrumentScore.model_construct(
+    return make(InstrumentScore,
         instrument=inst.id, label=inst.label, date=when, source="total", items=[], missing_items=[], total=total,
         unit=inst.unit, band=band, band_meaning=meaning, subscales=subs, scoring_text=inst.scoring_text, working=None,
         alerts=[], warnings=warnings, case_field=inst.case_field, citations=list(inst.citations),

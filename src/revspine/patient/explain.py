@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from .._construct import make
 from ..knowledge.pack import KnowledgePack
 from .models import PatientAnswerResult, PatientExplanation, PatientParagraph, PatientSection
 from .schema import PatientAnswer, PatientText
@@ -31,7 +32,7 @@ class _Texts:
         t = self.all.get(tid)
         if t is None:
             return None
-        return PatientParagraph.model_construct(text=t.text.format(**values), source=tid, citations=list(t.citations))
+        return make(PatientParagraph, text=t.text.format(**values), source=tid, citations=list(t.citations))
 
     def plain(self, tid: str) -> str | None:
         t = self.all.get(tid)
@@ -109,7 +110,7 @@ def personalised_answers(pack: KnowledgePack, cause: str | None, decision: str |
     for a in answers.values():
         extra = [x for x in (a.by_cause.get(cause or ""), a.by_decision.get(decision or "")) if x]
         out.append(
-            PatientAnswerResult.model_construct(
+            make(PatientAnswerResult,
                 id=a.id, question=a.question, answer=" ".join([a.answer, *extra]), personalised=bool(extra),
                 citations=list(a.citations),
             )
@@ -121,18 +122,18 @@ def explain_for_patient(a: Assessment, case: Case, pack: KnowledgePack) -> Patie
     """The patient-facing explanation of an assessment (its ``patient`` field is not read)."""
     t = _Texts(pack)
     sections = [
-        PatientSection.model_construct(id="intro", heading="About this page", paragraphs=_keep(t.para("intro"))),
-        PatientSection.model_construct(id="found", heading="What your team found", paragraphs=_found(a, t)),
-        PatientSection.model_construct(
+        make(PatientSection, id="intro", heading="About this page", paragraphs=_keep(t.para("intro"))),
+        make(PatientSection, id="found", heading="What your team found", paragraphs=_found(a, t)),
+        make(PatientSection,
             id="next", heading="What happens next", paragraphs=_keep(t.para(f"decision.{a.decision.category}"))
         ),
-        PatientSection.model_construct(id="ready", heading="Getting ready", paragraphs=_ready(a, t)),
-        PatientSection.model_construct(id="plan", heading="If you choose surgery", paragraphs=_plan(a, case, pack, t)),
-        PatientSection.model_construct(id="doing", heading="How you are doing", paragraphs=_doing(a, t)),
-        PatientSection.model_construct(id="closing", heading="Next steps", paragraphs=_keep(t.para("closing"))),
+        make(PatientSection, id="ready", heading="Getting ready", paragraphs=_ready(a, t)),
+        make(PatientSection, id="plan", heading="If you choose surgery", paragraphs=_plan(a, case, pack, t)),
+        make(PatientSection, id="doing", heading="How you are doing", paragraphs=_doing(a, t)),
+        make(PatientSection, id="closing", heading="Next steps", paragraphs=_keep(t.para("closing"))),
     ]
     sections = [s for s in sections if s.paragraphs]
     lead = a.differential[0].cause if a.differential else None
     answers = personalised_answers(pack, lead, a.decision.category)
     cited = {c for s in sections for p in s.paragraphs for c in p.citations} | {c for x in answers for c in x.citations}
-    return PatientExplanation.model_construct(title=TITLE, sections=sections, answers=answers, citations=sorted(cited))
+    return make(PatientExplanation, title=TITLE, sections=sections, answers=answers, citations=sorted(cited))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from .._construct import make
 from ..knowledge.pack import KnowledgePack
 from .models import PatientAnswerResult, QuestionMatch
 from .schema import PatientAnswer
@@ -68,7 +69,7 @@ class QuestionBox:
             a = self._answers[i]
             text = mine[a.id].answer if a.id in mine else a.answer
             out.append(
-                QuestionMatch.model_construct(
+                make(QuestionMatch,
                     id=a.id, question=a.question, answer=text, score=round(float(scores[i]), 3),
                     citations=list(a.citations),
                 )

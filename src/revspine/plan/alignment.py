@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from .._construct import make
 from ..case.model import Case
 from ..knowledge.pack import KnowledgePack
 from .models import (
@@ -91,7 +92,7 @@ def _consistency(m: Measurements, rules: AlignmentRules) -> ConsistencyCheck | N
             f"{tol:g}{basis}). Re-measure PI, PT and SS on the same standing film; targets that depend on them are "
             "withheld until they agree."
         )
-    return ConsistencyCheck.model_construct(
+    return make(ConsistencyCheck,
         pi=m.pi, pt=m.pt, ss=m.ss, difference_deg=_r1(diff), tolerance_deg=tol, consistent=ok,
         tolerance_from_evidence=rule.from_evidence, message=msg, citations=list(rule.citations),
     )
@@ -115,7 +116,7 @@ def _modifiers(m: Measurements, rules: AlignmentRules, pelvis_ok: bool) -> list[
         value = round(value, 6)  # PI - LL from floats: 30.1 - 20.1 must be 10, not 10.000000000000002
         band = next(b for b in mod.bands if b.contains(value))
         out.append(
-            ModifierResult.model_construct(
+            make(ModifierResult,
                 parameter=mod.parameter, label=mod.label, value=value, unit=mod.unit, grade=band.grade,
                 grade_label=band.label, boundary_note=mod.boundary_note, inputs=inputs, reliable=reliable,
                 citations=list(mod.citations),
@@ -137,9 +138,9 @@ def _target(f: LordosisFormula, m: Measurements, pack: KnowledgePack, withheld: 
     values = {"pi": m.pi, "age": m.age, "tk": m.tk}
     missing = [_PATHS[n] for n in f.needs() if values[n] is None]
     if missing:
-        return LordosisTarget.model_construct(status="missing_input", missing_inputs=missing, **base)
+        return make(LordosisTarget, status="missing_input", missing_inputs=missing, **base)
     if withheld:
-        return LordosisTarget.model_construct(
+        return make(LordosisTarget,
             status="withheld", missing_inputs=[],
             **{**base, "note": "Withheld: PI, PT and SS disagree beyond the measurement tolerance."},
         )
@@ -157,7 +158,7 @@ def _target(f: LordosisFormula, m: Measurements, pack: KnowledgePack, withheld: 
             cmin = cmax = _r1(max(0.0, target - m.ll))  # LL must exceed the minimum; above it nothing is needed
         elif target is not None:
             cmin = cmax = _r1(target - m.ll)
-    return LordosisTarget.model_construct(
+    return make(LordosisTarget,
         status="computed", target_deg=target, low_deg=low, high_deg=high, correction_min_deg=cmin,
         correction_max_deg=cmax, missing_inputs=[], **base,
     )
@@ -171,13 +172,13 @@ def _pi_class(pi: float, table: PiClassTable) -> PiClassResult:
         above = [r for r in table.rows if r.lo is not None and r.lo >= pi]
         rows = ([below[-1]] if below else []) + ([above[0]] if above else [])
     matches = [
-        PiClassMatch.model_construct(
+        make(PiClassMatch,
             pi_class=r.pi_class, published_range=r.published_range, pt_theoretical_deg=r.pt_theoretical,
             ll_theoretical_deg=_r1(pi + r.ll_offset),
         )
         for r in rows
     ]
-    return PiClassResult.model_construct(
+    return make(PiClassResult,
         pi=pi, matches=matches, between_rows=between, note=table.gap_note if between else None,
         citations=list(table.citations),
     )
@@ -202,7 +203,7 @@ def _summary(targets: list[LordosisTarget]) -> CorrectionSummary | None:
             f"The {n} computed formulas ask for between {least:g} and {most:g} degrees more lordosis; "
             f"they disagree by {_r1(most - least):g} degrees. Choose the target with the population in mind."
         )
-    return CorrectionSummary.model_construct(
+    return make(CorrectionSummary,
         least_deg=least, most_deg=most, spread_deg=_r1(most - least), formulas=n, statement=text
     )
 
@@ -212,13 +213,13 @@ def _osteotomy(o: Osteotomy, summary: CorrectionSummary | None) -> OsteotomyOpti
     base = {"osteotomy": o.id, "label": o.label, "grade": o.schwab_grade, "requirements": o.requirements,
             "citations": list(o.citations)}
     if lo_c is None or hi_c is None:
-        return OsteotomyOption.model_construct(
+        return make(OsteotomyOption,
             correction_per_level="not given by the sources", levels_min=None, levels_max=None,
             note=o.missing_evidence or "", **base,
         )
     per_level = f"{lo_c:g}-{hi_c:g} degrees per level"
     if summary is None or summary.most_deg <= 0:
-        return OsteotomyOption.model_construct(
+        return make(OsteotomyOption,
             correction_per_level=per_level, levels_min=None, levels_max=None,
             note="No lordosis correction computed, so no level count.", **base,
         )
@@ -229,7 +230,7 @@ def _osteotomy(o: Osteotomy, summary: CorrectionSummary | None) -> OsteotomyOpti
         f"{lv_min}-{lv_max} level(s) for {least:g}-{summary.most_deg:g} degrees at {per_level} "
         "(arithmetic on the published range; rigidity, bone quality and the disc decide in practice)."
     )
-    return OsteotomyOption.model_construct(
+    return make(OsteotomyOption,
         correction_per_level=per_level, levels_min=lv_min, levels_max=lv_max, note=note, **base
     )
 
@@ -269,14 +270,11 @@ def alignment_from_measurements(m: Measurements, pack: KnowledgePack) -> Alignme
         status = "incomplete"
     else:
         status = "complete"
-    from .svg import sagittal_profile_svg  # local: keeps drawing code out of the import path of the pack
-
-    result = AlignmentResult.model_construct(
+    result = make(AlignmentResult,
         status=status,
         measured={k: getattr(m, k) for k in ("pi", "ll", "pt", "ss", "sva_mm", "tk", "age")},
         modifiers=modifiers, consistency=consistency, targets=targets, pi_class=pi_class, correction=summary,
-        osteotomies=osteotomies, regional_note=rules.regional.text, warnings=warnings, svg=None,
+        osteotomies=osteotomies, regional_note=rules.regional.text, warnings=warnings,
         citations=sorted(set(cited)),
     )
-    result.svg = sagittal_profile_svg(result)
     return result

@@ -8,9 +8,13 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from ..instruments.models import InstrumentsResult
+from ..instruments.outcomes import trend_svg
+from ..instruments.scoring import get_instrument
+from ..knowledge.pack import KnowledgePack
 from ..patient.models import PatientExplanation
 from .models import AlignmentResult, OrderSet, RevisionPlan
 from .order_set import line_text
+from .svg import sagittal_profile_svg
 
 if TYPE_CHECKING:
     from ..engine.result import Assessment
@@ -62,8 +66,8 @@ def alignment_md(al: AlignmentResult) -> list[str]:
         for o in al.osteotomies:
             L.append(f"- {o.label}: {o.correction_per_level}. {o.note} {o.requirements}{_cites(o.citations)}")
     L.append(f"\n{al.regional_note}")
-    if al.svg:
-        L += ["", svg_figure(al.svg, "Sagittal profile, current against target (schematic)")]
+    if al.status != "inconsistent":
+        L += ["", svg_figure(sagittal_profile_svg(al), "Sagittal profile, current against target (schematic)")]
     return L
 
 
@@ -107,7 +111,7 @@ def order_set_md(o: OrderSet) -> list[str]:
     return L
 
 
-def instruments_md(r: InstrumentsResult) -> list[str]:
+def instruments_md(r: InstrumentsResult, pack: KnowledgePack) -> list[str]:
     L = ["## Instruments and outcomes"]
     L += [f"> **ACTION:** {a}" for a in r.alerts]
     for s in r.scores:
@@ -120,8 +124,8 @@ def instruments_md(r: InstrumentsResult) -> list[str]:
         L.append(f"- Trend: {t.summary}{_cites(t.citations)}")
         if t.pass_note:
             L.append(f"  - {t.pass_note}")
-        if t.svg:
-            L += ["", svg_figure(t.svg, f"{t.label} over time"), ""]
+        drawing = trend_svg(t, get_instrument(t.instrument, pack))
+        L += ["", svg_figure(drawing, f"{t.label} over time"), ""]
     return L
 
 
@@ -135,7 +139,7 @@ def patient_md(p: PatientExplanation) -> list[str]:
     return L
 
 
-def extra_sections(a: Assessment) -> list[str]:
+def extra_sections(a: Assessment, pack: KnowledgePack) -> list[str]:
     """The Markdown lines of every plan-area section present in the assessment."""
     parts: list[list[str]] = []
     if a.alignment is not None:
@@ -145,7 +149,7 @@ def extra_sections(a: Assessment) -> list[str]:
     if a.order_set is not None:
         parts.append(order_set_md(a.order_set))
     if a.instruments is not None:
-        parts.append(instruments_md(a.instruments))
+        parts.append(instruments_md(a.instruments, pack))
     if a.patient is not None:
         parts.append(patient_md(a.patient))
     return [line for part in parts for line in (*part, "")]

@@ -130,7 +130,6 @@ class AlignmentResult(_R):
     osteotomies: list[OsteotomyOption]
     regional_note: str
     warnings: list[str]
-    svg: str | None = Field(None, description="Schematic sagittal profile, current against target (SVG markup)")
     citations: list[str]
 
 

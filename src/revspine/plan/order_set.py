@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .._construct import make
 from ..case.model import Case
 from ..knowledge.pack import KnowledgePack
 from ..knowledge.schema import Condition
@@ -78,7 +79,7 @@ def _line(item: OrderItem, used: list[str], weight: float | None) -> tuple[Order
     amount = text = warn = None
     if item.dose is not None:
         amount, text, warn = dose_for(item.dose, weight)
-    line = OrderLine.model_construct(
+    line = make(OrderLine,
         item=item.id, category=item.category, title=item.title, choose_one_of=item.choose_one_of,
         medication=item.medication, rxnorm=item.rxnorm, dose_text=text, dose_amount=amount,
         dose_unit=item.dose.unit if item.dose else None, route=item.dose.route if item.dose else None,
@@ -124,7 +125,7 @@ def build_order_set(case: Case, pack: KnowledgePack, hits: Hits | None = None) -
             "check local susceptibility before choosing clindamycin."
         )
     cited = sorted({*protocol.citations, *(c for line in lines for c in line.citations)})
-    return OrderSet.model_construct(
+    return make(OrderSet,
         protocol=protocol.id, label=protocol.label, version=protocol.version, knowledge_sources=list(pack.sources),
         lines=lines, not_applicable=skipped, warnings=sorted(set(warnings)), local_note=protocol.local_note,
         citations=cited,

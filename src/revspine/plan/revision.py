@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
+from .._construct import make
 from ..case.enums import FUSION_PROCEDURES
 from ..case.levels import adjacent_levels, parse_level
 from ..case.model import Case
@@ -65,18 +66,18 @@ def _levels(case: Case, strat: RevisionStrategy) -> LevelsAdvice:
         near = adjacent_levels(fused) if fused else set()
         located = [lv for lv in found if not near or lv in near]
         if located:
-            return LevelsAdvice.model_construct(levels=_sorted_levels(located), basis="imaging", note=strat.levels_note)
+            return make(LevelsAdvice, levels=_sorted_levels(located), basis="imaging", note=strat.levels_note)
         if near:
-            return LevelsAdvice.model_construct(
+            return make(LevelsAdvice,
                 levels=_sorted_levels(near), basis="next to the fusion",
                 note=strat.levels_note + " Confirm the symptomatic level on imaging.",
             )
     elif strat.levels_rule == "imaging" and found:
-        return LevelsAdvice.model_construct(levels=_sorted_levels(found), basis="imaging", note=strat.levels_note)
+        return make(LevelsAdvice, levels=_sorted_levels(found), basis="imaging", note=strat.levels_note)
     index = _index_levels(case)
     basis = "index operation" if index else "not known"
     note = strat.levels_note if index else strat.levels_note + " No index levels are recorded."
-    return LevelsAdvice.model_construct(levels=_sorted_levels(index), basis=basis, note=note)
+    return make(LevelsAdvice, levels=_sorted_levels(index), basis=basis, note=note)
 
 
 def _latest_lab(case: Case, test: str) -> float | None:
@@ -111,7 +112,7 @@ def bone_quality(case: Case, pack: KnowledgePack) -> BoneQualityAdvice | None:
         cited += rules.augmentation.citations
     if status == "unknown":
         cited += rules.opportunistic.citations
-    return BoneQualityAdvice.model_construct(
+    return make(BoneQualityAdvice,
         status=status, dexa_t_score=t, ct_hounsfield=hu, vitamin_d_ng_ml=vitd, thresholds=thresholds, advice=advice,
         augmentation=rules.augmentation.text if status == "poor" else "", citations=sorted(set(cited)),
     )
@@ -134,7 +135,7 @@ def outcome_by_prior_operations(prior: int, pack: KnowledgePack) -> OutcomeEstim
             f"The odds of not reaching it were {row.odds_ratio_not_pass:g} times those of a first operation"
             + (f" ({base:g}% reached it after no previous operation)." if base is not None else ".")
         )
-    return OutcomeEstimate.model_construct(
+    return make(OutcomeEstimate,
         prior_operations=prior, pass_percent=row.pass_percent, odds_ratio_not_pass=row.odds_ratio_not_pass,
         statement=" ".join(bits), figures=[f.statement for f in table.other_figures],
         uncertainty=table.uncertainty,
@@ -147,7 +148,7 @@ def _timing(decision_category: str, risks: Sequence[RiskLike]) -> TimingAdvice:
     other = [r for r in risks if r.modifiable and not r.blocks_revision_until_met and r.target]
     cited = sorted({c for r in [*blocking, *other] for c in r.citations})
     if decision_category == "urgent":
-        return TimingAdvice.model_construct(
+        return make(TimingAdvice,
             ready=False, summary="Urgent: act on the red flags first; elective timing does not apply.", targets=[],
             rule_ids=[], citations=[],
         )
@@ -158,7 +159,7 @@ def _timing(decision_category: str, risks: Sequence[RiskLike]) -> TimingAdvice:
         summary = "No recorded modifiable risk blocks an elective revision."
         targets = []
     targets += [f"Also optimise - {r.label}: {r.target}" for r in other]
-    return TimingAdvice.model_construct(
+    return make(TimingAdvice,
         ready=not blocking, summary=summary, targets=targets, rule_ids=[r.rule_id for r in [*blocking, *other]],
         citations=cited,
     )
@@ -186,7 +187,7 @@ def revision_plan(
     if strat is None:
         gaps.append(f"The knowledge pack has no revision strategy for {c.label}; see the cause's surgical note.")
         note = c.surgical_note or ""
-        levels = LevelsAdvice.model_construct(levels=_index_levels(case), basis="index operation", note=note)
+        levels = make(LevelsAdvice, levels=_index_levels(case), basis="index operation", note=note)
         outcomes: list[str] = []
         uncertainty = c.surgical_note or "No cause-specific outcome figures in the pack."
         cited = list(c.citations)
@@ -196,7 +197,7 @@ def revision_plan(
             if used is None:
                 continue
             approaches.append(
-                ApproachResult.model_construct(
+                make(ApproachResult,
                     option=a.id, label=a.label, considerations=a.considerations, inputs=used,
                     citations=list(a.citations),
                 )
@@ -219,11 +220,11 @@ def revision_plan(
     prior = outcome_by_prior_operations(len(case.surgeries), pack)
     cited += timing.citations + (bone.citations if bone else []) + (prior.citations if prior else [])
     if bone is None:
-        bone = BoneQualityAdvice.model_construct(
+        bone = make(BoneQualityAdvice,
             status="unknown", dexa_t_score=None, ct_hounsfield=None, vitamin_d_ng_ml=None, thresholds="",
             advice="The knowledge pack has no bone-quality rules.", augmentation="", citations=[],
         )
-    return RevisionPlan.model_construct(
+    return make(RevisionPlan,
         cause=cause, cause_label=c.label, provisional=decision_category not in REVISION_CATEGORIES,
         decision_category=decision_category, timing=timing, approaches=approaches, levels=levels, bone_quality=bone,
         expected_outcomes=outcomes, by_prior_operations=prior, uncertainty=uncertainty, evidence_gaps=gaps,
