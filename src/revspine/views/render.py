@@ -12,6 +12,7 @@ from importlib import resources
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from .labels import fmt_num
 from .timeline import TimelineView
@@ -26,9 +27,10 @@ def stylesheet() -> str:
     return resources.files("revspine").joinpath("web/static/revspine.css").read_text(encoding="utf-8")
 
 
-def _timeline(view: TimelineView, id_prefix: str = "timeline") -> Any:
-    from markupsafe import Markup
-
+def _timeline(view: Any, id_prefix: str = "timeline") -> Markup:
+    """The timeline SVG of a TimelineView, or of its JSON (the page's JSON twin renders the same)."""
+    if not isinstance(view, TimelineView):
+        view = TimelineView.model_validate(view, from_attributes=True)
     return Markup(timeline_svg(view, id_prefix))  # every text in it is escaped by timeline_svg
 
 

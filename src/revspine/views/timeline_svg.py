@@ -182,8 +182,14 @@ def timeline_svg(view: TimelineView, id_prefix: str = "timeline") -> str:
         parts.append(f'<text x="4" y="{_n(top + 12)}" font-size="11" font-weight="bold" fill="#111">Earlier:</text>')
         for k, e in enumerate(view.earlier):
             y = top + 12 + ROW * (1 + 2 * k)
-            parts.append(f'<text x="4" y="{_n(y)}" font-size="10" fill="#111">{_t(e.date.isoformat())}</text>')
-            parts.append(f'<text x="4" y="{_n(y + ROW - 3)}" font-size="10" fill="#111">{_t(_short(e.label))}</text>')
+            what = e.label.split(": ", 1)[-1]
+            parts.append(
+                f'<text x="4" y="{_n(y)}" font-size="10" fill="#111">{_t(e.date.isoformat())} {_t(e.kind)}</text>'
+            )
+            parts.append(
+                f'<text x="4" y="{_n(y + ROW - 3)}" font-size="10" fill="#111"><title>{_t(e.label)}</title>'
+                f"{_t(_short(what))}</text>"
+            )
 
     tid, did = f"{id_prefix}-title", f"{id_prefix}-desc"
     head = (
@@ -196,7 +202,7 @@ def timeline_svg(view: TimelineView, id_prefix: str = "timeline") -> str:
     return head + "".join(parts) + "</svg>"
 
 
-def _short(label: str, limit: int = 18) -> str:
+def _short(label: str, limit: int = 19) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
