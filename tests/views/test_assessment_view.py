@@ -43,7 +43,8 @@ def test_page_sections_appear_in_the_order_of_the_view(infection: Built):
 def test_view_keeps_the_assessments_conclusions(built_cases: list[Built]):
     for b in built_cases:
         a, v = b.assessment, b.view
-        assert [(c.cause, c.rank, c.score) for c in v.differential] == [(c.cause, c.rank, c.score) for c in a.differential]
+        ranked = [(c.cause, c.rank, c.score) for c in a.differential]
+        assert [(c.cause, c.rank, c.score) for c in v.differential] == ranked
         assert [(c.cause, c.rank) for c in v.mimics] == [(c.cause, c.rank) for c in a.mimics]
         for cv, ca in zip(v.differential, a.differential, strict=True):
             assert [(e.rule_id, e.factor, e.inputs) for e in cv.supporting] == [

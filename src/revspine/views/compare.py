@@ -296,7 +296,9 @@ def _finding_changes(causes: list[CauseChange]) -> list[FindingChange]:
 def _summary(view: dict[str, Any], old: Assessment, new: Assessment) -> list[str]:
     d: DecisionChange = view["decision"]
     lines = [
-        f"Decision changed: {d.old_headline} → {d.new_headline}" if d.changed else f"Decision unchanged: {d.new_headline}"
+        f"Decision changed: {d.old_headline} → {d.new_headline}"
+        if d.changed
+        else f"Decision unchanged: {d.new_headline}"
     ]
     lo = old.differential[0].label if old.differential else None
     ln = new.differential[0].label if new.differential else None

@@ -63,7 +63,7 @@ class IndexSurgeryView(ViewModel):
 class RedFlagView(ViewModel):
     rule_id: str = Field(description="Id of the red-flag rule in the knowledge pack")
     label: str = Field(description="What was found")
-    urgency: Literal["emergency", "urgent"] = Field(description="`emergency` (same hour) or `urgent` (same day)")
+    urgency: Literal["emergency", "urgent"] = Field(description="How the pack grades the flag: `emergency` or `urgent`")
     action: str = Field(description="What to do now")
     inputs: list[str] = Field(description="The case inputs that raised the flag, with their JSON paths")
     citations: Citations = _cites("the red flag")

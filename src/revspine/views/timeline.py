@@ -118,7 +118,9 @@ def _collect_events(assessment: Assessment, case: Case | None) -> list[TimelineE
     return sorted(events, key=lambda e: (e.date, order[e.kind], e.label))
 
 
-def _lab_series(assessment: Assessment, pack: KnowledgePack, cutoff: Date | None) -> tuple[list[LabSeries], list[TimelineEvent]]:
+def _lab_series(
+    assessment: Assessment, pack: KnowledgePack, cutoff: Date | None
+) -> tuple[list[LabSeries], list[TimelineEvent]]:
     by_test: dict[str, list[LabPoint]] = {}
     units: dict[str, str] = {}
     thresholds: dict[str, float | None] = {}

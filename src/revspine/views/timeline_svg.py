@@ -8,6 +8,7 @@ are listed in a stub on the left. Coordinates are rounded so output is byte-stab
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date as Date
 from xml.sax.saxutils import escape, quoteattr
@@ -17,6 +18,7 @@ from .timeline import LabSeries, TimelineEvent, TimelineView
 
 __all__ = ["timeline_svg", "WIDTH"]
 
+_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,40}")
 WIDTH = 760
 LEFT = 118  # room for the earlier-items stub and the lab panel labels
 RIGHT = 14
@@ -91,7 +93,9 @@ def _anchor_label(x: float, label: str, right: float) -> tuple[float, float, str
 
 
 def timeline_svg(view: TimelineView, id_prefix: str = "timeline") -> str:
-    """The timeline as an SVG string (deterministic)."""
+    """The timeline as an SVG string (deterministic). `id_prefix` names the title and desc ids."""
+    if not _ID.fullmatch(id_prefix):
+        raise ValueError(f"id_prefix must be letters, digits, '-' or '_', not {id_prefix!r}")
     plot_l, plot_r = float(LEFT), float(WIDTH - RIGHT)
     span = max(1, (view.end - view.start).days)
 
@@ -168,7 +172,8 @@ def timeline_svg(view: TimelineView, id_prefix: str = "timeline") -> str:
         parts.extend(_lab_panel(s, panels_top + i * (PANEL_H + PANEL_GAP), plot_l, plot_r, x))
     # Axis.
     parts.append(
-        f'<line x1="{_n(plot_l)}" y1="{_n(axis_y)}" x2="{_n(plot_r)}" y2="{_n(axis_y)}" stroke="#111" stroke-width="1"/>'
+        f'<line x1="{_n(plot_l)}" y1="{_n(axis_y)}" x2="{_n(plot_r)}" y2="{_n(axis_y)}" stroke="#111" '
+        'stroke-width="1"/>'
     )
     for d, label in _ticks(view.start, view.end):
         tx = x(d)
@@ -237,7 +242,8 @@ def _lab_panel(s: LabSeries, y0: float, plot_l: float, plot_r: float, x: Callabl
         'stroke="#777" stroke-width="0.6"/>',
         f'<text x="{_n(plot_l - 6)}" y="{_n(y0 + 12)}" font-size="11" font-weight="bold" fill="#111" '
         f'text-anchor="end">{_t(s.test.upper())}</text>',
-        f'<text x="{_n(plot_l - 6)}" y="{_n(y0 + 25)}" font-size="10" fill="#111" text-anchor="end">{_t(s.unit)}</text>',
+        f'<text x="{_n(plot_l - 6)}" y="{_n(y0 + 25)}" font-size="10" fill="#111" text-anchor="end">'
+        f"{_t(s.unit)}</text>",
         f'<text x="{_n(plot_l - 6)}" y="{_n(y1)}" font-size="9" fill="#444" text-anchor="end">0</text>',
     ]
     if s.threshold is not None:
