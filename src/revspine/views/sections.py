@@ -8,7 +8,7 @@ labels looked up in the knowledge pack so that a reader does not need the pack.
 from __future__ import annotations
 
 from datetime import date as Date
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -42,7 +42,7 @@ class ViewModel(BaseModel):
 Citations = list[str]
 
 
-def _cites(what: str) -> Citations:
+def _cites(what: str) -> Any:
     return Field(description=f"Citation ids for {what}; the text is in the view's `citations` list")
 
 
