@@ -79,6 +79,7 @@ def test_no_operation_means_no_windows_and_says_so(pack):
     tl = b.view.timeline
     assert tl.bands == [] and tl.index_date is None and tl.earlier == []
     assert "no operation recorded" in tl.summary
+    assert [(e.kind, e.date, e.day) for e in tl.events if e.kind == "onset"] == [("onset", date(2026, 3, 1), None)]
     ET.fromstring(timeline_svg(tl))
 
 

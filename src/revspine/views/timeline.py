@@ -110,6 +110,9 @@ def _collect_events(assessment: Assessment, case: Case | None) -> list[TimelineE
             TimelineEvent(kind="onset", date=onset, day=t.days_after_surgery, is_index=False,
                           label=f"Onset, day {t.days_after_surgery}")
         )
+    elif case is not None and case.symptoms.onset_date is not None:
+        onset = case.symptoms.onset_date
+        events.append(TimelineEvent(kind="onset", date=onset, day=day(onset), is_index=False, label="Onset"))
     events.append(
         TimelineEvent(kind="assessment", date=assessment.assessment_date, day=day(assessment.assessment_date),
                       label="Assessed", is_index=False)

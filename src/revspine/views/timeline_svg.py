@@ -119,7 +119,7 @@ def timeline_svg(view: TimelineView, id_prefix: str = "timeline") -> str:
         if lx1 > plot_r:
             lx0, lx1, anchor = plot_r - _text_width(label, 11), plot_r, "end"
         band_labels.append((b, band_rows.place(lx0, lx1), lx0 if anchor == "start" else lx1, anchor, label))
-    top = 6 + ROW * max(1, len(band_rows.ends))
+    top = 6 + ROW * len(band_rows.ends)
     # Event labels, stacked above the marker lane.
     ev_rows = _Rows()
     placed = []
