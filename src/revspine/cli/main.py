@@ -23,7 +23,7 @@ from ..case.validate import parse_case
 from ..engine import assess
 from ..errors import InputError, Problem, RevspineError
 from ..knowledge import KnowledgePack, load_pack
-from .render import to_markdown
+from .render import to_json, to_markdown
 
 __all__ = ["app", "main", "read_case_file", "example_paths"]
 
@@ -104,7 +104,7 @@ def assess_cmd(
         _fail(exc)
         return
     if format is Format.json:
-        sys.stdout.write(orjson.dumps(a.model_dump(mode="json"), option=orjson.OPT_INDENT_2).decode() + "\n")
+        sys.stdout.write(to_json(a))
     elif format is Format.markdown:
         sys.stdout.write(to_markdown(a))
     elif format is Format.fhir:
