@@ -310,9 +310,8 @@ def _summary(view: dict[str, Any], old: Assessment, new: Assessment) -> list[str
         lines.append(f"Red flag no longer raised: {r.label}")
     for c in view["causes"]:
         if c.evidence and c.old_rank is not None and c.new_rank is not None:
-            lines.append(
-                f"{c.label}: rank {c.old_rank} → {c.new_rank}, score {c.old_score:.2f} → {c.new_score:.2f}"
-            )
+            rank = f"rank {c.old_rank} → {c.new_rank}" if c.old_rank != c.new_rank else f"still rank {c.new_rank}"
+            lines.append(f"{c.label}: {rank}, score {c.old_score:.2f} → {c.new_score:.2f}")
         elif c.status in ("new", "dropped"):
             lines.append(f"{c.label}: {'now ranked' if c.status == 'new' else 'no longer ranked'}")
     for f in view["findings"][:5]:
