@@ -208,13 +208,6 @@ def build_timeline(assessment: Assessment, case: Case | None, pack: KnowledgePac
     earlier = sorted(earlier + early_labs, key=lambda e: (e.date, e.label))
     dates = [e.date for e in events] + [p.date for s in labs for p in s.points]
     bands = _bands(assessment, pack)
-    # The open-ended late window needs room to be seen: show at least to its start + 30 days
-    # when the onset falls in it.
-    for b in bands:
-        if b.current:
-            dates.append(b.start + timedelta(days=30 if b.end is None else 0))
-            if b.end is not None:
-                dates.append(b.end)
     start, end = min(dates), max(dates)
     pad = max(3, (end - start).days // 30)
     return TimelineView(
