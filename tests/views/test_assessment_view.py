@@ -29,9 +29,11 @@ def test_every_field_of_every_view_model_has_a_description():
 def test_sections_follow_the_reading_order_of_the_brief():
     fields = list(AssessmentView.model_fields)
     order = ["red_flags", "timing", "timeline", "differential", "mimics", "labs", "workup", "risk_factors",
-             "decision", "uncertainties", "versions", "citations"]
+             "decision", "alignment", "revision_plan", "order_set", "instruments", "patient", "uncertainties",
+             "versions", "citations"]
     assert [fields.index(f) for f in order] == sorted(fields.index(f) for f in order)
     assert [s.replace("-", "_") for s in SECTION_TITLES] == order
+    assert fields.index("safety_alerts") < fields.index("red_flags"), "safety alerts lead, beside the red flags"
 
 
 def test_page_sections_appear_in_the_order_of_the_view(infection: Built):

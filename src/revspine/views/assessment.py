@@ -15,7 +15,24 @@ from pydantic import Field
 from ..case.model import Case
 from ..engine.result import Assessment, CauseResult, EvidenceItem
 from ..knowledge.pack import KnowledgePack, default_pack
-from .labels import ALERT_LAB_STATUSES, DECISION_HEADLINES, SECTION_TITLES, lab_status_label
+from .followup_sections import InstrumentsView, PatientView, SafetyAlertView
+from .labels import (
+    ALERT_LAB_STATUSES,
+    DECISION_HEADLINES,
+    PLAN_SECTION_TITLES,
+    SAFETY_TITLE,
+    SECTION_TITLES,
+    lab_status_label,
+)
+from .plan_sections import AlignmentView, OrderSetView, RevisionPlanView
+from .plan_view import (
+    alignment_view,
+    instruments_view,
+    order_set_view,
+    patient_view,
+    revision_plan_view,
+    safety_alerts,
+)
 from .sections import (
     CauseView,
     CitationView,
@@ -52,6 +69,10 @@ class AssessmentView(ViewModel):
     notes: str | None = Field(description="Free-text notes from the case, shown as entered")
     sections: list[SectionRef] = Field(description="The sections below, in display order (the page's contents)")
     urgent: bool = Field(description="True when any red flag is raised: the page leads with them")
+    safety_alerts: list[SafetyAlertView] = Field(
+        description="Questionnaire answers that need action today (e.g. PHQ-9 item 9), shown first, beside the red "
+        "flags"
+    )
     red_flags: list[RedFlagView] = Field(description="Red flags with the action each needs, most urgent first")
     timing: TimingView = Field(description="Window of symptom onset after the index operation")
     timeline: TimelineView = Field(description="Dates of operations, onset, imaging and labs, drawn as an SVG")
@@ -67,6 +88,18 @@ class AssessmentView(ViewModel):
     workup: list[WorkupView] = Field(description="Missing work-up, in the order to do it, with reasons")
     risk_factors: list[RiskFactorView] = Field(description="Risk factors present, with targets where modifiable")
     decision: DecisionView = Field(description="The decision category with its reasons and non-surgical options")
+    alignment: AlignmentView | None = Field(
+        description="Sagittal alignment: Schwab modifiers, lordosis targets side by side, correction, osteotomies, "
+        "the profile drawing; null when no alignment was measured"
+    )
+    revision_plan: RevisionPlanView | None = Field(
+        description="Plan for the leading cause when another operation could correct it; null otherwise"
+    )
+    order_set: OrderSetView | None = Field(description="Peri-operative orders, when there is a revision plan")
+    instruments: InstrumentsView | None = Field(
+        description="Questionnaire scores with bands and working, and trends over time; null when none recorded"
+    )
+    patient: PatientView | None = Field(description="The plain-language explanation for the patient")
     uncertainties: list[str] = Field(description="What is uncertain or missing, one line each")
     versions: VersionsView = Field(description="Engine and knowledge versions that produced the assessment")
     citations: list[CitationView] = Field(description="Every source the assessment cites, sorted by id")
@@ -119,6 +152,12 @@ def build_assessment_view(
     bands = {b.weight: b.label for b in pack.scoring.ordinal_bands}
     t = a.timing_window
     d = a.decision
+    alerts = safety_alerts(a.instruments, pack)
+    plan_present = {
+        "alignment": a.alignment, "revision-plan": a.revision_plan, "order-set": a.order_set,
+        "instruments": a.instruments, "patient": a.patient,
+    }
+    titles = {**SECTION_TITLES, "red-flags": SAFETY_TITLE if alerts else SECTION_TITLES["red-flags"]}
     urgency_order = {"emergency": 0, "urgent": 1}
     flags = sorted(a.red_flags, key=lambda r: urgency_order[r.urgency])  # stable: pack order within a level
     return AssessmentView(
@@ -129,8 +168,12 @@ def build_assessment_view(
         assessment_date=a.assessment_date,
         index_surgery=_index(a),
         notes=case.notes if case is not None else None,
-        sections=[SectionRef(id=k, title=v) for k, v in SECTION_TITLES.items()],
+        sections=[
+            SectionRef(id=k, title=v) for k, v in titles.items()
+            if k not in PLAN_SECTION_TITLES or plan_present[k] is not None
+        ],
         urgent=bool(a.red_flags),
+        safety_alerts=alerts,
         red_flags=[
             RedFlagView(rule_id=r.rule_id, label=r.label, urgency=r.urgency, action=r.action, inputs=list(r.inputs),
                         citations=list(r.citations))
@@ -181,6 +224,11 @@ def build_assessment_view(
             ],
             citations=list(d.citations), disclaimer=d.disclaimer,
         ),
+        alignment=alignment_view(a.alignment) if a.alignment is not None else None,
+        revision_plan=revision_plan_view(a.revision_plan) if a.revision_plan is not None else None,
+        order_set=order_set_view(a.order_set) if a.order_set is not None else None,
+        instruments=instruments_view(a.instruments, pack) if a.instruments is not None else None,
+        patient=patient_view(a.patient) if a.patient is not None else None,
         uncertainties=list(a.uncertainties),
         versions=VersionsView(
             engine=a.versions.engine, knowledge=a.versions.knowledge, knowledge_id=a.versions.knowledge_id,

@@ -8,7 +8,17 @@ from __future__ import annotations
 
 __all__ = [
     "SECTION_TITLES",
+    "PLAN_SECTION_TITLES",
+    "SAFETY_TITLE",
     "DECISION_HEADLINES",
+    "ALIGNMENT_STATUS_LABELS",
+    "MEASUREMENTS",
+    "TARGET_STATUS_LABELS",
+    "BONE_QUALITY_LABELS",
+    "ORDER_CATEGORY_LABELS",
+    "TREND_DIRECTION_LABELS",
+    "SCORE_SOURCE_LABELS",
+    "display_unit",
     "LAB_STATUS_LABELS",
     "ALERT_LAB_STATUSES",
     "MONTHS",
@@ -27,10 +37,23 @@ SECTION_TITLES: dict[str, str] = {
     "workup": "Missing work-up",
     "risk-factors": "Risk factors",
     "decision": "Decision",
+    "alignment": "Sagittal alignment",
+    "revision-plan": "Revision plan",
+    "order-set": "Peri-operative orders",
+    "instruments": "Instruments and outcomes",
+    "patient": "For the patient",
     "uncertainties": "Uncertain or missing",
     "versions": "Versions",
     "citations": "Citations",
 }
+
+#: The plan-area sections: shown after the decision, each only when the assessment carries it.
+PLAN_SECTION_TITLES: dict[str, str] = {
+    k: SECTION_TITLES[k] for k in ("alignment", "revision-plan", "order-set", "instruments", "patient")
+}
+
+#: Title of the first section when a questionnaire raised a safety alert.
+SAFETY_TITLE = "Red flags and safety alerts"
 
 DECISION_HEADLINES: dict[str, str] = {
     "urgent": "Urgent: act on the red flags first",
@@ -51,6 +74,65 @@ LAB_STATUS_LABELS: dict[str, str] = {
 
 #: Statuses that need a clinician's attention (expected post-operative rises do not).
 ALERT_LAB_STATUSES = frozenset({"raised", "raised_beyond_expected", "second_rise", "low"})
+
+ALIGNMENT_STATUS_LABELS: dict[str, str] = {
+    "complete": "all measurements given",
+    "incomplete": "some measurements missing: targets that need them are not computed",
+    "inconsistent": "inconsistent: PI differs from PT + SS beyond the measurement tolerance",
+}
+
+#: Spinopelvic measurements in display order: id -> (label, printed unit, JSON path in the case).
+MEASUREMENTS: dict[str, tuple[str, str, str]] = {
+    "pi": ("Pelvic incidence (PI)", "°", "alignment.pi"),
+    "pt": ("Pelvic tilt (PT)", "°", "alignment.pt"),
+    "ss": ("Sacral slope (SS)", "°", "alignment.ss"),
+    "ll": ("Lumbar lordosis L1-S1 (LL)", "°", "alignment.ll"),
+    "tk": ("Thoracic kyphosis T4-T12 (TK)", "°", "alignment.tk"),
+    "sva_mm": ("Sagittal vertical axis (SVA)", "mm", "alignment.sva_mm"),
+    "age": ("Age", "years", "patient.age"),
+}
+
+TARGET_STATUS_LABELS: dict[str, str] = {
+    "computed": "computed",
+    "missing_input": "not computed: a measurement it needs is missing",
+    "withheld": "withheld",
+}
+
+BONE_QUALITY_LABELS: dict[str, str] = {
+    "poor": "poor bone quality",
+    "not_poor": "above the thresholds",
+    "unknown": "not measured",
+}
+
+ORDER_CATEGORY_LABELS: dict[str, str] = {
+    "antibiotic_prophylaxis": "Antibiotic prophylaxis",
+    "vte_prophylaxis": "VTE prophylaxis",
+    "nutrition": "Nutrition",
+    "bracing": "Bracing",
+    "smoking": "Smoking cessation",
+    "physical_therapy": "Physical therapy",
+    "bone_health": "Bone health",
+}
+
+TREND_DIRECTION_LABELS: dict[str, str] = {
+    "improved": "improved by at least an MCID",
+    "worsened": "worsened by at least an MCID",
+    "no_important_change": "no important change",
+    "not_interpretable": "no published MCID to read the change against",
+}
+
+SCORE_SOURCE_LABELS: dict[str, str] = {
+    "items": "scored from the item answers",
+    "total": "total as recorded (items not given)",
+}
+
+_UNITS = {"deg": "°", "degrees": "°"}
+
+
+def display_unit(unit: str) -> str:
+    """A unit as printed: degrees as the ° sign, everything else as given."""
+    return _UNITS.get(unit, unit)
+
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
