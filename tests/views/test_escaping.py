@@ -56,3 +56,29 @@ def test_comparison_escapes_case_changes(pack):
     page = render("_compare.html", diff=diff)
     assert SCRIPT not in page and IMG not in page
     assert str(escape(IMG)) in page
+
+
+# Enumerations the templates look up or validate (a poisoned one would be a KeyError, not a leak).
+_ENUMS = frozenset({"grade", "status", "direction", "parameter", "kind", "quality"})
+_PLAN_KEYS = ("safety_alerts", "alignment", "revision_plan", "order_set", "instruments", "patient")
+
+
+def _poison(obj, key=None):
+    if isinstance(obj, dict):
+        return {k: _poison(v, k) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_poison(v, key) for v in obj]
+    if isinstance(obj, str) and key not in _ENUMS:
+        return obj + SCRIPT
+    return obj
+
+
+def test_every_text_of_the_plan_sections_is_escaped(pack):
+    raw = json.loads((CASES / "plan_flatback_130kg_phq9.json").read_text())
+    case = parse_case(raw, pack, today=TODAY)
+    view = build_assessment_view(assess(case, pack), case, pack=pack).model_dump(mode="json")
+    poisoned = {**view, **{k: _poison(view[k]) for k in _PLAN_KEYS}}
+    assert all(poisoned[k] for k in _PLAN_KEYS), "the case fills every plan section"
+    for doc in (render("_assessment.html", view=poisoned), render("report.html", view=poisoned)):
+        assert "<script" not in doc
+        assert doc.count(str(escape(SCRIPT))) > 100

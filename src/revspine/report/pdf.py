@@ -12,9 +12,10 @@ import logging
 from typing import Any
 
 from ..views.assessment import AssessmentView
+from ..views.patient import HandoutView
 from ..views.render import render
 
-__all__ = ["assessment_pdf", "report_html", "RefusingFetcher"]
+__all__ = ["assessment_pdf", "report_html", "handout_pdf", "handout_html", "RefusingFetcher"]
 
 
 def report_html(view: AssessmentView) -> str:
@@ -42,14 +43,28 @@ class RefusingFetcher(_fetcher_base()):  # type: ignore[misc]
         return super().fetch(url, headers)
 
 
-def assessment_pdf(view: AssessmentView) -> bytes:
-    """The assessment as PDF bytes."""
+def handout_html(handout: HandoutView) -> str:
+    """The patient handout as one self-contained HTML document (print it, or make the PDF from it)."""
+    return render("handout.html", handout=handout)
+
+
+def _pdf(document: str) -> bytes:
     from weasyprint import HTML
 
     # WeasyPrint logs every CSS property it does not know at WARNING; the stylesheet is
     # shared with browsers, so keep those out of the application's logs.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     fetcher = RefusingFetcher()
-    pdf = HTML(string=report_html(view), base_url=None, url_fetcher=fetcher).write_pdf()
+    pdf = HTML(string=document, base_url=None, url_fetcher=fetcher).write_pdf()
     assert isinstance(pdf, bytes)
     return pdf
+
+
+def assessment_pdf(view: AssessmentView) -> bytes:
+    """The assessment as PDF bytes."""
+    return _pdf(report_html(view))
+
+
+def handout_pdf(handout: HandoutView) -> bytes:
+    """The patient handout as PDF bytes."""
+    return _pdf(handout_html(handout))

@@ -3,12 +3,15 @@
     >>> view = build_assessment_view(assessment, case, patient_label="Bed 4")
     >>> html = render("_assessment.html", view=view)       # the page's partial
     >>> data = view.model_dump(mode="json")                  # its JSON twin
+    >>> handout = build_handout_view(assessment, "Ms A")      # render("handout.html", handout=handout)
+    >>> found = answer_question(assessment, "when can I drive", pack)  # render("_question.html", found=found)
 
 No routes, storage or I/O beyond rendering: the web app and the PDF report call these.
 """
 
 from .assessment import AssessmentView, build_assessment_view
 from .compare import ComparisonView, compare_assessments
+from .patient import HandoutView, QuestionAnswerView, answer_question, build_handout_view
 from .render import configure, environment, render, stylesheet
 from .timeline import TimelineView, build_timeline
 from .timeline_svg import timeline_svg
@@ -18,6 +21,10 @@ __all__ = [
     "build_assessment_view",
     "ComparisonView",
     "compare_assessments",
+    "HandoutView",
+    "build_handout_view",
+    "QuestionAnswerView",
+    "answer_question",
     "TimelineView",
     "build_timeline",
     "timeline_svg",

@@ -9,11 +9,11 @@ carries a description; docs/views.md is generated from them.
 from __future__ import annotations
 
 from datetime import date as Date
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
-from .sections import ViewModel
+from .sections import ViewModel, _cites
 
 __all__ = [
     "SafetyAlertView",
@@ -28,10 +28,6 @@ __all__ = [
     "PatientAnswerView",
     "PatientView",
 ]
-
-
-def _cites(what: str) -> Any:
-    return Field(description=f"Citation ids for {what}; the text is in the view's `citations` list")
 
 
 class SafetyAlertView(ViewModel):

@@ -7,11 +7,11 @@ profile. Every field carries a description; docs/views.md is generated from them
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
-from .sections import ViewModel
+from .sections import ViewModel, _cites
 
 __all__ = [
     "MeasurementView",
@@ -32,10 +32,6 @@ __all__ = [
     "OrderLineView",
     "OrderSetView",
 ]
-
-
-def _cites(what: str) -> Any:
-    return Field(description=f"Citation ids for {what}; the text is in the view's `citations` list")
 
 
 # -- sagittal alignment ---------------------------------------------------------------------

@@ -18,10 +18,11 @@ from pydantic import BaseModel
 
 from .assessment import AssessmentView
 from .compare import ComparisonView
+from .patient import HandoutView, QuestionAnswerView
 
 __all__ = ["ROOTS", "models_in_order", "field_paths", "type_name", "reference_markdown", "update_file", "BEGIN", "END"]
 
-ROOTS: tuple[type[BaseModel], ...] = (AssessmentView, ComparisonView)
+ROOTS: tuple[type[BaseModel], ...] = (AssessmentView, ComparisonView, HandoutView, QuestionAnswerView)
 BEGIN = "<!-- BEGIN GENERATED: python -m revspine.views.reference docs/views.md -->"
 END = "<!-- END GENERATED -->"
 
