@@ -54,6 +54,7 @@ def test_view_keeps_the_assessments_conclusions(built_cases: list[Built]):
             assert [(e.rule_id, e.factor) for e in cv.opposing] == [(e.rule_id, e.factor) for e in ca.opposing]
         assert [w.test for w in v.workup] == [w.test for w in a.workup], "work-up stays in the engine's order"
         assert [w.order for w in v.workup] == list(range(1, len(a.workup) + 1))
+        assert [w.test for w in v.workup_deferred] == [w.test for w in a.workup_deferred]
         assert {r.rule_id for r in v.red_flags} == {r.rule_id for r in a.red_flags}
         assert v.urgent == bool(a.red_flags)
         assert [(lab.test, lab.value, lab.status) for lab in v.labs] == [(r.test, r.value, r.status) for r in a.labs]
@@ -188,3 +189,14 @@ def test_another_jinja_environment_can_render_the_partials(infection: Built):
     page = env.get_template("_assessment.html").render(view=infection.view.model_dump(mode="json"))
     assert all(f'<section id="{s.id}"' in page for s in infection.view.sections)
     assert "<svg" in page and "Ward 7 bed 3" in page
+
+
+def test_deferred_work_up_is_shown_not_hidden_behind_nothing_missing(built_cases: list[Built]):
+    deferred = [b for b in built_cases if b.assessment.workup_deferred]
+    assert deferred, "an example defers work-up (23: normal early post-operative course)"
+    for b in deferred:
+        page = render("_assessment.html", view=b.view)
+        section = page[page.index('<section id="workup"'):page.index('<section id="risk-factors"')]
+        assert "Nothing missing" not in section and "Deferred while the course is as expected" in section
+        for w in b.view.workup_deferred:
+            assert f"<strong>{html.escape(w.label, quote=False)}</strong>" in section

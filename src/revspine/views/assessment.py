@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field
 
 from ..case.model import Case
-from ..engine.result import Assessment, CauseResult, EvidenceItem
+from ..engine.result import Assessment, CauseResult, EvidenceItem, WorkupItem
 from ..knowledge.pack import KnowledgePack, default_pack
 from .followup_sections import InstrumentsView, PatientView, SafetyAlertView
 from .labels import (
@@ -86,6 +86,9 @@ class AssessmentView(ViewModel):
     mimics: list[CauseView] = Field(description="Non-spinal and systemic mimics still to exclude, ranked")
     labs: list[LabView] = Field(description="Lab values read against the days since surgery, in date order")
     workup: list[WorkupView] = Field(description="Missing work-up, in the order to do it, with reasons")
+    workup_deferred: list[WorkupView] = Field(
+        description="Work-up the decision defers (e.g. during the expected post-operative course), in order"
+    )
     risk_factors: list[RiskFactorView] = Field(description="Risk factors present, with targets where modifiable")
     decision: DecisionView = Field(description="The decision category with its reasons and non-surgical options")
     alignment: AlignmentView | None = Field(
@@ -135,6 +138,17 @@ def _index(a: Assessment) -> IndexSurgeryView | None:
         position=s.position, procedure=s.procedure, region=s.region, levels=list(s.levels), date=s.date,
         days_since=s.days_since,
     )
+
+
+def _workup(items: list[WorkupItem]) -> list[WorkupView]:
+    return [
+        WorkupView(
+            order=i, test=w.test, label=w.label, priority=w.priority, before_revision=w.before_revision,
+            reasons=[WorkupReasonView(rule_id=r.rule_id, reason=r.reason, citations=list(r.citations))
+                     for r in w.reasons],
+        )
+        for i, w in enumerate(items, start=1)
+    ]
 
 
 def build_assessment_view(
@@ -198,14 +212,8 @@ def build_assessment_view(
             )
             for r in a.labs
         ],
-        workup=[
-            WorkupView(
-                order=i, test=w.test, label=w.label, priority=w.priority, before_revision=w.before_revision,
-                reasons=[WorkupReasonView(rule_id=r.rule_id, reason=r.reason, citations=list(r.citations))
-                         for r in w.reasons],
-            )
-            for i, w in enumerate(a.workup, start=1)
-        ],
+        workup=_workup(a.workup),
+        workup_deferred=_workup(a.workup_deferred),
         risk_factors=[
             RiskFactorView(
                 rule_id=r.rule_id, label=r.label, modifiable=r.modifiable, target=r.target, effect=r.effect,
