@@ -9,7 +9,7 @@ renderers. No clinical logic: nothing is recomputed.
 from __future__ import annotations
 
 from ..errors import InputError
-from ..instruments.models import InstrumentScore, InstrumentsResult, OutcomeTrend
+from ..instruments.models import InstrumentScore, InstrumentsResult, OutcomeTrend, SeriesPoint
 from ..instruments.outcomes import trend_svg
 from ..instruments.schema import Instrument
 from ..instruments.scoring import get_instrument
@@ -95,7 +95,7 @@ def alignment_view(a: AlignmentResult) -> AlignmentView:
         status=a.status,
         status_label=ALIGNMENT_STATUS_LABELS.get(a.status, a.status),
         measured=[
-            MeasurementView(parameter=k, label=label, value=a.measured.get(k), unit=unit, input=path)  # type: ignore[arg-type]
+            MeasurementView(parameter=k, label=label, value=a.measured.get(k), unit=unit, input=path)
             for k, (label, unit, path) in MEASUREMENTS.items()
         ],
         modifiers=[
@@ -235,8 +235,8 @@ def _score(s: InstrumentScore, inst: Instrument | None) -> InstrumentScoreView:
 
 
 def _trend(t: OutcomeTrend, inst: Instrument | None) -> TrendView:
-    def point(p: object) -> TrendPointView:
-        return TrendPointView(date=p.date, total=p.total)  # type: ignore[attr-defined]
+    def point(p: SeriesPoint) -> TrendPointView:
+        return TrendPointView(date=p.date, total=p.total)
 
     return TrendView(
         instrument=t.instrument, label=t.label, unit=t.unit, points=[point(p) for p in t.points],
