@@ -23,6 +23,7 @@ from ..case.validate import parse_case
 from ..engine import assess
 from ..errors import InputError, Problem, RevspineError
 from ..knowledge import KnowledgePack, load_pack
+from . import web_commands
 from .render import to_markdown
 
 __all__ = ["app", "main", "read_case_file", "example_paths"]
@@ -178,13 +179,7 @@ def examples_cmd(directory: Annotated[Path, typer.Argument(help="Folder to write
         typer.echo(str(directory / p.name))
 
 
-@app.command("demo")
-def demo_cmd() -> None:
-    """Print the assessment of a demo case (the run command until the web app exists)."""
-    pack = load_pack()
-    path = next((p for p in example_paths() if "pseudarthrosis" in p.name), example_paths()[0])
-    case = parse_case(read_case_file(path), pack)
-    Console().print(Markdown(to_markdown(assess(case, pack))))
+web_commands.register(app)  # serve, migrate, user, token, demo
 
 
 def main() -> None:

@@ -1,0 +1,77 @@
+"""The application factory.
+
+    app = create_app(load_settings(), extra_routers=[fhir_router, cds_router])
+
+Extra routers (FHIR, CDS Hooks) are mounted as they are; they can protect their routes with
+``Depends(revspine.web.auth.require_api_user)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.middleware.sessions import SessionMiddleware
+
+from ..knowledge import KnowledgePack, load_pack
+from ..settings import Settings, load_settings
+from ..storage import Database, migrate
+from ..version import __version__
+from .errors import install_error_handlers
+from .logs import RequestLogMiddleware
+from .ratelimit import LoginLimiter
+from .routes import admin, api, assessments, cases, login, patients
+from .state import AppState
+
+__all__ = ["create_app", "open_database", "SESSION_COOKIE"]
+
+SESSION_COOKIE = "revspine_session"
+_WEB = Path(str(resources.files("revspine.web")))
+
+DESCRIPTION = """Decision support for failed back surgery (PSPS type 2) and revision spine surgery.
+
+* **REST API** (`/api/...`): send `Authorization: Bearer <token>` (make a token on your account page,
+  or with `revspine token create`).
+* **Page twins**: every page (`/patients/42`) has a JSON twin (`/patients/42.json`) built from the same
+  context; these accept the session cookie or a Bearer token.
+* **Errors** have one shape: `{"ok": false, "status", "error", "message", "errors": [{"path", "message"}]}`.
+
+revspine supports a clinician's decision; it does not make it.
+"""
+
+
+def open_database(settings: Settings) -> Database:
+    return Database(settings.resolved_database_url(), sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+
+
+def create_app(settings: Settings | None = None, *, extra_routers: Sequence[APIRouter] = (),
+               db: Database | None = None, pack: KnowledgePack | None = None, run_migrations: bool = False) -> FastAPI:
+    """Build the app. ``run_migrations`` upgrades the schema first (``revspine serve`` does)."""
+    settings = settings or load_settings()
+    db = db or open_database(settings)
+    if run_migrations:
+        migrate(db)
+    pack = pack or load_pack(settings.pack_dirs())
+    templates = Jinja2Templates(directory=str(_WEB / "templates"))
+    templates.env.globals["version"] = __version__
+    app = FastAPI(title="revspine", version=__version__, description=DESCRIPTION,
+                  openapi_tags=[{"name": "REST API", "description": "Bearer-token API for integrations"},
+                                {"name": "pages (JSON twins)", "description": "The JSON form of each page"}])
+    app.state.revspine = AppState(
+        settings=settings, db=db, pack=pack, templates=templates,
+        limiter=LoginLimiter(settings.login_max_attempts, settings.login_max_attempts_per_ip,
+                             settings.login_window_seconds),
+    )
+    app.add_middleware(SessionMiddleware, secret_key=settings.resolved_secret_key(), session_cookie=SESSION_COOKIE,
+                       max_age=settings.session_max_age, same_site="lax", https_only=settings.secure_cookies())
+    app.add_middleware(RequestLogMiddleware)
+    install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=str(_WEB / "static")), name="static")
+    for router in (login.router, patients.router, cases.router, assessments.router, admin.router, api.router,
+                   *extra_routers):
+        app.include_router(router)
+    return app
