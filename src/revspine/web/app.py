@@ -27,7 +27,7 @@ from .ratelimit import LoginLimiter
 from .routes import admin, api, assessments, cases, login, patients
 from .state import AppState
 
-__all__ = ["create_app", "open_database", "SESSION_COOKIE"]
+__all__ = ["create_app", "open_database", "route_table", "SESSION_COOKIE"]
 
 SESSION_COOKIE = "revspine_session"
 _WEB = Path(str(resources.files("revspine.web")))
@@ -42,6 +42,18 @@ DESCRIPTION = """Decision support for failed back surgery (PSPS type 2) and revi
 
 revspine supports a clinician's decision; it does not make it.
 """
+
+
+def route_table(app: FastAPI) -> list[tuple[str, frozenset[str], bool]]:
+    """Every HTTP route of the app, included routers flattened: (path, methods, in the OpenAPI)."""
+    from fastapi.routing import iter_route_contexts
+
+    out = []
+    for ctx in iter_route_contexts(app.routes):
+        if ctx.path is None or ctx.methods is None:
+            continue  # mounts (static files)
+        out.append((ctx.path, frozenset(ctx.methods), bool(getattr(ctx.original_route, "include_in_schema", False))))
+    return out
 
 
 def open_database(settings: Settings) -> Database:

@@ -26,8 +26,8 @@ from ..storage.tables import User
 from .state import app_state
 
 __all__ = ["LoginRequired", "require_user", "require_api_user", "require_admin", "CurrentUser", "AdminUser",
-           "ApiUser", "csrf_token", "check_csrf", "CsrfChecked", "wants_html", "client_address", "login_session",
-           "bearer_scheme"]
+           "ApiUser", "csrf_token", "check_csrf", "check_csrf_signed_in", "CsrfChecked", "LoginCsrfChecked",
+           "wants_html", "client_address", "login_session", "bearer_scheme"]
 
 bearer_scheme = HTTPBearer(auto_error=False, description="An API token from your account page (`rvs_...`).")
 SESSION_USER = "uid"
@@ -127,7 +127,16 @@ def check_csrf(request: Request, csrf_token: Annotated[str, Form()] = "") -> Non
                         [Problem("csrf_token", "missing or wrong")], status=403, title="Forbidden")
 
 
-CsrfChecked = Depends(check_csrf)
+def check_csrf_signed_in(request: Request, user: Annotated[User, Depends(require_user)],
+                         csrf_token: Annotated[str, Form()] = "") -> None:
+    """For signed-in forms: the login check first (redirect / 401), then the CSRF check (403)."""
+    check_csrf(request, csrf_token)
+
+
+#: Dependency for the login form (no user yet).
+LoginCsrfChecked = Depends(check_csrf)
+#: Dependency for every other form POST.
+CsrfChecked = Depends(check_csrf_signed_in)
 
 
 def login_session(request: Request, user: User) -> None:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ...storage import accounts, audit
-from ..auth import CsrfChecked, CurrentUser, client_address, login_session
+from ..auth import CsrfChecked, CurrentUser, LoginCsrfChecked, client_address, login_session
 from ..state import app_state
 from ..twins import render
 
@@ -45,7 +45,7 @@ def login_form(request: Request, next: str = "") -> Response:
     return render(request, "login.html", {"next": _safe_next(next), "error": None, "username": ""})
 
 
-@router.post("/login", response_class=HTMLResponse, include_in_schema=False, dependencies=[CsrfChecked])
+@router.post("/login", response_class=HTMLResponse, include_in_schema=False, dependencies=[LoginCsrfChecked])
 def login(request: Request, username: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
           next: Annotated[str, Form()] = "") -> Response:
     state = app_state(request)

@@ -1,0 +1,53 @@
+"""The pages and their JSON twins, through a signed-in browser session."""
+
+from __future__ import annotations
+
+import json
+
+from .conftest import csrf_from, new_patient
+
+
+def test_every_page_renders_for_a_signed_in_clinician(browser, api, examples):
+    pid = new_patient(api, "Page Person", "MRN-PAGE")
+    r = api.post(f"/api/patients/{pid}/assess", json=json.loads(examples[0].read_text()))
+    aid = r.headers["X-Revspine-Assessment-Id"]
+    case_id = api.get(f"/api/patients/{pid}/cases").json()[0]["id"]
+    for url in ["/patients", f"/patients/{pid}", f"/assessments/{aid}", f"/patients/{pid}/cases/new",
+                f"/cases/{case_id}/edit", f"/cases/{case_id}/versions/1", "/account",
+                f"/patients/{pid}/compare?a={aid}&b={aid}"]:
+        page = browser.get(url)
+        assert page.status_code == 200, (url, page.text[:500])
+        assert "text/html" in page.headers["content-type"]
+    for url in ["/patients.json", f"/patients/{pid}.json", f"/assessments/{aid}.json",
+                f"/cases/{case_id}/versions/1.json", "/account.json"]:
+        twin = browser.get(url)
+        assert twin.status_code == 200, (url, twin.text[:500])
+        assert twin.headers["content-type"].startswith("application/json")
+
+
+def test_patient_search_finds_by_name_and_mrn(browser, api):
+    new_patient(api, "Ada Lovelace", "MRN-100")
+    new_patient(api, "Grace Hopper", "MRN-200")
+    by_name = browser.get("/patients.json", params={"q": "lovel"}).json()
+    assert [p["display_name"] for p in by_name["patients"]] == ["Ada Lovelace"]
+    by_mrn = browser.get("/patients.json", params={"q": "mrn-200"}).json()
+    assert [p["display_name"] for p in by_mrn["patients"]] == ["Grace Hopper"]
+    assert browser.get("/patients.json", params={"q": "%"}).json()["total"] == 0
+    assert "Ada Lovelace" in browser.get("/patients", params={"q": "ada"}).text
+
+
+def test_create_patient_form_validates_beside_the_field(browser, env):
+    token = csrf_from(browser.get("/patients/new").text)
+    r = browser.post("/patients", data={"csrf_token": token, "display_name": "", "birth_date": "31/12/1950"})
+    assert r.status_code == 422
+    assert "use the form YYYY-MM-DD" in r.text
+    ok = browser.post("/patients", data={"csrf_token": token, "display_name": "New Person", "birth_date": "1950-12-31"})
+    assert ok.status_code == 303 and ok.headers["location"].startswith("/patients/")
+
+
+def test_unknown_page_is_a_404_in_the_error_shape(browser):
+    r = browser.get("/nothing-here.json")
+    assert r.status_code == 404
+    assert r.json()["ok"] is False and r.json()["status"] == 404
+    html = browser.get("/patients/999999")
+    assert html.status_code == 404 and "Not found" in html.text
