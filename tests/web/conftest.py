@@ -117,3 +117,10 @@ def new_patient(api: TestClient, name: str = "Test Patient", mrn: str | None = N
     r = api.post("/api/patients", json={"display_name": name, "mrn": mrn})
     assert r.status_code == 201, r.text
     return int(r.json()["id"])
+
+
+def case_form_data(case: dict, csrf: str, **extra: str) -> dict:
+    """A case JSON as the case form would post it (field names are JSON paths)."""
+    from revspine.web.case_form import flatten
+
+    return {"csrf_token": csrf, **extra, **flatten(case)}
