@@ -1,0 +1,55 @@
+"""The assessment as a PDF for the chart, rendered by WeasyPrint from `report.html`.
+
+The document is self-contained (inline stylesheet and SVG, system fonts); the URL
+fetcher refuses everything but inline ``data:`` URLs, so rendering never touches the
+network or the file system. WeasyPrint needs Debian's Pango at run time
+(``libpango-1.0-0``, ``libpangoft2-1.0-0``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ..views.assessment import AssessmentView
+from ..views.render import render
+
+__all__ = ["assessment_pdf", "report_html", "RefusingFetcher"]
+
+
+def report_html(view: AssessmentView) -> str:
+    """The full HTML document the PDF is made from."""
+    return render("report.html", view=view)
+
+
+def _fetcher_base() -> type:
+    from weasyprint.urls import URLFetcher
+
+    return URLFetcher  # type: ignore[no-any-return]
+
+
+class RefusingFetcher(_fetcher_base()):  # type: ignore[misc]
+    """A WeasyPrint URL fetcher that serves ``data:`` URLs and refuses every other URL."""
+
+    def __init__(self) -> None:
+        super().__init__(allowed_protocols=("data",))
+        self.refused: list[str] = []
+
+    def fetch(self, url: str, headers: Any = None) -> Any:
+        if not url.startswith("data:"):
+            self.refused.append(url)
+            raise ValueError(f"revspine reports fetch nothing: refused {url[:80]}")
+        return super().fetch(url, headers)
+
+
+def assessment_pdf(view: AssessmentView) -> bytes:
+    """The assessment as PDF bytes."""
+    from weasyprint import HTML
+
+    # WeasyPrint logs every CSS property it does not know at WARNING; the stylesheet is
+    # shared with browsers, so keep those out of the application's logs.
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    fetcher = RefusingFetcher()
+    pdf = HTML(string=report_html(view), base_url=None, url_fetcher=fetcher).write_pdf()
+    assert isinstance(pdf, bytes)
+    return pdf

@@ -1,0 +1,165 @@
+"""AssessmentView: documented, faithful to the Assessment, and fully shown by the template."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any, Literal, get_args, get_origin
+
+from pydantic import BaseModel
+
+from revspine.views import AssessmentView, render
+from revspine.views.labels import SECTION_TITLES
+from revspine.views.reference import ROOTS, field_paths, models_in_order
+
+from .conftest import Built
+
+
+def test_every_field_of_every_view_model_has_a_description():
+    missing = [
+        f"{m.__name__}.{name}"
+        for root in ROOTS
+        for m in models_in_order(root)
+        for name, f in m.model_fields.items()
+        if not (f.description or "").strip()
+    ]
+    assert missing == []
+
+
+def test_sections_follow_the_reading_order_of_the_brief():
+    fields = list(AssessmentView.model_fields)
+    order = ["red_flags", "timing", "timeline", "differential", "mimics", "labs", "workup", "risk_factors",
+             "decision", "uncertainties", "versions", "citations"]
+    assert [fields.index(f) for f in order] == sorted(fields.index(f) for f in order)
+    assert [s.replace("-", "_") for s in SECTION_TITLES] == order
+
+
+def test_page_sections_appear_in_the_order_of_the_view(infection: Built):
+    page = render("_assessment.html", view=infection.view)
+    ids = re.findall(r'<section id="([a-z-]+)"', page)
+    assert ids == [s.id for s in infection.view.sections]
+
+
+def test_view_keeps_the_assessments_conclusions(built_cases: list[Built]):
+    for b in built_cases:
+        a, v = b.assessment, b.view
+        assert [(c.cause, c.rank, c.score) for c in v.differential] == [(c.cause, c.rank, c.score) for c in a.differential]
+        assert [(c.cause, c.rank) for c in v.mimics] == [(c.cause, c.rank) for c in a.mimics]
+        for cv, ca in zip(v.differential, a.differential, strict=True):
+            assert [(e.rule_id, e.factor, e.inputs) for e in cv.supporting] == [
+                (e.rule_id, e.factor, e.inputs) for e in ca.supporting]
+            assert [(e.rule_id, e.factor) for e in cv.opposing] == [(e.rule_id, e.factor) for e in ca.opposing]
+        assert [w.test for w in v.workup] == [w.test for w in a.workup], "work-up stays in the engine's order"
+        assert [w.order for w in v.workup] == list(range(1, len(a.workup) + 1))
+        assert {r.rule_id for r in v.red_flags} == {r.rule_id for r in a.red_flags}
+        assert v.urgent == bool(a.red_flags)
+        assert [(lab.test, lab.value, lab.status) for lab in v.labs] == [(r.test, r.value, r.status) for r in a.labs]
+        assert v.decision.category == a.decision.category and v.decision.reasons == a.decision.reasons
+        assert [c.id for c in v.citations] == sorted(a.citations)
+        assert v.versions.model_dump() == a.versions.model_dump()
+
+
+def test_emergencies_are_listed_before_urgent_flags(built_cases: list[Built]):
+    for b in built_cases:
+        levels = [r.urgency for r in b.view.red_flags]
+        assert levels == sorted(levels, key=lambda u: u != "emergency")
+
+
+def test_red_flags_lead_the_page_and_are_marked_urgent(infection: Built):
+    page = render("_assessment.html", view=infection.view)
+    assert 'class="rs-assessment is-urgent"' in page
+    first_section = page.index('<section id="')
+    assert page.index('<section id="red-flags"') == first_section
+    for r in infection.view.red_flags:
+        assert html.escape(r.label, quote=False) in page
+        assert html.escape(r.action, quote=False) in page
+    assert page.count('role="alert"') == len(infection.view.red_flags) == 3
+
+
+# -- the template shows every documented field -------------------------------------------
+
+
+class Recorder:
+    """Wraps a view model; records every field path a template reads."""
+
+    def __init__(self, obj: BaseModel, path: str, seen: set[str]):
+        self._obj, self._path, self._seen = obj, path, seen
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name not in type(self._obj).model_fields:
+            raise AttributeError(name)
+        path = f"{self._path}.{name}" if self._path else name
+        self._seen.add(path)
+        return _wrap(getattr(self._obj, name), path, self._seen)
+
+
+def _wrap(value: Any, path: str, seen: set[str]) -> Any:
+    if isinstance(value, BaseModel):
+        return Recorder(value, path, seen)
+    if isinstance(value, list):
+        return [_wrap(v, path + "[]", seen) for v in value]
+    return value
+
+
+def test_every_documented_field_is_rendered(built_cases: list[Built]):
+    seen: set[str] = set()
+    for b in built_cases:
+        render("_assessment.html", view=Recorder(b.view, "", seen))
+    assert field_paths(AssessmentView) - seen == set()
+
+
+def test_model_and_its_json_render_the_same_page(built_cases: list[Built]):
+    for b in built_cases:
+        assert render("_assessment.html", view=b.view) == render(
+            "_assessment.html", view=b.view.model_dump(mode="json")
+        ), b.name
+
+
+def _is_literal(tp: Any) -> bool:
+    return get_origin(tp) is Literal or any(_is_literal(a) for a in get_args(tp))
+
+
+def _free_text_leaves(model: BaseModel) -> list[str]:
+    """Every string value of the view except enumerations (which the template turns into words)."""
+    out: list[str] = []
+    for name, f in type(model).model_fields.items():
+        value = getattr(model, name)
+        items = value if isinstance(value, list) else [value]
+        for v in items:
+            if isinstance(v, BaseModel):
+                out += _free_text_leaves(v)
+            elif isinstance(v, str) and v and not _is_literal(f.annotation):
+                out.append(v)
+    return out
+
+
+def _normalise(text: str) -> str:
+    return " ".join(html.unescape(text).split())
+
+
+def test_every_text_in_the_json_twin_is_on_the_page(built_cases: list[Built]):
+    for b in built_cases:
+        page = _normalise(render("_assessment.html", view=b.view))
+        missing = [s for s in _free_text_leaves(b.view) if _normalise(s) not in page]
+        assert missing == [], b.name
+
+
+def test_numbers_are_shown_as_the_view_holds_them(infection: Built):
+    page = render("_assessment.html", view=infection.view)
+    lead = infection.view.differential[0]
+    assert f"score {lead.score:.2f}" in page
+    for e in lead.supporting:
+        assert f"×{e.factor:.3g}" in page
+    for lab in infection.view.labs:
+        assert f"<strong>{lab.value:.4g}</strong> {html.escape(lab.unit)}" in page
+
+
+def test_citations_are_on_demand_on_the_page_and_written_out_in_print(infection: Built):
+    page = render("_assessment.html", view=infection.view)
+    assert '<details class="rs-cite">' in page
+    cid = infection.view.red_flags[0].citations[0]
+    text = next(c.text for c in infection.view.citations if c.id == cid)
+    assert html.escape(text, quote=False) in page
+    printed = render("report.html", view=infection.view)
+    assert '<details class="rs-cite">' not in printed
+    assert f'href="#cite-{cid}"' in printed and f'id="cite-{cid}"' in printed
