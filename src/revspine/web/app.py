@@ -21,6 +21,7 @@ from ..knowledge import KnowledgePack, load_pack
 from ..settings import Settings, load_settings
 from ..storage import Database, migrate
 from ..version import __version__
+from ..views import environment as views_environment
 from .errors import install_error_handlers
 from .logs import RequestLogMiddleware
 from .ratelimit import LoginLimiter
@@ -69,6 +70,9 @@ def create_app(settings: Settings | None = None, *, extra_routers: Sequence[APIR
         migrate(db)
     pack = pack or load_pack(settings.pack_dirs())
     templates = Jinja2Templates(directory=str(_WEB / "templates"))
+    shared = views_environment()  # the view layer's filters (num, signed) and globals (timeline_svg...)
+    templates.env.filters.update(shared.filters)
+    templates.env.globals.update(shared.globals)
     templates.env.globals["version"] = __version__
     app = FastAPI(title="revspine", version=__version__, description=DESCRIPTION,
                   openapi_tags=[{"name": "REST API", "description": "Bearer-token API for integrations"},

@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..views import AssessmentView, ComparisonView
+
 __all__ = ["UserRef", "PatientSummary", "PatientListContext", "CaseVersionSummary", "CaseSummary",
            "AssessmentSummary", "PatientContext", "AssessmentRecord", "AssessmentPageContext", "CompareContext",
            "CaseVersionContext", "UsersContext", "TokenSummary", "AccountContext", "AuditEntry", "AuditContext",
@@ -99,7 +101,7 @@ class AssessmentPageContext(Page):
     assessment: dict[str, Any] = Field(description="The Assessment exactly as the engine produced it "
                                                    "(`revspine assess --format json` prints the same object)")
     input_case: dict[str, Any] = Field(description="The case the engine read (canonical units)")
-    view: dict[str, Any] = Field(description="The page view of the assessment (`revspine.views`)")
+    view: AssessmentView = Field(description="The page view of the assessment (`revspine.views`)")
     history: list[AssessmentSummary] = Field(description="All assessments of this patient, newest first")
 
 
@@ -107,7 +109,7 @@ class CompareContext(Page):
     patient: PatientSummary = Field(description="The patient")
     older: AssessmentRecord = Field(description="The earlier assessment")
     newer: AssessmentRecord = Field(description="The later assessment")
-    diff: dict[str, Any] = Field(description="What changed and which findings moved it (`revspine.views`)")
+    diff: ComparisonView = Field(description="What changed and which findings moved it (`revspine.views`)")
     history: list[AssessmentSummary] = Field(description="All assessments of this patient, newest first")
 
 

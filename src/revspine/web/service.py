@@ -19,16 +19,13 @@ from ..engine import assess
 from ..errors import InputError, NotFound, Problem
 from ..storage import audit, records
 from ..storage.tables import AssessmentRow, CaseRow, CaseVersionRow, PatientRow, User
+from ..views.labels import DECISION_HEADLINES as _HEADLINES
 from .contexts import AssessmentRecord, AssessmentSummary, CaseSummary, CaseVersionSummary, PatientSummary
 from .state import AppState
 
 __all__ = ["prepare_case", "save_case", "save_and_assess", "reassess_latest", "usernames", "patient_summary",
            "case_summary", "version_summary", "assessment_summary", "assessment_record", "headline"]
 
-try:  # the words come from the view layer when it is installed
-    from ..views.labels import DECISION_HEADLINES as _HEADLINES
-except ImportError:  # pragma: no cover
-    _HEADLINES = {}
 
 
 def headline(category: str) -> str:

@@ -29,13 +29,9 @@ def assessment_pdf(request: Request, user: CurrentUser, assessment_id: int) -> R
     with state.db.write() as s:
         row = records.get_assessment(s, assessment_id)
         patient = records.get_patient(s, row.patient_id)
-        version = records.get_version_by_id(s, row.case_version_id)
-        names = usernames(s, {row.created_by})
         audit.record(s, user.id, "export", "assessment", row.id, {"patient_id": row.patient_id, "format": "pdf"},
                      client_address(request))
-    record = assessment_record(row, version, names)
-    pdf = pdf_bytes(row.result, {"patient": patient_summary(patient).model_dump(mode="json"),
-                                  "record": record.model_dump(mode="json")})
+    pdf = pdf_bytes(assessment_view(row.result, row.input_case, state.pack, patient_summary(patient), row.id))
     filename = f"revspine-assessment-{row.id}.pdf"
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
@@ -56,7 +52,8 @@ def assessment_page(request: Request, user: CurrentUser, assessment_id: int) -> 
                      client_address(request))
     return AssessmentPageContext(
         patient=patient_summary(patient), record=assessment_record(row, versions[row.case_version_id], names),
-        assessment=row.result, input_case=row.input_case, view=assessment_view(row.result, row.input_case),
+        assessment=row.result, input_case=row.input_case,
+        view=assessment_view(row.result, row.input_case, state.pack, patient_summary(patient), row.id),
         history=[assessment_summary(a, versions[a.case_version_id], names) for a in rows],
     )
 
@@ -84,6 +81,6 @@ def compare_page(request: Request, user: CurrentUser, patient_id: int,
         patient=patient_summary(patient),
         older=assessment_record(older, versions[older.case_version_id], names),
         newer=assessment_record(newer, versions[newer.case_version_id], names),
-        diff=compare_view(older.result, newer.result),
+        diff=compare_view((older.id, older.result, older.input_case), (newer.id, newer.result, newer.input_case)),
         history=[assessment_summary(x, versions[x.case_version_id], names) for x in rows],
     )
