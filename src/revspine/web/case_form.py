@@ -332,7 +332,7 @@ def row_indices(values: dict[str, Any], list_path: str, minimum: int = 0) -> lis
 
 
 def field_id(path: str) -> str:
-    return "f-" + re.sub(r"[^a-zA-Z0-9]+", "-", path).strip("-")
+    return "f-" + re.sub(r"[^a-zA-Z0-9_]+", "-", path).strip("-")
 
 
 def errors_by_field(problems: list[tuple[str, str]]) -> dict[str, list[str]]:
