@@ -7,8 +7,10 @@ view models of :mod:`revspine.views`.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Path as PathParam
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..views import AssessmentView, ComparisonView
@@ -16,7 +18,7 @@ from ..views import AssessmentView, ComparisonView
 __all__ = ["UserRef", "PatientSummary", "PatientListContext", "CaseVersionSummary", "CaseSummary",
            "AssessmentSummary", "PatientContext", "AssessmentRecord", "AssessmentPageContext", "CompareContext",
            "CaseVersionContext", "UsersContext", "TokenSummary", "AccountContext", "AuditEntry", "AuditContext",
-           "Page"]
+           "Page", "RecordId", "RecordIdQuery"]
 
 
 class Page(BaseModel):
@@ -150,3 +152,9 @@ class AuditEntry(Page):
 
 class AuditContext(Page):
     entries: list[AuditEntry] = Field(description="The newest audit rows, newest first")
+
+
+#: A record id in a URL: a positive 32-bit integer (the id columns' range on every database).
+RecordId = Annotated[int, PathParam(ge=1, le=2_147_483_647, description="Record id")]
+#: A record id in a query string.
+RecordIdQuery = Annotated[int, Query(ge=1, le=2_147_483_647, description="Record id")]

@@ -11,7 +11,15 @@ from ...errors import InputError
 from ...storage import accounts, audit
 from ...storage.tables import User
 from ..auth import AdminUser, CsrfChecked, CurrentUser, client_address
-from ..contexts import AccountContext, AuditContext, AuditEntry, TokenSummary, UserRef, UsersContext
+from ..contexts import (
+    AccountContext,
+    AuditContext,
+    AuditEntry,
+    RecordId,
+    TokenSummary,
+    UserRef,
+    UsersContext,
+)
 from ..service import usernames
 from ..state import app_state
 from ..twins import render, twin_page
@@ -51,7 +59,7 @@ def create_token(request: Request, user: CurrentUser, name: Annotated[str, Form(
 
 
 @router.post("/account/tokens/{token_id}/revoke", include_in_schema=False, dependencies=[CsrfChecked])
-def revoke_token(request: Request, user: CurrentUser, token_id: int) -> Response:
+def revoke_token(request: Request, user: CurrentUser, token_id: RecordId) -> Response:
     with app_state(request).db.write() as s:
         accounts.revoke_token(s, user.id, token_id)
         audit.record(s, user.id, "change", "api_token", token_id, {"revoked": True}, client_address(request))
@@ -80,7 +88,7 @@ def create_user(request: Request, user: AdminUser, username: Annotated[str, Form
 
 
 @router.post("/admin/users/{user_id}/active", include_in_schema=False, dependencies=[CsrfChecked])
-def set_active(request: Request, user: AdminUser, user_id: int, active: Annotated[str, Form()] = "") -> Response:
+def set_active(request: Request, user: AdminUser, user_id: RecordId, active: Annotated[str, Form()] = "") -> Response:
     with app_state(request).db.write() as s:
         accounts.set_user_active(s, user_id, active == "true")
         audit.record(s, user.id, "change", "user", user_id, {"active": active == "true"}, client_address(request))

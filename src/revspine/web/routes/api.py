@@ -18,7 +18,14 @@ from ...case.model import Case
 from ...engine.result import Assessment
 from ...storage import audit, records
 from ..auth import ApiUser, client_address
-from ..contexts import AssessmentRecord, AssessmentSummary, CaseSummary, CaseVersionSummary, PatientSummary
+from ..contexts import (
+    AssessmentRecord,
+    AssessmentSummary,
+    CaseSummary,
+    CaseVersionSummary,
+    PatientSummary,
+    RecordId,
+)
 from ..service import (
     assessment_record,
     assessment_summary,
@@ -100,7 +107,7 @@ def create_patient(request: Request, user: ApiUser, body: PatientIn) -> PatientS
 
 
 @router.get("/patients/{patient_id}", response_model=PatientSummary, responses=ERRORS, summary="One patient")
-def get_patient(request: Request, user: ApiUser, patient_id: int) -> PatientSummary:
+def get_patient(request: Request, user: ApiUser, patient_id: RecordId) -> PatientSummary:
     with app_state(request).db.write() as s:
         row = records.get_patient(s, patient_id)
         audit.record(s, user.id, "view", "patient", patient_id, {}, client_address(request))
@@ -109,7 +116,7 @@ def get_patient(request: Request, user: ApiUser, patient_id: int) -> PatientSumm
 
 @router.patch("/patients/{patient_id}", response_model=PatientSummary, responses=ERRORS,
               summary="Change a patient's name, MRN or birth date")
-def update_patient(request: Request, user: ApiUser, patient_id: int, body: PatientPatch) -> PatientSummary:
+def update_patient(request: Request, user: ApiUser, patient_id: RecordId, body: PatientPatch) -> PatientSummary:
     with app_state(request).db.write() as s:
         row, changed = records.update_patient(s, patient_id, body.model_dump(exclude_unset=True))
         audit.record(s, user.id, "change", "patient", patient_id, {f: True for f in changed},
@@ -119,7 +126,7 @@ def update_patient(request: Request, user: ApiUser, patient_id: int, body: Patie
 
 @router.get("/patients/{patient_id}/cases", response_model=list[CaseSummary], responses=ERRORS,
             summary="A patient's cases with their versions")
-def list_cases(request: Request, user: ApiUser, patient_id: int) -> list[CaseSummary]:
+def list_cases(request: Request, user: ApiUser, patient_id: RecordId) -> list[CaseSummary]:
     with app_state(request).db.write() as s:
         records.get_patient(s, patient_id)
         cases = records.list_cases(s, patient_id)
@@ -133,8 +140,9 @@ def list_cases(request: Request, user: ApiUser, patient_id: int) -> list[CaseSum
              summary="Save the case as a new version and assess it",
              response_description="The Assessment JSON (as `revspine assess --format json` prints it). "
                                   "Headers `Location` and `X-Revspine-Assessment-Id` name the stored assessment.")
-def assess_patient_case(request: Request, user: ApiUser, patient_id: int, body: Case,
-                        case_id: Annotated[int | None, Query(description="Add a version to this case "
+def assess_patient_case(request: Request, user: ApiUser, patient_id: RecordId, body: Case,
+                        case_id: Annotated[int | None, Query(ge=1, le=2_147_483_647,
+                                                            description="Add a version to this case "
                                                                          "(default: open a new case)")] = None,
                         title: Annotated[str, Query(max_length=200)] = "") -> Response:
     row, result = save_and_assess(app_state(request), user, patient_id, _case_data(body), source="api",
@@ -151,7 +159,7 @@ def _version_out(request: Request, version_id: int) -> CaseVersionOut:
 
 @router.post("/patients/{patient_id}/cases", status_code=201, response_model=CaseVersionOut, responses=ERRORS,
              summary="Open a new case for a patient (version 1)")
-def create_case(request: Request, user: ApiUser, patient_id: int, body: Case,
+def create_case(request: Request, user: ApiUser, patient_id: RecordId, body: Case,
                 title: Annotated[str, Query(max_length=200)] = "") -> CaseVersionOut:
     version, _, _ = save_case(app_state(request), user, patient_id, _case_data(body), source="api", title=title,
                               client=client_address(request))
@@ -160,7 +168,7 @@ def create_case(request: Request, user: ApiUser, patient_id: int, body: Case,
 
 @router.post("/cases/{case_id}/versions", status_code=201, response_model=CaseVersionOut, responses=ERRORS,
              summary="Save a new version of a case (nothing is overwritten)")
-def add_version(request: Request, user: ApiUser, case_id: int, body: Case) -> CaseVersionOut:
+def add_version(request: Request, user: ApiUser, case_id: RecordId, body: Case) -> CaseVersionOut:
     state = app_state(request)
     with state.db.read() as s:
         case = records.get_case(s, case_id)
@@ -171,7 +179,7 @@ def add_version(request: Request, user: ApiUser, case_id: int, body: Case) -> Ca
 
 @router.get("/cases/{case_id}/versions/{version}", response_model=CaseVersionOut, responses=ERRORS,
             summary="One version of a case")
-def get_version(request: Request, user: ApiUser, case_id: int, version: int) -> CaseVersionOut:
+def get_version(request: Request, user: ApiUser, case_id: RecordId, version: RecordId) -> CaseVersionOut:
     with app_state(request).db.write() as s:
         case = records.get_case(s, case_id)
         row = records.get_version(s, case_id, version)
@@ -183,14 +191,14 @@ def get_version(request: Request, user: ApiUser, case_id: int, version: int) -> 
 
 @router.post("/cases/{case_id}/assess", responses={200: {"model": Assessment}, **ERRORS},
              summary="Assess the latest version of a case again (e.g. after a knowledge update)")
-def reassess_case(request: Request, user: ApiUser, case_id: int) -> Response:
+def reassess_case(request: Request, user: ApiUser, case_id: RecordId) -> Response:
     row, result = reassess_latest(app_state(request), user, case_id, client_address(request))
     return _json(result, 200, {"Location": f"/api/assessments/{row.id}", "X-Revspine-Assessment-Id": str(row.id)})
 
 
 @router.get("/patients/{patient_id}/assessments", response_model=list[AssessmentSummary], responses=ERRORS,
             summary="A patient's stored assessments, newest first")
-def list_assessments(request: Request, user: ApiUser, patient_id: int) -> list[AssessmentSummary]:
+def list_assessments(request: Request, user: ApiUser, patient_id: RecordId) -> list[AssessmentSummary]:
     with app_state(request).db.write() as s:
         records.get_patient(s, patient_id)
         rows = records.list_assessments(s, patient_id)
@@ -200,7 +208,7 @@ def list_assessments(request: Request, user: ApiUser, patient_id: int) -> list[A
     return [assessment_summary(a, versions[a.case_version_id], names) for a in rows]
 
 
-def _stored(request: Request, user: Any, assessment_id: int, audit_view: bool = True) -> StoredAssessment:
+def _stored(request: Request, user: Any, assessment_id: RecordId, audit_view: bool = True) -> StoredAssessment:
     with app_state(request).db.write() as s:
         row = records.get_assessment(s, assessment_id)
         version = records.get_version_by_id(s, row.case_version_id)
@@ -214,7 +222,7 @@ def _stored(request: Request, user: Any, assessment_id: int, audit_view: bool = 
 
 @router.get("/assessments/{assessment_id}", response_model=StoredAssessment, responses=ERRORS,
             summary="One stored assessment with its input and versions")
-def get_assessment(request: Request, user: ApiUser, assessment_id: int) -> StoredAssessment:
+def get_assessment(request: Request, user: ApiUser, assessment_id: RecordId) -> StoredAssessment:
     return _stored(request, user, assessment_id)
 
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ...errors import InputError, Problem
 from ...storage import audit, records
 from ..auth import CurrentUser, client_address
-from ..contexts import AssessmentPageContext, CompareContext
+from ..contexts import AssessmentPageContext, CompareContext, RecordId, RecordIdQuery
 from ..service import assessment_record, assessment_summary, patient_summary, usernames
 from ..state import app_state
 from ..twins import twin_page
@@ -23,7 +21,7 @@ router = APIRouter()
 
 @router.get("/assessments/{assessment_id}.pdf", tags=["pages (JSON twins)"], summary="The assessment as a PDF",
             response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
-def assessment_pdf(request: Request, user: CurrentUser, assessment_id: int) -> Response:
+def assessment_pdf(request: Request, user: CurrentUser, assessment_id: RecordId) -> Response:
     """The printable report for the chart (audited as an export)."""
     state = app_state(request)
     with state.db.write() as s:
@@ -39,7 +37,7 @@ def assessment_pdf(request: Request, user: CurrentUser, assessment_id: int) -> R
 
 @twin_page(router, "/assessments/{assessment_id}", "assessment.html", AssessmentPageContext,
            summary="One stored assessment")
-def assessment_page(request: Request, user: CurrentUser, assessment_id: int) -> AssessmentPageContext:
+def assessment_page(request: Request, user: CurrentUser, assessment_id: RecordId) -> AssessmentPageContext:
     """The stored assessment exactly as the engine produced it, with who, when and which versions."""
     state = app_state(request)
     with state.db.write() as s:
@@ -60,9 +58,8 @@ def assessment_page(request: Request, user: CurrentUser, assessment_id: int) -> 
 
 @twin_page(router, "/patients/{patient_id}/compare", "compare.html", CompareContext,
            summary="Compare two assessments of one patient")
-def compare_page(request: Request, user: CurrentUser, patient_id: int,
-                 a: Annotated[int, Query(description="One assessment id")],
-                 b: Annotated[int, Query(description="The other assessment id")]) -> CompareContext:
+def compare_page(request: Request, user: CurrentUser, patient_id: RecordId,
+                 a: RecordIdQuery, b: RecordIdQuery) -> CompareContext:
     """What changed between two assessments of the same patient, and which findings moved it."""
     state = app_state(request)
     with state.db.write() as s:

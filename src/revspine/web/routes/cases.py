@@ -19,7 +19,7 @@ from ...storage import audit, records
 from ...storage.tables import CaseRow, PatientRow
 from .. import case_form
 from ..auth import CsrfChecked, CurrentUser, client_address
-from ..contexts import CaseVersionContext
+from ..contexts import CaseVersionContext, RecordId
 from ..service import case_summary, patient_summary, reassess_latest, save_and_assess, usernames, version_summary
 from ..state import app_state
 from ..twins import render, twin_page
@@ -67,7 +67,7 @@ def _form_page(request: Request, patient: PatientRow, case: CaseRow | None, valu
 
 
 @router.get("/patients/{patient_id}/cases/new", response_class=HTMLResponse, include_in_schema=False)
-def new_case_form(request: Request, user: CurrentUser, patient_id: int) -> Response:
+def new_case_form(request: Request, user: CurrentUser, patient_id: RecordId) -> Response:
     with app_state(request).db.read() as s:
         patient = records.get_patient(s, patient_id)
     today = date.today()
@@ -76,7 +76,7 @@ def new_case_form(request: Request, user: CurrentUser, patient_id: int) -> Respo
 
 
 @router.get("/cases/{case_id}/edit", response_class=HTMLResponse, include_in_schema=False)
-def edit_case_form(request: Request, user: CurrentUser, case_id: int) -> Response:
+def edit_case_form(request: Request, user: CurrentUser, case_id: RecordId) -> Response:
     with app_state(request).db.read() as s:
         case = records.get_case(s, case_id)
         patient = records.get_patient(s, case.patient_id)
@@ -100,7 +100,7 @@ def _submit(request: Request, user: Any, patient: PatientRow, case: CaseRow | No
 
 
 @router.post("/patients/{patient_id}/cases", include_in_schema=False, dependencies=[CsrfChecked])
-def create_case(request: Request, user: CurrentUser, patient_id: int,
+def create_case(request: Request, user: CurrentUser, patient_id: RecordId,
                 items: Annotated[FormItems, Depends(form_items)]) -> Response:
     with app_state(request).db.read() as s:
         patient = records.get_patient(s, patient_id)
@@ -108,7 +108,7 @@ def create_case(request: Request, user: CurrentUser, patient_id: int,
 
 
 @router.post("/cases/{case_id}/versions", include_in_schema=False, dependencies=[CsrfChecked])
-def add_version(request: Request, user: CurrentUser, case_id: int,
+def add_version(request: Request, user: CurrentUser, case_id: RecordId,
                 items: Annotated[FormItems, Depends(form_items)]) -> Response:
     with app_state(request).db.read() as s:
         case = records.get_case(s, case_id)
@@ -117,7 +117,7 @@ def add_version(request: Request, user: CurrentUser, case_id: int,
 
 
 @router.post("/patients/{patient_id}/import", include_in_schema=False, dependencies=[CsrfChecked])
-def import_case(request: Request, user: CurrentUser, patient_id: int,
+def import_case(request: Request, user: CurrentUser, patient_id: RecordId,
                 text: Annotated[str, Depends(import_text)],
                 items: Annotated[FormItems, Depends(form_items)]) -> Response:
     """Import a case JSON (file or pasted). Invalid data opens the form pre-filled, errors beside fields."""
@@ -147,14 +147,14 @@ def import_case(request: Request, user: CurrentUser, patient_id: int,
 
 
 @router.post("/cases/{case_id}/assess", include_in_schema=False, dependencies=[CsrfChecked])
-def reassess(request: Request, user: CurrentUser, case_id: int) -> Response:
+def reassess(request: Request, user: CurrentUser, case_id: RecordId) -> Response:
     row, _ = reassess_latest(app_state(request), user, case_id, client_address(request))
     return RedirectResponse(f"/assessments/{row.id}", status_code=303)
 
 
 @twin_page(router, "/cases/{case_id}/versions/{version}", "case_version.html", CaseVersionContext,
            summary="One version of a case, as entered")
-def case_version_page(request: Request, user: CurrentUser, case_id: int, version: int) -> CaseVersionContext:
+def case_version_page(request: Request, user: CurrentUser, case_id: RecordId, version: RecordId) -> CaseVersionContext:
     """A stored case version with the case's other versions."""
     state = app_state(request)
     with state.db.write() as s:

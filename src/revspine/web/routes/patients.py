@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from ...errors import InputError, Problem
 from ...storage import audit, records
 from ..auth import CsrfChecked, CurrentUser, client_address
-from ..contexts import PatientContext, PatientListContext
+from ..contexts import PatientContext, PatientListContext, RecordId
 from ..service import assessment_summary, case_summary, patient_summary, usernames
 from ..state import app_state
 from ..twins import render, twin_page
@@ -70,7 +70,7 @@ def create_patient(request: Request, user: CurrentUser, display_name: Annotated[
 
 
 @twin_page(router, "/patients/{patient_id}", "patient.html", PatientContext, summary="One patient")
-def patient_page(request: Request, user: CurrentUser, patient_id: int) -> PatientContext:
+def patient_page(request: Request, user: CurrentUser, patient_id: RecordId) -> PatientContext:
     """The patient with their cases (every version) and stored assessments."""
     state = app_state(request)
     with state.db.write() as s:
