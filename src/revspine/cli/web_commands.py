@@ -22,6 +22,7 @@ DbUrl = Annotated[str | None, typer.Option("--database-url", help="SQLAlchemy UR
                                                                   "or a SQLite file in the data directory)")]
 Host = Annotated[str | None, typer.Option(help="Address to listen on (default 127.0.0.1)")]
 Port = Annotated[int | None, typer.Option(help="Port (default 8000)")]
+Workers = Annotated[int | None, typer.Option(help="Worker processes (default 1)")]
 
 
 def _fail(exc: RevspineError) -> None:
@@ -52,10 +53,22 @@ def _serve(settings: Any, db: Any, banner: list[str]) -> None:
     from ..web.app import create_app
     from ..web.logs import configure_logging
 
-    configure_logging(settings.log_level, settings.log_json)
-    app = create_app(settings, db=db)
     for line in banner:
         typer.echo(line)
+    if settings.workers > 1:  # each worker builds its app from the same settings, passed by environment
+        import os
+
+        from ..settings import SETTINGS
+
+        for s in SETTINGS:
+            os.environ[s.env] = str(getattr(settings, s.name))
+        os.environ["REVSPINE_SECRET_KEY"] = settings.resolved_secret_key()
+        db.dispose()
+        uvicorn.run("revspine.web.app:create_app_from_env", factory=True, workers=settings.workers,
+                    host=settings.host, port=settings.port, access_log=False, log_level="warning")
+        return
+    configure_logging(settings.log_level, settings.log_json)
+    app = create_app(settings, db=db)
     uvicorn.run(app, host=settings.host, port=settings.port, access_log=False, log_level="warning")
 
 
@@ -88,10 +101,10 @@ def register(app: typer.Typer) -> None:
     """Add the web commands to the `revspine` CLI."""
 
     @app.command("serve")
-    def serve_cmd(host: Host = None, port: Port = None, database_url: DbUrl = None) -> None:
+    def serve_cmd(host: Host = None, port: Port = None, database_url: DbUrl = None, workers: Workers = None) -> None:
         """Start the web application (migrates the database first)."""
         try:
-            settings = _settings(host=host, port=port, database_url=database_url)
+            settings = _settings(host=host, port=port, database_url=database_url, workers=workers)
             db = _open(settings)
         except RevspineError as exc:
             _fail(exc)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from .accounts import now
@@ -20,8 +20,8 @@ _SAFE_DETAIL = (int, float, bool, type(None))
 
 
 def record(s: Session, user_id: int | None, action: str, object_type: str, object_id: int | None = None,
-           detail: dict[str, Any] | None = None, client: str | None = None) -> AuditRow:
-    """Append one audit row in the caller's transaction."""
+           detail: dict[str, Any] | None = None, client: str | None = None) -> None:
+    """Append one audit row in the caller's transaction (a Core insert: it is on every request's path)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action}")
     clean: dict[str, Any] = {}
@@ -29,10 +29,8 @@ def record(s: Session, user_id: int | None, action: str, object_type: str, objec
         if not isinstance(value, _SAFE_DETAIL) and not (isinstance(value, str) and len(value) <= 40):
             raise ValueError(f"audit detail {key} must be an id or short code")
         clean[key] = value
-    row = AuditRow(at=now(), user_id=user_id, action=action, object_type=object_type, object_id=object_id,
-                   detail=clean, client=client)
-    s.add(row)
-    return row
+    s.execute(insert(AuditRow).values(at=now(), user_id=user_id, action=action, object_type=object_type,
+                                      object_id=object_id, detail=clean, client=client))
 
 
 def list_audit(s: Session, *, limit: int = 200, object_type: str | None = None,

@@ -10,11 +10,13 @@ Every driver exception leaves this package as :class:`~revspine.errors.StorageEr
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -40,12 +42,19 @@ def storage_errors(action: str) -> Iterator[None]:
         raise StorageError(f"the database could not {action}; try again or ask your administrator") from None
 
 
+def _dumps(obj: Any) -> str:
+    return orjson.dumps(obj).decode()
+
+
+_JSON: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
+
+
 def _sqlite_engine(url: str, busy_timeout_ms: int) -> Engine:
     parsed = make_url(url)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
-                           pool_size=10, max_overflow=20)
+                           pool_size=10, max_overflow=20, **_JSON)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -76,7 +85,10 @@ class Database:
             if self.dialect == "sqlite":
                 self.engine = _sqlite_engine(url, sqlite_busy_timeout_ms)
             else:
-                self.engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+                self.engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **_JSON)
+        # SQLite has one writer at a time: queue this process's writers on a lock rather than in
+        # SQLite's busy handler, which sleeps in growing steps (long tails under load).
+        self._write_lock = threading.Lock() if self.dialect == "sqlite" else None
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self.engine.execution_options(revspine_write=True), expire_on_commit=False)
 
@@ -89,8 +101,11 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A write transaction: everything inside commits together or not at all."""
-        with storage_errors("save"), self._write() as session, session.begin():
-            yield session
+        with ExitStack() as stack:
+            if self._write_lock is not None:
+                stack.enter_context(self._write_lock)
+            with storage_errors("save"), self._write() as session, session.begin():
+                yield session
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -113,14 +113,9 @@ def create_case(s: Session, patient_id: int, user_id: int, title: str, data: dic
     title = title.strip() or "Revision evaluation"
     if len(title) > 200:
         raise InputError("the case cannot be saved", [Problem("title", "at most 200 characters")])
-    case = CaseRow(patient_id=patient_id, title=title, created_at=now(), created_by=user_id)
-    s.add(case)
-    s.flush()
-    version = CaseVersionRow(case_id=case.id, version=1, data=data, source=source, created_at=now(),
-                             created_by=user_id)
-    s.add(version)
-    s.flush()
-    return case, version
+    values = dict(patient_id=patient_id, title=title, created_at=now(), created_by=user_id)
+    case_id = s.execute(insert(CaseRow).values(**values).returning(CaseRow.id)).scalar_one()
+    return CaseRow(id=case_id, **values), _insert_version(s, case_id, 1, user_id, data, source)
 
 
 def get_case(s: Session, case_id: int, *, lock: bool = False) -> CaseRow:
@@ -141,11 +136,14 @@ def add_case_version(s: Session, case_id: int, user_id: int, data: dict[str, Any
     """Append version n+1 of a case (the case row is locked so concurrent edits queue)."""
     get_case(s, case_id, lock=True)
     last = s.scalar(select(func.max(CaseVersionRow.version)).where(CaseVersionRow.case_id == case_id)) or 0
-    version = CaseVersionRow(case_id=case_id, version=last + 1, data=data, source=source, created_at=now(),
-                             created_by=user_id)
-    s.add(version)
-    s.flush()
-    return version
+    return _insert_version(s, case_id, last + 1, user_id, data, source)
+
+
+def _insert_version(s: Session, case_id: int, number: int, user_id: int, data: dict[str, Any],
+                    source: str) -> CaseVersionRow:
+    values = dict(case_id=case_id, version=number, data=data, source=source, created_at=now(), created_by=user_id)
+    new_id = s.execute(insert(CaseVersionRow).values(**values).returning(CaseVersionRow.id)).scalar_one()
+    return CaseVersionRow(id=new_id, **values)
 
 
 def list_versions(s: Session, case_id: int) -> list[CaseVersionRow]:
@@ -178,14 +176,14 @@ def get_version_by_id(s: Session, version_id: int) -> CaseVersionRow:
 
 def add_assessment(s: Session, patient_id: int, version: CaseVersionRow, user_id: int, input_case: dict[str, Any],
                    result: dict[str, Any]) -> AssessmentRow:
+    """Store an assessment (a Core insert; the returned row is detached, with its id)."""
     versions = result["versions"]
-    row = AssessmentRow(patient_id=patient_id, case_version_id=version.id, input_case=input_case, result=result,
-                        decision=result["decision"]["category"], engine_version=versions["engine"],
-                        knowledge_id=versions["knowledge_id"], knowledge_version=versions["knowledge"],
-                        created_at=now(), created_by=user_id)
-    s.add(row)
-    s.flush()
-    return row
+    values = dict(patient_id=patient_id, case_version_id=version.id, input_case=input_case, result=result,
+                  decision=result["decision"]["category"], engine_version=versions["engine"],
+                  knowledge_id=versions["knowledge_id"], knowledge_version=versions["knowledge"],
+                  created_at=now(), created_by=user_id)
+    new_id = s.execute(insert(AssessmentRow).values(**values).returning(AssessmentRow.id)).scalar_one()
+    return AssessmentRow(id=new_id, **values)
 
 
 def get_assessment(s: Session, assessment_id: int) -> AssessmentRow:

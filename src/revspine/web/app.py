@@ -28,7 +28,7 @@ from .ratelimit import LoginLimiter
 from .routes import admin, api, assessments, cases, login, patients
 from .state import AppState
 
-__all__ = ["create_app", "open_database", "route_table", "SESSION_COOKIE"]
+__all__ = ["create_app", "create_app_from_env", "open_database", "route_table", "SESSION_COOKIE"]
 
 SESSION_COOKIE = "revspine_session"
 _WEB = Path(str(resources.files("revspine.web")))
@@ -91,3 +91,12 @@ def create_app(settings: Settings | None = None, *, extra_routers: Sequence[APIR
                    *extra_routers):
         app.include_router(router)
     return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The app from ``REVSPINE_*`` settings (for ``uvicorn --factory`` and multi-worker serving)."""
+    from .logs import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    return create_app(settings)
