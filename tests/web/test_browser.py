@@ -5,6 +5,7 @@ Screenshots go to tests/artifacts/ (git-ignored) as test artefacts.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -51,9 +52,14 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def test_clinician_visit_end_to_end(page, tmp_path):
+def test_clinician_visit_end_to_end(page, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
     page.goto("/patients")
     assert "/login" in page.url
+    server_logs = "\n".join(r.getMessage() + str(r.__dict__) for r in caplog.records)
+    assert "request" in server_logs  # uvicorn served, the request log was captured
+    for secret in ("Maria Example", "MRN-4711", "1968-03-04"):
+        assert secret not in server_logs
     shot(page, "01-login")
     page.fill("#username", "alice")
     page.fill("#password", PASSWORD)
@@ -138,3 +144,7 @@ def test_clinician_visit_end_to_end(page, tmp_path):
     page.wait_for_url("**/login")
     page.goto("/patients")
     assert "/login" in page.url
+    server_logs = "\n".join(r.getMessage() + str(r.__dict__) for r in caplog.records)
+    assert "request" in server_logs  # uvicorn served, the request log was captured
+    for secret in ("Maria Example", "MRN-4711", "1968-03-04"):
+        assert secret not in server_logs
