@@ -21,7 +21,7 @@ from pydantic_core import PydanticUndefined
 from ..case import model as m
 
 __all__ = ["FieldSpec", "Fields", "Rows", "Section", "SECTIONS", "FIELDS", "unflatten", "flatten", "row_indices",
-           "field_id", "errors_by_field", "form_path", "humanize", "form_values"]
+           "field_id", "errors_by_field", "form_path", "humanize", "form_values", "describe_path"]
 
 _LABELS = {
     "bmi": "BMI (kg/m²)", "height_cm": "Height (cm)", "weight_kg": "Weight (kg)", "age": "Age (years)",
@@ -352,3 +352,35 @@ def form_values(items: list[tuple[str, str]]) -> dict[str, Any]:
         else:
             values[key] = value
     return values
+
+
+def _items() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for section in SECTIONS:
+        for block in section.blocks:
+            if isinstance(block, Rows):
+                out[block.name] = block.item
+                if block.nested:
+                    out[block.nested.name] = block.nested.item
+    return out
+
+
+_ITEMS = _items()
+
+
+def describe_path(path: str) -> str:
+    """A problem path in words: ``surgeries[0].region`` -> ``Surgery 1 › Region``."""
+    parts = _parse_key(path)
+    if parts is None:
+        return path
+    words, schema = [], []
+    for i, (name, index) in enumerate(parts):
+        schema.append(name)
+        if index is not None:
+            words.append(f"{_ITEMS.get(name, humanize(name))} {index + 1}")
+        elif i == len(parts) - 1:
+            spec = FIELDS.get(".".join(schema))
+            words.append(spec.label if spec else humanize(name))
+        else:
+            words.append(humanize(name))
+    return " › ".join(words)
