@@ -16,6 +16,20 @@ SHARED = ROOT.parent / "shared"
 TODAY = date(2026, 11, 22)
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="Rewrite tests/golden/*.json from the current engine instead of comparing (review the git diff!)",
+    )
+
+
+@pytest.fixture(scope="session")
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
+
+
 @pytest.fixture(scope="session")
 def pack() -> KnowledgePack:
     return load_pack()

@@ -43,7 +43,8 @@ def test_page_sections_appear_in_the_order_of_the_view(infection: Built):
 def test_view_keeps_the_assessments_conclusions(built_cases: list[Built]):
     for b in built_cases:
         a, v = b.assessment, b.view
-        assert [(c.cause, c.rank, c.score) for c in v.differential] == [(c.cause, c.rank, c.score) for c in a.differential]
+        ranked = [(c.cause, c.rank, c.score) for c in a.differential]
+        assert [(c.cause, c.rank, c.score) for c in v.differential] == ranked
         assert [(c.cause, c.rank) for c in v.mimics] == [(c.cause, c.rank) for c in a.mimics]
         for cv, ca in zip(v.differential, a.differential, strict=True):
             assert [(e.rule_id, e.factor, e.inputs) for e in cv.supporting] == [
@@ -163,3 +164,25 @@ def test_citations_are_on_demand_on_the_page_and_written_out_in_print(infection:
     printed = render("report.html", view=infection.view)
     assert '<details class="rs-cite">' not in printed
     assert f'href="#cite-{cid}"' in printed and f'id="cite-{cid}"' in printed
+
+
+def test_view_without_the_case_still_draws_the_index_operation_and_labs(infection: Built, pack):
+    from revspine.views import build_assessment_view
+
+    view = build_assessment_view(infection.assessment, None, pack=pack)
+    tl = view.timeline
+    assert [e.kind for e in tl.events if e.kind == "surgery"] == ["surgery"] and tl.events[0].is_index
+    assert tl.earlier == [] and view.notes is None
+    assert [s.test for s in tl.labs] == [s.test for s in infection.view.timeline.labs]
+    assert render("_assessment.html", view=view) == render("_assessment.html", view=view.model_dump(mode="json"))
+
+
+def test_another_jinja_environment_can_render_the_partials(infection: Built):
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    from revspine.views import configure
+
+    env = configure(Environment(loader=PackageLoader("revspine", "web/templates"), autoescape=select_autoescape()))
+    page = env.get_template("_assessment.html").render(view=infection.view.model_dump(mode="json"))
+    assert all(f'<section id="{s.id}"' in page for s in infection.view.sections)
+    assert "<svg" in page and "Ward 7 bed 3" in page

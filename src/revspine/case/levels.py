@@ -51,18 +51,19 @@ def _name(i: int, j: int) -> str:
 
 
 def adjacent_levels(levels: list[str]) -> set[str]:
-    """The motion segments directly above and below a set of (fused) levels."""
-    idx = sorted({parse_level(lv) for lv in levels})
-    if not idx:
-        return set()
-    top = min(i for i, _ in idx)
-    bottom = max(j for _, j in idx)
-    out: set[str] = set()
-    if top - 1 >= 0:
-        out.add(_name(top - 1, top))
-    if bottom + 1 < len(VERTEBRAE):
-        out.add(_name(bottom, bottom + 1))
-    return out - {_name(i, j) for i, j in idx}
+    """The motion segments directly above and below each block of (fused) levels.
+
+    Each fused segment contributes its two neighbours; segments that are themselves
+    fused are removed, so ``C5-C6`` and ``L4-L5`` give ``C4-C5, C6-C7, L3-L4, L5-S1``.
+    """
+    segments = {parse_level(lv) for lv in levels}
+    out: set[tuple[int, int]] = set()
+    for i, j in segments:
+        if i - 1 >= 0:
+            out.add((i - 1, i))
+        if j + 1 < len(VERTEBRAE):
+            out.add((j, j + 1))
+    return {_name(i, j) for i, j in out - segments}
 
 
 def region_of_level(text: str) -> str:

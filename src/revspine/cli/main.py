@@ -24,7 +24,7 @@ from ..engine import assess
 from ..errors import InputError, Problem, RevspineError
 from ..knowledge import KnowledgePack, load_pack
 from . import web_commands
-from .render import to_markdown
+from .render import to_json, to_markdown
 
 __all__ = ["app", "main", "read_case_file", "example_paths"]
 
@@ -105,7 +105,7 @@ def assess_cmd(
         _fail(exc)
         return
     if format is Format.json:
-        sys.stdout.write(orjson.dumps(a.model_dump(mode="json"), option=orjson.OPT_INDENT_2).decode() + "\n")
+        sys.stdout.write(to_json(a))
     elif format is Format.markdown:
         sys.stdout.write(to_markdown(a))
     elif format is Format.fhir:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import orjson
+
 from ..engine.result import Assessment, CauseResult
 
-__all__ = ["to_markdown", "cause_line"]
+__all__ = ["to_markdown", "to_json", "cause_line"]
 
 _DECISION = {
     "urgent": "URGENT: act on the red flags first",
@@ -13,6 +15,11 @@ _DECISION = {
     "non_surgical": "Non-surgical care",
     "workup_first": "Not yet: work-up first",
 }
+
+
+def to_json(a: Assessment) -> str:
+    """THE JSON of an assessment (``revspine assess --format json``), indented, one trailing newline."""
+    return orjson.dumps(a.model_dump(mode="json"), option=orjson.OPT_INDENT_2).decode() + "\n"
 
 
 def cause_line(c: CauseResult) -> str:

@@ -39,7 +39,7 @@ def assess(case: Case, pack: KnowledgePack) -> Assessment:
     risks = risk_factors(hits, pack)
     options = non_surgical_options(hits, lead, pack)
     top = max(causes[:1] + [m for m in mimics[:1] if m.supporting], key=lambda c: c.score, default=None)
-    decision = decide(pack, flags, top, workup, risks, bool(case.imaging), options)
+    decision = decide(pack, flags, top, workup, risks, bool(case.imaging), options, hits, [*causes, *mimics])
     labs = [
         LabReading.model_construct(
             rule_id=f"labs.{r.test}.{r.status}", test=r.test, value=r.value, unit=r.unit, date=r.date,

@@ -10,11 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..knowledge.pack import KnowledgePack
+from .conditions import Hits, check
 from .result import CauseResult, Decision, NonSurgicalResult, RedFlagResult, RiskFactorResult, WorkupItem
 
 __all__ = ["decide", "OBJECTIVE_PREDICATES"]
 
-OBJECTIVE_PREDICATES = frozenset({"imaging", "block", "lab", "emg"})
+OBJECTIVE_PREDICATES = frozenset({"imaging", "block", "lab", "emg", "culture"})
 DISCLAIMER = (
     "Decision support for a clinician, not a diagnosis or a treatment order: check each finding "
     "and citation against the patient before acting."
@@ -29,6 +30,7 @@ class _Ctx:
     workup: list[WorkupItem]
     risks: list[RiskFactorResult]
     has_imaging: bool
+    ranked: list[CauseResult]
 
 
 def _objective(c: CauseResult, pack: KnowledgePack) -> list[str]:
@@ -38,6 +40,13 @@ def _objective(c: CauseResult, pack: KnowledgePack) -> list[str]:
 
 def _red_flag(x: _Ctx) -> list[str] | None:
     return [f"{r.label}: {r.action}" for r in x.red_flags] or None
+
+
+def _expected_course(x: _Ctx) -> list[str] | None:
+    """No red flag (an earlier rule) and no objective finding supports any cause or mimic."""
+    if any(_objective(c, x.pack) for c in x.ranked):
+        return None
+    return ["No imaging, block, laboratory, culture or EMG finding supports a complication or another cause."]
 
 
 def _leading_is_mimic(x: _Ctx) -> list[str] | None:
@@ -86,6 +95,7 @@ def _otherwise(x: _Ctx) -> list[str] | None:
 
 _PREDICATES: dict[str, Callable[[_Ctx], list[str] | None]] = {
     "red_flag": _red_flag,
+    "expected_postoperative_course": _expected_course,
     "leading_is_mimic": _leading_is_mimic,
     "leading_not_correctable": _leading_not_correctable,
     "no_imaging": _no_imaging,
@@ -105,9 +115,14 @@ def decide(
     risks: list[RiskFactorResult],
     has_imaging: bool,
     options: list[NonSurgicalResult],
+    hits: Hits,
+    ranked: list[CauseResult],
 ) -> Decision:
-    ctx = _Ctx(pack, red_flags, lead, workup, risks, has_imaging)
+    """The first rule, in order, whose findings (``when``) and predicate both hold decides."""
+    ctx = _Ctx(pack, red_flags, lead, workup, risks, has_imaging, ranked)
     for rule in sorted(pack.decision_rules.values(), key=lambda r: r.order):
+        if rule.when is not None and check(rule.when, hits) is None:
+            continue
         reasons = _PREDICATES[rule.predicate](ctx)
         if reasons is not None:
             return Decision.model_construct(

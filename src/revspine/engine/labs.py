@@ -60,8 +60,10 @@ def read_labs(facts: Facts, pack: KnowledgePack) -> dict[str, list[LabRead]]:
                 if rule.normal_caveat:
                     reading += f"; {rule.normal_caveat}"
                     cites += rule.normal_caveat_citations
-            if peak is not None and day is not None and day > peak and until is not None and day <= until:
-                if prev_post_peak is not None and v > prev_post_peak and status != "normal":
+            # From the expected peak day on, CRP should only fall until it is normal; a value
+            # above the one before it (taken on or after the peak day) is a second rise.
+            if peak is not None and day is not None and peak <= day and until is not None and day <= until:
+                if day > peak and prev_post_peak is not None and v > prev_post_peak and status != "normal":
                     status = "second_rise"
                     reading = f"rose again on day {day} after the expected peak (day {peak}): {kreason}"
                     cites += kcites

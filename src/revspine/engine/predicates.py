@@ -60,6 +60,20 @@ class FieldsP(_P):
 
 class SymptomP(_P):
     any: list[str]
+    absent: bool = False  # hit when symptoms are recorded and none of `any` is among them
+
+
+class ImagingAbsentP(_P):
+    """A study of these modalities, after the index operation and not limited by artefact, shows none of the codes."""
+
+    codes: list[str]
+    modalities: list[str]
+    scope: Literal["any", "operated"] = "any"
+
+
+class CultureP(_P):
+    specimens: list[Literal["biopsy", "tissue", "sonication", "wound", "blood"]]
+    results: list[Literal["positive", "negative", "pending"]]
 
 
 class LabP(_P):
@@ -81,6 +95,7 @@ class EmgP(_P):
 
 class ProcedureP(_P):
     any: list[str] | None = None
+    regions: list[Literal["cervical", "thoracic", "lumbar"]] | None = None
     instrumented: bool | None = None
     index_only: bool = False
     levels_any: list[str] | None = None
@@ -162,8 +177,39 @@ def _fields(f: Facts, p: FieldsP) -> Hit:
 
 
 def _symptom(f: Facts, p: SymptomP) -> Hit:
-    have = [s.value for s in f.case.symptoms.symptoms if s.value in p.any]
+    recorded = f.case.symptoms.symptoms
+    have = [s.value for s in recorded if s.value in p.any]
+    if p.absent:
+        return None if have or not recorded else [f"symptoms.symptoms lists none of {', '.join(p.any)}"]
     return [f"symptoms.symptoms contains {s}" for s in have] or None
+
+
+def _imaging_absent(f: Facts, p: ImagingAbsentP) -> Hit:
+    after = f.index.date if f.index is not None else None
+    studies = [
+        (i, s) for i, s in enumerate(f.case.imaging)
+        if s.modality.value in p.modalities and not s.limited_by_artefact and (after is None or s.date >= after)
+    ]
+    if not studies:
+        return None
+    for _, study in studies:
+        for fnd in study.findings:
+            if fnd.code.value not in p.codes:
+                continue
+            if p.scope == "operated" and fnd.level is not None and fnd.level not in f.operated_levels:
+                continue
+            return None
+    where = " at the operated levels" if p.scope == "operated" else ""
+    return [f"imaging[{i}]: {s.modality.value} {s.date} shows none of {', '.join(p.codes)}{where}" for i, s in studies]
+
+
+def _culture(f: Facts, p: CultureP) -> Hit:
+    hits = [
+        f"cultures[{i}]: {c.specimen} {c.date} {c.result}" + (f" ({c.organism})" if c.organism else "")
+        for i, c in enumerate(f.case.cultures)
+        if c.specimen in p.specimens and c.result in p.results
+    ]
+    return hits or None
 
 
 def _lab(f: Facts, p: LabP) -> Hit:
@@ -205,6 +251,8 @@ def _procedure(f: Facts, p: ProcedureP) -> Hit:
             continue
         if p.any and s.procedure.value not in p.any:
             continue
+        if p.regions and s.region.value not in p.regions:
+            continue
         if p.instrumented is not None and bool(s.instrumented) != p.instrumented:
             continue
         if p.levels_any and not set(p.levels_any) & set(s.levels):
@@ -227,6 +275,8 @@ def _days(f: Facts, p: DaysP) -> Hit:
 
 PREDICATES: dict[str, tuple[type[_P], Callable[[Facts, Any], Hit]]] = {
     "imaging": (ImagingP, _imaging),
+    "imaging_absent": (ImagingAbsentP, _imaging_absent),
+    "culture": (CultureP, _culture),
     "field": (FieldP, _field),
     "fields": (FieldsP, _fields),
     "symptom": (SymptomP, _symptom),

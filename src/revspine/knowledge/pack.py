@@ -20,6 +20,7 @@ _REQUIRED = ("pack", "citations", "scoring", "timing", "findings", "causes")
 
 
 def _walk(obj: Any) -> Iterator[tuple[str, Any]]:
+    """Every (field name, value) inside an entry; list items come out under their list's name."""
     if isinstance(obj, BaseModel):
         for name in type(obj).model_fields:
             value = getattr(obj, name)
@@ -31,6 +32,8 @@ def _walk(obj: Any) -> Iterator[tuple[str, Any]]:
             yield from _walk(v)
     elif isinstance(obj, (list, tuple)):
         for v in obj:
+            if isinstance(v, BaseModel):
+                yield "", v
             yield from _walk(v)
 
 
@@ -153,7 +156,8 @@ class KnowledgePack:
 def _citation_ref(c: s.Citation) -> Any:
     from ..engine.result import CitationRef
 
-    bits = [c.authors, c.title, c.source, str(c.year) if c.year else None]
+    year = str(c.year) if c.year and str(c.year) not in c.source else None  # most sources already name it
+    bits = [c.authors, c.title, c.source, year]
     return CitationRef(
         id=c.id, text=". ".join(b.rstrip(".") for b in bits if b) + ".", url=c.url or (
             f"https://doi.org/{c.doi}" if c.doi else None), quality=c.quality,

@@ -300,6 +300,7 @@ class DecisionRule(_Entry):
     id: str
     predicate: Literal[
         "red_flag",
+        "expected_postoperative_course",
         "leading_is_mimic",
         "leading_not_correctable",
         "no_imaging",
@@ -311,6 +312,7 @@ class DecisionRule(_Entry):
     ]
     category: Literal["urgent", "revision", "revision_after_optimisation", "non_surgical", "workup_first"]
     order: int = Field(description="Rules are tried in this order; the first that matches decides")
+    when: Condition | None = Field(None, description="Findings that must also be present for the rule to apply")
     description: str
     reason: str
     citations: list[str] = Field(min_length=1)

@@ -9,7 +9,7 @@ No routes, storage or I/O beyond rendering: the web app and the PDF report call 
 
 from .assessment import AssessmentView, build_assessment_view
 from .compare import ComparisonView, compare_assessments
-from .render import environment, render, stylesheet
+from .render import configure, environment, render, stylesheet
 from .timeline import TimelineView, build_timeline
 from .timeline_svg import timeline_svg
 
@@ -23,5 +23,6 @@ __all__ = [
     "timeline_svg",
     "render",
     "environment",
+    "configure",
     "stylesheet",
 ]

@@ -8,6 +8,7 @@ knowledge pack already holds (band names, test and lab labels). No clinical logi
 from __future__ import annotations
 
 from datetime import date as Date
+from typing import Literal
 
 from pydantic import Field
 
@@ -71,10 +72,10 @@ class AssessmentView(ViewModel):
     citations: list[CitationView] = Field(description="Every source the assessment cites, sorted by id")
 
 
-def _evidence(e: EvidenceItem, direction: str, bands: dict[int, str]) -> EvidenceView:
+def _evidence(e: EvidenceItem, direction: Literal["for", "against"], bands: dict[int, str]) -> EvidenceView:
     band = bands.get(e.weight) if e.kind == "ordinal" and e.weight is not None else None
     return EvidenceView(
-        rule_id=e.rule_id, finding=e.finding, label=e.label, direction=direction,  # type: ignore[arg-type]
+        rule_id=e.rule_id, finding=e.finding, label=e.label, direction=direction,
         kind=e.kind, lr=e.lr, weight=e.weight, band=band, factor=e.factor, reason=e.reason,
         inputs=list(e.inputs), citations=list(e.citations),
     )

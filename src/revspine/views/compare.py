@@ -296,7 +296,9 @@ def _finding_changes(causes: list[CauseChange]) -> list[FindingChange]:
 def _summary(view: dict[str, Any], old: Assessment, new: Assessment) -> list[str]:
     d: DecisionChange = view["decision"]
     lines = [
-        f"Decision changed: {d.old_headline} → {d.new_headline}" if d.changed else f"Decision unchanged: {d.new_headline}"
+        f"Decision changed: {d.old_headline} → {d.new_headline}"
+        if d.changed
+        else f"Decision unchanged: {d.new_headline}"
     ]
     lo = old.differential[0].label if old.differential else None
     ln = new.differential[0].label if new.differential else None
@@ -306,6 +308,12 @@ def _summary(view: dict[str, Any], old: Assessment, new: Assessment) -> list[str
         lines.append(f"New red flag: {r.label}")
     for r in view["red_flags_removed"]:
         lines.append(f"Red flag no longer raised: {r.label}")
+    for c in view["causes"]:
+        if c.evidence and c.old_rank is not None and c.new_rank is not None:
+            rank = f"rank {c.old_rank} → {c.new_rank}" if c.old_rank != c.new_rank else f"still rank {c.new_rank}"
+            lines.append(f"{c.label}: {rank}, score {c.old_score:.2f} → {c.new_score:.2f}")
+        elif c.status in ("new", "dropped"):
+            lines.append(f"{c.label}: {'now ranked' if c.status == 'new' else 'no longer ranked'}")
     for f in view["findings"][:5]:
         verb = {"added": "New finding", "removed": "Finding gone", "changed": "Finding re-weighted"}[f.change]
         moved = ", ".join(f"{e.label} ×{fmt_num(e.factor)}" for e in f.effects[:3])

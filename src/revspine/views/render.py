@@ -18,7 +18,7 @@ from .labels import fmt_num
 from .timeline import TimelineView
 from .timeline_svg import timeline_svg
 
-__all__ = ["environment", "render", "stylesheet"]
+__all__ = ["environment", "configure", "render", "stylesheet"]
 
 
 @lru_cache(maxsize=1)
@@ -41,6 +41,15 @@ def _signed(value: float | int | None, digits: int = 3) -> str:
     return ("+" if value > 0 else "−" if value < 0 else "±") + s
 
 
+def configure(env: Environment) -> Environment:
+    """Add the filters and globals the revspine templates use to any Jinja2 environment."""
+    env.filters["num"] = fmt_num
+    env.filters["signed"] = _signed
+    env.globals["timeline_svg"] = _timeline
+    env.globals["stylesheet"] = stylesheet
+    return env
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     """The shared environment: autoescape on, strict undefined, revspine filters and globals."""
@@ -52,11 +61,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["num"] = fmt_num
-    env.filters["signed"] = _signed
-    env.globals["timeline_svg"] = _timeline
-    env.globals["stylesheet"] = stylesheet
-    return env
+    return configure(env)
 
 
 def render(template_name: str, /, **ctx: Any) -> str:

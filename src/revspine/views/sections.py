@@ -8,7 +8,7 @@ labels looked up in the knowledge pack so that a reader does not need the pack.
 from __future__ import annotations
 
 from datetime import date as Date
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -42,7 +42,7 @@ class ViewModel(BaseModel):
 Citations = list[str]
 
 
-def _cites(what: str) -> Citations:
+def _cites(what: str) -> Any:
     return Field(description=f"Citation ids for {what}; the text is in the view's `citations` list")
 
 
@@ -63,7 +63,7 @@ class IndexSurgeryView(ViewModel):
 class RedFlagView(ViewModel):
     rule_id: str = Field(description="Id of the red-flag rule in the knowledge pack")
     label: str = Field(description="What was found")
-    urgency: Literal["emergency", "urgent"] = Field(description="`emergency` (same hour) or `urgent` (same day)")
+    urgency: Literal["emergency", "urgent"] = Field(description="How the pack grades the flag: `emergency` or `urgent`")
     action: str = Field(description="What to do now")
     inputs: list[str] = Field(description="The case inputs that raised the flag, with their JSON paths")
     citations: Citations = _cites("the red flag")

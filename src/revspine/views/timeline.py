@@ -110,6 +110,9 @@ def _collect_events(assessment: Assessment, case: Case | None) -> list[TimelineE
             TimelineEvent(kind="onset", date=onset, day=t.days_after_surgery, is_index=False,
                           label=f"Onset, day {t.days_after_surgery}")
         )
+    elif case is not None and case.symptoms.onset_date is not None:
+        onset = case.symptoms.onset_date
+        events.append(TimelineEvent(kind="onset", date=onset, day=day(onset), is_index=False, label="Onset"))
     events.append(
         TimelineEvent(kind="assessment", date=assessment.assessment_date, day=day(assessment.assessment_date),
                       label="Assessed", is_index=False)
@@ -118,7 +121,9 @@ def _collect_events(assessment: Assessment, case: Case | None) -> list[TimelineE
     return sorted(events, key=lambda e: (e.date, order[e.kind], e.label))
 
 
-def _lab_series(assessment: Assessment, pack: KnowledgePack, cutoff: Date | None) -> tuple[list[LabSeries], list[TimelineEvent]]:
+def _lab_series(
+    assessment: Assessment, pack: KnowledgePack, cutoff: Date | None
+) -> tuple[list[LabSeries], list[TimelineEvent]]:
     by_test: dict[str, list[LabPoint]] = {}
     units: dict[str, str] = {}
     thresholds: dict[str, float | None] = {}
@@ -203,13 +208,6 @@ def build_timeline(assessment: Assessment, case: Case | None, pack: KnowledgePac
     earlier = sorted(earlier + early_labs, key=lambda e: (e.date, e.label))
     dates = [e.date for e in events] + [p.date for s in labs for p in s.points]
     bands = _bands(assessment, pack)
-    # The open-ended late window needs room to be seen: show at least to its start + 30 days
-    # when the onset falls in it.
-    for b in bands:
-        if b.current:
-            dates.append(b.start + timedelta(days=30 if b.end is None else 0))
-            if b.end is not None:
-                dates.append(b.end)
     start, end = min(dates), max(dates)
     pad = max(3, (end - start).days // 30)
     return TimelineView(

@@ -8,6 +8,7 @@ are listed in a stub on the left. Coordinates are rounded so output is byte-stab
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date as Date
 from xml.sax.saxutils import escape, quoteattr
@@ -17,13 +18,14 @@ from .timeline import LabSeries, TimelineEvent, TimelineView
 
 __all__ = ["timeline_svg", "WIDTH"]
 
+_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,40}")
 WIDTH = 760
 LEFT = 118  # room for the earlier-items stub and the lab panel labels
 RIGHT = 14
 FONT = 12
 ROW = 15
 PANEL_H = 58
-PANEL_GAP = 22
+PANEL_GAP = 26
 BAND_FILL = {"early": "#fde7d4", "intermediate": "#e3ecfb", "late": "#e4f2e1"}
 BAND_EDGE = {"early": "#b4561b", "intermediate": "#2f5ea8", "late": "#3b7a2f"}
 EVENT_COLOUR = {
@@ -44,8 +46,14 @@ def _t(s: str) -> str:
     return escape(s)
 
 
+_NARROW = frozenset("ijlft.,:;'!|()[] -")
+_WIDE = frozenset("mwMW@%")
+
+
 def _text_width(s: str, size: float = FONT) -> float:
-    return len(s) * size * 0.6
+    """Approximate width of a label in DejaVu Sans-like fonts (generous, so labels never collide)."""
+    em = sum(0.34 if c in _NARROW else 0.9 if c in _WIDE else 0.7 if c.isupper() or c.isdigit() else 0.58 for c in s)
+    return em * size
 
 
 class _Rows:
@@ -91,7 +99,9 @@ def _anchor_label(x: float, label: str, right: float) -> tuple[float, float, str
 
 
 def timeline_svg(view: TimelineView, id_prefix: str = "timeline") -> str:
-    """The timeline as an SVG string (deterministic)."""
+    """The timeline as an SVG string (deterministic). `id_prefix` names the title and desc ids."""
+    if not _ID.fullmatch(id_prefix):
+        raise ValueError(f"id_prefix must be letters, digits, '-' or '_', not {id_prefix!r}")
     plot_l, plot_r = float(LEFT), float(WIDTH - RIGHT)
     span = max(1, (view.end - view.start).days)
 
@@ -109,17 +119,17 @@ def timeline_svg(view: TimelineView, id_prefix: str = "timeline") -> str:
         if lx1 > plot_r:
             lx0, lx1, anchor = plot_r - _text_width(label, 11), plot_r, "end"
         band_labels.append((b, band_rows.place(lx0, lx1), lx0 if anchor == "start" else lx1, anchor, label))
-    top = 6 + ROW * max(1, len(band_rows.ends))
+    top = 6 + ROW * len(band_rows.ends)
     # Event labels, stacked above the marker lane.
     ev_rows = _Rows()
     placed = []
     for e in view.events:
         ex = x(e.date)
         lx0, lx1, anchor = _anchor_label(ex, e.label, plot_r)
-        placed.append((e, ex, ev_rows.place(lx0, lx1), lx0 if anchor == "start" else lx1, anchor))
+        placed.append((e, ex, ev_rows.place(lx0, lx1), lx0, lx1, anchor))
     label_top = top + 6
     lane = label_top + ROW * max(1, len(ev_rows.ends)) + 6
-    panels_top = lane + 16
+    panels_top = lane + 26
     axis_y = panels_top + len(view.labs) * (PANEL_H + PANEL_GAP) + (0 if view.labs else 8)
     stub_h = 18 + ROW * 2 * len(view.earlier)
     height = max(axis_y + 34, top + stub_h + 10)
@@ -142,7 +152,7 @@ def timeline_svg(view: TimelineView, id_prefix: str = "timeline") -> str:
             f'text-anchor="{anchor}"{weight}>{_t(label)}</text>'
         )
     # Guide lines and markers for events.
-    for e, ex, row, lx, anchor in placed:
+    for e, ex, row, _lx0, _lx1, _anchor in placed:
         colour = EVENT_COLOUR[e.kind]
         ly = label_top + 10 + row * ROW
         if e.kind in ("surgery", "onset", "assessment"):
@@ -158,17 +168,22 @@ def timeline_svg(view: TimelineView, id_prefix: str = "timeline") -> str:
                 'stroke-width="0.8"/>'
             )
         parts.append(_marker(e, ex, lane))
+    # Event labels last, on a light backing so that guide lines never run through them.
+    for e, _ex, row, lx0, lx1, anchor in placed:
+        ly = label_top + 10 + row * ROW
         weight = ' font-weight="bold"' if e.kind in ("surgery", "onset") else ""
+        parts.append(_backing(lx0, lx1, ly, FONT))
         parts.append(
-            f'<text x="{_n(lx)}" y="{_n(ly)}" font-size="{FONT}" fill="{colour}" text-anchor="{anchor}"{weight}>'
-            f"{_t(e.label)}</text>"
+            f'<text x="{_n(lx0 if anchor == "start" else lx1)}" y="{_n(ly)}" font-size="{FONT}" '
+            f'fill="{EVENT_COLOUR[e.kind]}" text-anchor="{anchor}"{weight}>{_t(e.label)}</text>'
         )
     # Lab panels.
     for i, s in enumerate(view.labs):
         parts.extend(_lab_panel(s, panels_top + i * (PANEL_H + PANEL_GAP), plot_l, plot_r, x))
     # Axis.
     parts.append(
-        f'<line x1="{_n(plot_l)}" y1="{_n(axis_y)}" x2="{_n(plot_r)}" y2="{_n(axis_y)}" stroke="#111" stroke-width="1"/>'
+        f'<line x1="{_n(plot_l)}" y1="{_n(axis_y)}" x2="{_n(plot_r)}" y2="{_n(axis_y)}" stroke="#111" '
+        'stroke-width="1"/>'
     )
     for d, label in _ticks(view.start, view.end):
         tx = x(d)
@@ -202,6 +217,14 @@ def timeline_svg(view: TimelineView, id_prefix: str = "timeline") -> str:
     return head + "".join(parts) + "</svg>"
 
 
+def _backing(x0: float, x1: float, baseline: float, size: float) -> str:
+    """A light rectangle behind a label."""
+    return (
+        f'<rect x="{_n(x0 - 2)}" y="{_n(baseline - size + 1)}" width="{_n(x1 - x0 + 4)}" height="{_n(size + 2)}" '
+        'fill="#ffffff" fill-opacity="0.8"/>'
+    )
+
+
 def _short(label: str, limit: int = 19) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
@@ -232,12 +255,18 @@ def _lab_panel(s: LabSeries, y0: float, plot_l: float, plot_r: float, x: Callabl
     def y(v: float) -> float:
         return y1 - v / vmax * PANEL_H
 
+    head = f"{s.label} ({s.unit})"
+    if s.threshold is not None:
+        head += f"; dashed line: threshold {fmt_num(s.threshold)} {s.unit}"
     out = [
-        f'<rect x="{_n(plot_l)}" y="{_n(y0)}" width="{_n(plot_r - plot_l)}" height="{PANEL_H}" fill="none" '
-        'stroke="#777" stroke-width="0.6"/>',
+        f'<rect x="{_n(plot_l)}" y="{_n(y0)}" width="{_n(plot_r - plot_l)}" height="{PANEL_H}" fill="#ffffff" '
+        'fill-opacity="0.55" stroke="#777" stroke-width="0.6"/>',
+        _backing(plot_l + 2, plot_l + 2 + _text_width(head, 10.5), y0 - 5, 10.5),
+        f'<text x="{_n(plot_l + 2)}" y="{_n(y0 - 5)}" font-size="10.5" fill="#111">{_t(head)}</text>',
         f'<text x="{_n(plot_l - 6)}" y="{_n(y0 + 12)}" font-size="11" font-weight="bold" fill="#111" '
         f'text-anchor="end">{_t(s.test.upper())}</text>',
-        f'<text x="{_n(plot_l - 6)}" y="{_n(y0 + 25)}" font-size="10" fill="#111" text-anchor="end">{_t(s.unit)}</text>',
+        f'<text x="{_n(plot_l - 6)}" y="{_n(y0 + 25)}" font-size="10" fill="#111" text-anchor="end">'
+        f"{_t(s.unit)}</text>",
         f'<text x="{_n(plot_l - 6)}" y="{_n(y1)}" font-size="9" fill="#444" text-anchor="end">0</text>',
     ]
     if s.threshold is not None:
@@ -246,10 +275,11 @@ def _lab_panel(s: LabSeries, y0: float, plot_l: float, plot_r: float, x: Callabl
             f'<line x1="{_n(plot_l)}" y1="{_n(ty)}" x2="{_n(plot_r)}" y2="{_n(ty)}" stroke="#444" '
             'stroke-width="1" stroke-dasharray="6 3"/>'
         )
-        out.append(
-            f'<text x="{_n(plot_r - 2)}" y="{_n(ty - 3)}" font-size="10" fill="#444" text-anchor="end">'
-            f"threshold {_t(fmt_num(s.threshold))} {_t(s.unit)}</text>"
-        )
+        if all(abs(ty + 3 - taken) >= 10 for taken in (y0 + 12, y0 + 25, y1)):
+            out.append(
+                f'<text x="{_n(plot_l - 6)}" y="{_n(ty + 3)}" font-size="9" fill="#444" text-anchor="end">'
+                f"{_t(fmt_num(s.threshold))}</text>"
+            )
     if len(s.points) > 1:
         pts = " ".join(f"{_n(x(p.date))},{_n(y(p.value))}" for p in s.points)
         out.append(f'<polyline points="{pts}" fill="none" stroke="#333" stroke-width="1.2"/>')
@@ -258,8 +288,9 @@ def _lab_panel(s: LabSeries, y0: float, plot_l: float, plot_r: float, x: Callabl
         px, py = x(p.date), y(p.value)
         colour = ALERT if p.alert else (EXPECTED if p.status == "raised_expected" else OK)
         label = fmt_num(p.value)
-        lx0 = px + 6
-        row = rows.place(lx0, lx0 + _text_width(label, 10))
+        width = _text_width(label, 10)
+        lx0 = px + 6 if px + 6 + width <= plot_r - 2 else px - 6 - width
+        row = rows.place(lx0, lx0 + width)
         ly = min(y1 - 2, max(y0 + 10, py + 4 - row * 11))
         out.append(
             f'<circle cx="{_n(px)}" cy="{_n(py)}" r="{4.5 if p.alert else 3.5}" fill="{colour}">'

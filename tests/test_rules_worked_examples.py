@@ -1,0 +1,360 @@
+"""Worked examples from the cited sources, one or more for each kind of rule.
+
+Each test builds the situation a source describes and checks the engine reads it the
+way the source does. The numbers in the assertions are the sources' numbers.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from revspine import Assessment, assess, parse_case
+from revspine.knowledge import KnowledgePack
+
+ASSESSED = date(2026, 11, 1)
+
+
+def day(n: int) -> str:
+    """The date n days before the assessment date."""
+    return (ASSESSED - timedelta(days=n)).isoformat()
+
+
+def case(procedure: str = "discectomy", days_ago: int = 400, **parts: Any) -> dict[str, Any]:
+    fusion = procedure in {"tlif", "plif", "posterolateral_fusion"}
+    surgery = {"procedure": procedure, "region": "lumbar", "levels": ["L4-L5"], "date": day(days_ago),
+               "instrumented": fusion}
+    return {"case_id": "worked-example", "assessment_date": ASSESSED.isoformat(), "surgeries": [surgery], **parts}
+
+
+def run(pack: KnowledgePack, data: dict[str, Any]) -> Assessment:
+    return assess(parse_case(data, pack, today=ASSESSED), pack)
+
+
+def crp_reads(pack: KnowledgePack, procedure: str, days_ago: int, series: list[tuple[int, float]]) -> list[str]:
+    """Statuses of CRP values (day after surgery, mg/L) after a given operation."""
+    labs = [{"test": "crp", "value": v, "unit": "mg/L", "date": day(days_ago - d)} for d, v in series]
+    a = run(pack, case(procedure, days_ago, labs=labs))
+    return [r.status for r in a.labs if r.test == "crp"]
+
+
+def cause(a: Assessment, cid: str):
+    return next(c for c in (*a.differential, *a.mimics) if c.cause == cid)
+
+
+def expected_score(prior: float, *factors: float) -> float:
+    """The score the engine reports: prior odds times each factor, back to 0..1, to 4 decimals."""
+    o = prior / (1 - prior)
+    for f in factors:
+        o *= f
+    return round(o / (1 + o), 4)
+
+
+# -- lab rules read against the days since surgery ------------------------------------------------
+
+
+class TestCrpKinetics:
+    def test_thelander_discectomy_day_10_is_expected_day_20_is_not(self, pack):
+        # Thelander 1992: CRP peaks day 2-3 and returns to normal within 5-14 days.
+        assert crp_reads(pack, "discectomy", 30, [(10, 40)]) == ["raised_expected"]
+        assert crp_reads(pack, "discectomy", 30, [(20, 40)]) == ["raised_beyond_expected"]
+        assert crp_reads(pack, "discectomy", 30, [(14, 40)]) == ["raised_expected"]
+        assert crp_reads(pack, "discectomy", 30, [(15, 40)]) == ["raised_beyond_expected"]
+
+    def test_kunakornsawat_instrumented_fusion_day_20_still_expected(self, pack):
+        # Kunakornsawat 2017: after instrumented fusion CRP is normal in only 16% at day 14, 80% at day 28.
+        assert crp_reads(pack, "tlif", 60, [(20, 40)]) == ["raised_expected"]
+        assert crp_reads(pack, "tlif", 60, [(28, 40)]) == ["raised_expected"]
+        assert crp_reads(pack, "tlif", 60, [(35, 40)]) == ["raised_beyond_expected"]
+
+    def test_fusion_without_implants_uses_the_general_kinetics(self, pack):
+        data = case("posterolateral_fusion", 60, labs=[{"test": "crp", "value": 40, "unit": "mg/L", "date": day(40)}])
+        data["surgeries"][0]["instrumented"] = False
+        assert [r.status for r in run(pack, data).labs] == ["raised_beyond_expected"]
+
+    def test_mok_second_rise_after_day_3(self, pack):
+        # Mok 2008: a second rise (or failure to fall) after the day-2/3 peak flags infectious complications.
+        assert crp_reads(pack, "tlif", 20, [(3, 150), (5, 180)]) == ["raised_expected", "second_rise"]
+        assert crp_reads(pack, "tlif", 20, [(4, 100), (6, 140)]) == ["raised_expected", "second_rise"]
+        assert crp_reads(pack, "tlif", 20, [(3, 150), (5, 90), (8, 50)]) == ["raised_expected"] * 3
+
+    def test_rise_up_to_the_expected_peak_is_not_a_second_rise(self, pack):
+        assert crp_reads(pack, "tlif", 20, [(1, 60), (3, 150)]) == ["raised_expected", "raised_expected"]
+
+    def test_second_rise_supports_infection_with_moks_likelihood_ratio(self, pack):
+        labs = [{"test": "crp", "value": v, "unit": "mg/L", "date": day(20 - d)} for d, v in [(3, 150), (6, 190)]]
+        infection = cause(run(pack, case("tlif", 20, labs=labs)), "infection")
+        item = next(e for e in infection.supporting if e.finding == "crp_second_rise")
+        # sensitivity 82%, specificity 48% -> LR+ 0.82 / 0.52 = 1.58
+        assert item.kind == "likelihood_ratio" and item.factor == pytest.approx(0.82 / 0.52, abs=0.01)
+        assert item.citations == ["Mok2008"]
+
+    def test_esr_is_not_read_for_a_second_rise(self, pack):
+        # Thelander 1992: ESR falls slowly and irregularly; the second-rise criterion is CRP's (Mok 2008).
+        labs = [{"test": "esr", "value": v, "unit": "mm/h", "date": day(30 - d)} for d, v in [(5, 60), (9, 70)]]
+        assert [r.status for r in run(pack, case("tlif", 30, labs=labs)).labs] == ["raised_expected"] * 2
+
+    def test_crp_in_mg_dl_is_converted(self, pack):
+        labs = [{"test": "crp", "value": 4, "unit": "mg/dL", "date": day(5)}]
+        (reading,) = run(pack, case("discectomy", 400, labs=labs)).labs
+        assert (reading.value, reading.unit, reading.status) == (40, "mg/L", "raised_beyond_expected")
+
+    def test_low_grade_infection_threshold(self, pack):
+        # Gelderman 2023: CRP above 10 mg/L and ESR above 30 mm/h were 100% specific for chronic implant infection.
+        labs = [{"test": "crp", "value": 11, "unit": "mg/L", "date": day(1)},
+                {"test": "esr", "value": 31, "unit": "mm/h", "date": day(1)}]
+        a = run(pack, case("tlif", 700, labs=labs))
+        assert {r.test: r.status for r in a.labs} == {"crp": "raised_beyond_expected", "esr": "raised_beyond_expected"}
+        normal = run(pack, case("tlif", 700, labs=[{"test": "crp", "value": 10, "unit": "mg/L", "date": day(1)}]))
+        assert normal.labs[0].status == "normal"
+        assert "does not exclude low-grade implant infection" in normal.labs[0].reading
+
+
+# -- timing windows ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("onset", "window", "boundary"),
+    [(10, "early", False), (21, "early", False), (22, "intermediate", True), (25, "intermediate", True),
+     (30, "intermediate", True), (31, "intermediate", False), (60, "intermediate", False),
+     (182, "intermediate", False), (183, "late", False), (400, "late", False)],
+)
+def test_timing_windows_of_the_seed(pack, onset, window, boundary):
+    # Seed: within 2-3 weeks early; one to six months intermediate; after six months late.
+    a = run(pack, case("discectomy", 500, symptoms={"onset_days_after_surgery": onset}))
+    t = a.timing_window
+    assert (t.window, t.boundary, t.days_after_surgery) == (window, boundary, onset)
+    if boundary:
+        assert any("boundary" in u.lower() for u in a.uncertainties)
+
+
+def test_no_pain_free_interval_counts_from_the_day_of_surgery(pack):
+    a = run(pack, case("discectomy", 500, symptoms={"pain_free_interval": False}))
+    assert (a.timing_window.window, a.timing_window.days_after_surgery) == ("early", 0)
+
+
+# -- likelihood ratios and ordinal weights ------------------------------------------------------------
+
+
+def test_cancer_history_multiplies_malignancy_odds_by_23_7(pack):
+    # Henschke 2007: previous history of cancer, LR+ 23.7 for spinal malignancy.
+    base = cause(run(pack, case()), "malignancy")
+    with_cancer = cause(run(pack, case(risk_factors={"cancer_history": True})), "malignancy")
+    assert base.supporting == [] and base.score == expected_score(base.prior)
+    assert with_cancer.score == expected_score(base.prior, 23.7)
+    item = next(e for e in with_cancer.supporting if e.finding == "cancer_history")
+    assert (item.kind, item.lr, item.citations) == ("likelihood_ratio", 23.7, ["Henschke2007"])
+
+
+def test_calf_claudication_relieved_by_standing_is_lr_20_for_vascular(pack):
+    # Nadeau 2013: calf symptoms relieved by standing alone, LR+ 20.0 for vascular claudication.
+    calf = cause(run(pack, case(symptoms={"symptoms": ["calf_claudication_relieved_standing"]})),
+                 "vascular_claudication")
+    assert [(e.finding, e.lr) for e in calf.supporting] == [("sx_calf_claudication", 20.0)]
+    assert calf.score == expected_score(calf.prior, 20.0)
+
+
+def test_sva_100_mm_is_the_schwab_double_plus_band(pack):
+    # SRS-Schwab: SVA 0 (<4 cm), + (4-9.5 cm), ++ (>9.5 cm).
+    def sagittal(sva: float):
+        return cause(run(pack, case("tlif", alignment={"sva_mm": sva})), "sagittal_imbalance")
+
+    assert {e.finding for e in sagittal(100).supporting} == {"sva_95"}
+    assert next(e for e in sagittal(100).supporting).factor == 10  # ordinal +3, Jaeschke "large increase"
+    assert {e.finding for e in sagittal(60).supporting} == {"sva_40"}
+    assert {e.finding for e in sagittal(95).supporting} == {"sva_40"}
+    assert sagittal(30).supporting == []
+
+
+def test_pi_ll_mismatch_bands(pack):
+    def findings(pi: float, ll: float) -> set[str]:
+        c = cause(run(pack, case("tlif", alignment={"pi": pi, "ll": ll})), "sagittal_imbalance")
+        return {e.finding for e in c.supporting}
+
+    assert findings(60, 55) == set()
+    assert findings(60, 45) == {"pill_10"}
+    assert findings(60, 35) == {"pill_20"}
+
+
+def test_contrast_mri_without_a_recurrent_disc_argues_strongly_against_it(pack):
+    # Hueftle 1988: pre-contrast MRI sensitivity 100% (19 explored levels) -> ordinal -3.
+    without = {"imaging": [{"modality": "mri_contrast", "date": day(10), "findings": []}]}
+    negative = cause(run(pack, case(**without)), "recurrent_disc_herniation")
+    assert [(e.finding, e.weight, e.factor) for e in negative.opposing] == [("rdh_absent_operated", -3, 0.1)]
+    timing = [e.factor for e in negative.supporting]  # onset not given: no timing item either
+    assert timing == [] and negative.score == expected_score(negative.prior, 0.1)
+
+
+def test_mri_done_before_the_operation_says_nothing_about_recurrence(pack):
+    before = {"imaging": [{"modality": "mri", "date": day(450), "findings": []}]}
+    rdh = cause(run(pack, case("discectomy", 400, **before)), "recurrent_disc_herniation")
+    assert rdh.opposing == []
+
+
+def test_recurrent_disc_on_contrast_mri(pack):
+    found = {"imaging": [{"modality": "mri_contrast", "date": day(10),
+                          "findings": [{"code": "recurrent_disc_herniation", "level": "L4-L5"}]}]}
+    rdh = cause(run(pack, case(**found)), "recurrent_disc_herniation")
+    assert {e.finding: e.factor for e in rdh.supporting} == {"rdh_mri_contrast": 10}
+
+
+def test_positive_biopsy_culture_supports_infection(pack):
+    cultures = [{"date": day(5), "specimen": "biopsy", "result": "positive", "organism": "Cutibacterium acnes"}]
+    infection = cause(run(pack, case("tlif", cultures=cultures)), "infection")
+    assert "culture_positive" in {e.finding for e in infection.supporting}
+    wound = [{"date": day(5), "specimen": "wound", "result": "positive"}]
+    assert "culture_positive" not in {e.finding for e in cause(run(pack, case("tlif", cultures=wound)),
+                                                               "infection").supporting}
+
+
+# -- unit conversions ---------------------------------------------------------------------------------
+
+
+def test_hba1c_64_mmol_mol_is_8_percent_and_flags_the_risk(pack):
+    # IFCC master equation: NGSP % = 0.0915 x IFCC mmol/mol + 2.15 (Hoelzel 2004).
+    a = run(pack, case(risk_factors={"diabetes": True},
+                       labs=[{"test": "hba1c", "value": 64, "unit": "mmol/mol", "date": day(3)}]))
+    (reading,) = a.labs
+    assert reading.unit == "%" and reading.value == pytest.approx(8.0, abs=0.01)
+    assert reading.status == "raised"
+    rf = next(r for r in a.risk_factors if r.rule_id == "rf_hba1c")
+    assert rf.blocks_revision_until_met and rf.modifiable and "7.5%" in (rf.target or "")
+
+
+def test_hba1c_53_mmol_mol_is_7_percent_and_below_the_cns_threshold(pack):
+    a = run(pack, case(labs=[{"test": "hba1c", "value": 53, "unit": "mmol/mol", "date": day(3)}]))
+    assert a.labs[0].value == pytest.approx(7.0, abs=0.01) and a.labs[0].status == "normal"
+    assert "rf_hba1c" not in {r.rule_id for r in a.risk_factors}
+
+
+def test_vitamin_d_nmol_l_converts_with_its_molecular_weight(pack):
+    # 25-OH vitamin D3 400.6 g/mol: 1 ng/mL = 2.496 nmol/L; 50 nmol/L is just above 20 ng/mL.
+    a = run(pack, case(labs=[{"test": "vitamin_d", "value": 50, "unit": "nmol/L", "date": day(3)},
+                             {"test": "vitamin_d", "value": 45, "unit": "nmol/L", "date": day(2)}]))
+    assert [(round(r.value, 1), r.status) for r in a.labs] == [(20.0, "normal"), (18.0, "low")]
+
+
+def test_albumin_in_g_l(pack):
+    a = run(pack, case(labs=[{"test": "albumin", "value": 32, "unit": "g/L", "date": day(3)}]))
+    assert (a.labs[0].value, a.labs[0].unit, a.labs[0].status) == (3.2, "g/dL", "low")
+    assert "rf_albumin" in {r.rule_id for r in a.risk_factors}
+
+
+# -- red flags -------------------------------------------------------------------------------------------
+
+
+def test_saddle_anaesthesia_is_cauda_equina_and_makes_the_decision_urgent(pack):
+    # AHCPR 1994: saddle anaesthesia and recent bladder dysfunction are cauda equina red flags.
+    a = run(pack, case(exam={"saddle_anaesthesia": True}))
+    flag = next(r for r in a.red_flags if r.rule_id == "cauda_equina")
+    assert flag.urgency == "emergency" and "MRI" in flag.action
+    assert flag.inputs == ["exam.saddle_anaesthesia = True"]
+    assert (a.decision.category, a.decision.rule_id) == ("urgent", "d_urgent")
+
+
+def test_urinary_retention_reported_is_enough(pack):
+    a = run(pack, case(symptoms={"symptoms": ["bladder_dysfunction"]}))
+    assert [r.rule_id for r in a.red_flags] == ["cauda_equina"]
+
+
+def test_new_deficit_in_the_first_week_is_the_haematoma_red_flag(pack):
+    # Anno 2019: symptomatic haematomas appeared on days 0-7; Amiri 2013: evacuate within 6 hours.
+    a = run(pack, case("laminectomy", 2, exam={"motor_deficit": "mild"}))
+    assert "postoperative_hematoma" in {r.rule_id for r in a.red_flags}
+    late = run(pack, case("laminectomy", 30, exam={"motor_deficit": "mild"}))
+    assert "postoperative_hematoma" not in {r.rule_id for r in late.red_flags}
+
+
+def test_fever_above_38_is_a_red_flag_but_38_is_not(pack):
+    # NHSN: fever (>38.0 C) is a criterion of deep incisional and organ/space SSI.
+    assert "systemic_infection" in {r.rule_id for r in run(pack, case(exam={"temperature_c": 38.1})).red_flags}
+    assert run(pack, case(exam={"temperature_c": 38.0})).red_flags == []
+
+
+# -- work-up rules ------------------------------------------------------------------------------------
+
+
+def test_diabetes_without_hba1c_asks_for_it_before_revision(pack):
+    # CNS 2021 guideline: HbA1c above 7.5% is associated with more reoperation and infection.
+    a = run(pack, case(risk_factors={"diabetes": True}))
+    item = next(w for w in a.workup if w.test == "hba1c")
+    assert item.before_revision and item.reasons[0].rule_id == "wr_hba1c"
+    assert item.reasons[0].citations == ["CNSRisk2021"]
+    done = run(pack, case(risk_factors={"diabetes": True},
+                          labs=[{"test": "hba1c", "value": 6.5, "unit": "%", "date": day(3)}]))
+    assert "hba1c" not in {w.test for w in done.workup}
+
+
+def test_esr_and_crp_before_any_revision(pack):
+    # Athar (seed): ESR and CRP before revision surgery to rule out hidden infection.
+    a = run(pack, case("tlif"))
+    assert a.workup[0].test == "esr_crp" and a.workup[0].priority == 1 and a.workup[0].before_revision
+    half = run(pack, case("tlif", labs=[{"test": "crp", "value": 3, "unit": "mg/L", "date": day(3)}]))
+    assert "esr_crp" in {w.test for w in half.workup}, "CRP alone does not complete ESR and CRP"
+
+
+# -- risk-factor rules -----------------------------------------------------------------------------------
+
+
+def test_current_smoking_blocks_revision_until_cotinine_confirms_abstinence(pack):
+    # Nunna 2021 (non-union RR 1.91), Mills 2011 (stop 4 weeks or more), Kim 2016 (cotinine cut-off 3 ng/mL).
+    a = run(pack, case(risk_factors={"smoking": "current"}))
+    rf = next(r for r in a.risk_factors if r.rule_id == "rf_smoking")
+    assert rf.blocks_revision_until_met and "3 ng/mL" in (rf.target or "") and "1.91" in rf.effect
+    denies = run(pack, case(risk_factors={"smoking": "never"},
+                            labs=[{"test": "cotinine", "value": 25, "unit": "ng/mL", "date": day(3)}]))
+    assert "rf_smoking" in {r.rule_id for r in denies.risk_factors}
+
+
+# -- decision rules ------------------------------------------------------------------------------------------
+
+
+def test_day_3_after_tlif_without_findings_is_the_expected_course(pack):
+    # Schug 2019 (ICD-11): chronic post-surgical pain persists at least 3 months after surgery.
+    a = run(pack, case("tlif", 3, symptoms={"symptoms": ["back_pain"], "onset_days_after_surgery": 0},
+                       labs=[{"test": "crp", "value": 120, "unit": "mg/L", "date": day(0)}]))
+    assert (a.decision.category, a.decision.rule_id) == ("non_surgical", "d_expected_course")
+    assert a.red_flags == [] and a.labs[0].status == "raised_expected"
+    after = run(pack, case("tlif", 120, symptoms={"symptoms": ["back_pain"]}))
+    assert after.decision.rule_id != "d_expected_course"
+
+
+def test_no_imaging_comes_before_concluding_non_surgical(pack):
+    a = run(pack, case(symptoms={"symptoms": ["back_pain"], "pattern": "axial"}))
+    assert a.decision.rule_id == "d_no_imaging" and a.decision.category == "workup_first"
+
+
+def test_confirmed_correctable_lesion_is_revision(pack):
+    mri = [{"modality": "mri", "date": day(10), "findings": [{"code": "recurrent_disc_herniation", "level": "L4-L5"}]},
+           {"modality": "xray", "date": day(10), "findings": []}]
+    labs = [{"test": t, "value": v, "unit": u, "date": day(10)} for t, v, u in (("crp", 2, "mg/L"), ("esr", 8, "mm/h"))]
+    a = run(pack, case("discectomy", 200, symptoms={"onset_days_after_surgery": 120, "pattern": "radicular"},
+                       imaging=mri, labs=labs))
+    assert a.differential[0].cause == "recurrent_disc_herniation"
+    assert (a.decision.category, a.decision.rule_id) == ("revision", "d_revision")
+
+
+# -- non-surgical options ------------------------------------------------------------------------------------
+
+
+def test_spinal_cord_stimulation_for_radicular_pain_after_6_months(pack):
+    # North 2005, Kumar 2007 (PROCESS: leg pain > back pain, at least 6 months after surgery).
+    neuropathic = {"symptoms": ["leg_pain", "burning_pain"], "pattern": "radicular", "leg_pain_predominant": True,
+                   "onset_days_after_surgery": 30}
+    q = {"paindetect": 25, "dn4": 7}
+    late = run(pack, case("discectomy", 400, symptoms=neuropathic, questionnaires=q))
+    assert late.differential[0].cause == "neuropathic_pain"
+    assert "spinal_cord_stimulation" in {o.option for o in late.decision.non_surgical_options}
+    early = run(pack, case("discectomy", 150, symptoms=neuropathic, questionnaires=q))
+    assert "spinal_cord_stimulation" not in {o.option for o in early.decision.non_surgical_options}
+
+
+def test_facet_denervation_only_when_facet_pain_leads(pack):
+    blocks = [{"type": "medial_branch", "relief_percent": 90, "paradigm": "comparative", "date": day(10)}]
+    a = run(pack, case(symptoms={"symptoms": ["back_pain"], "pattern": "axial"}, blocks=blocks))
+    assert a.differential[0].cause == "facet_pain"
+    assert "facet_denervation" in {o.option for o in a.decision.non_surgical_options}
+    b = run(pack, case(symptoms={"symptoms": ["back_pain"], "pattern": "axial"}))
+    assert "facet_denervation" not in {o.option for o in b.decision.non_surgical_options}
