@@ -96,7 +96,7 @@ def assess_cmd(
     try:
         pack = _pack(pack_dirs)
         ref = date.fromisoformat(today) if today else None
-        case, _report = _to_case(read_case_file(case_file), pack, ref)
+        case, report = _to_case(read_case_file(case_file), pack, ref)
         a = assess(case, pack)
     except ValueError as exc:
         _fail(InputError("bad --today", [Problem("--today", str(exc))]))
@@ -104,6 +104,8 @@ def assess_cmd(
     except RevspineError as exc:
         _fail(exc)
         return
+    if report is not None:
+        err.print(f"FHIR input: {report.summary()}", highlight=False, markup=False)
     if format is Format.json:
         sys.stdout.write(to_json(a))
     elif format is Format.markdown:
@@ -114,7 +116,7 @@ def assess_cmd(
         except ImportError:  # pragma: no cover
             _fail(InputError("FHIR output is not supported by this build"))
             return
-        bundle = assessment_to_bundle(a, case)
+        bundle = assessment_to_bundle(a, case, report=report, pack=pack)
         sys.stdout.write(orjson.dumps(bundle, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
         Console().print(Markdown(to_markdown(a)))

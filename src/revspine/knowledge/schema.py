@@ -319,9 +319,28 @@ class DecisionRule(_Entry):
 
 
 class ValueSet(_Entry):
+    """Codes of one code system that mean one thing to revspine, and what they map to.
+
+    ``match: prefix`` lets an ICD-10-CM category (``M51.36``) stand for its children
+    (``M51.360``...), so data coded before or after a code split matches alike.
+    ``text_match`` names words (matched whole, case-insensitive) that identify the
+    concept in a coding's display or a CodeableConcept's text when the code itself is
+    not listed (RxNorm products are many; their ingredient names are few);
+    ``text_exclude`` words veto such a match (for example topical dose forms).
+    """
+
     id: str
     label: str
-    system: str
-    codes: list[Code]
+    system: str = Field(description="Code-system URI, e.g. http://snomed.info/sct")
+    codes: list[Code] = Field(default_factory=list)
+    match: Literal["exact", "prefix"] = "exact"
+    text_match: list[str] = Field(default_factory=list)
+    text_exclude: list[str] = Field(default_factory=list)
     maps_to: dict[str, Any] = Field(default_factory=dict)
     citations: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _has_codes(self) -> ValueSet:
+        if not self.codes and not self.text_match:
+            raise ValueError("a value set needs codes or text_match")
+        return self

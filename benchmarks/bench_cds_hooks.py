@@ -1,0 +1,200 @@
+"""patient-view latency under load: median and p99 at 16 concurrent clients.
+
+Starts the standalone EHR app (revspine.cdshooks.app:create_ehr_app) with uvicorn on
+127.0.0.1 (a free port), trusting a freshly generated ES384 client key, and sends
+bounded patient-view calls, each with its own signed JWT, from 16 concurrent httpx
+clients. The prefetch is a Synthea patient's record as revspine's prefetch templates
+select it (Patient, Conditions, Procedures, the LOINC-coded Observations, active
+MedicationRequests, AllergyIntolerances, ImagingStudies, DiagnosticReports), with a
+lumbar fusion and a post-laminectomy syndrome diagnosis added so that the whole
+assessment and card path runs. ``--full`` sends every resource of the bundle instead.
+
+Usage: python benchmarks/bench_cds_hooks.py [--requests 800] [--concurrency 16] [--full] [--workers 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import orjson
+from cryptography.hazmat.primitives.asymmetric import ec
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "synthea-r4" / "bundles"
+ISS = "https://bench-ehr.invalid"
+SERVICE = "/cds-services/revspine-patient-view"
+
+
+def _tree(pid: int) -> list[int]:
+    out = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return out
+    for c in children:
+        out += _tree(int(c))
+    return out
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the server and its worker processes (Linux /proc)."""
+    total = 0
+    for p in _tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def build_prefetch(bundle: dict[str, Any], full: bool) -> tuple[str, dict[str, Any]]:
+    from revspine.cdshooks.prefetch import prefetch_templates
+    from revspine.knowledge import load_pack
+
+    query = prefetch_templates(load_pack())["observations"]
+    loinc = {token.split("|")[1] for token in query.split("code=")[1].split(",")}
+    resources = [e["resource"] for e in bundle["entry"]]
+    patient = next(r for r in resources if r["resourceType"] == "Patient")
+    pid = patient["id"]
+    subject = {"reference": f"Patient/{pid}"}
+    resources.append({"resourceType": "Procedure", "id": "bench-op", "status": "completed", "subject": subject,
+                      "code": {"coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": "22633"}]},
+                      "performedDateTime": "2019-06-10",
+                      "bodySite": [{"coding": [{"system": "http://snomed.info/sct", "code": "122496007"}],
+                                    "text": "L4-L5"}]})
+    resources.append({"resourceType": "Condition", "id": "bench-fbss", "subject": subject,
+                      "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "M96.1"}]},
+                      "onsetDateTime": "2020-01-15"})
+
+    def searchset(rs: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": r} for r in rs]}
+
+    def of(t: str) -> list[dict[str, Any]]:
+        return [r for r in resources if r["resourceType"] == t]
+
+    if full:
+        by_type: dict[str, list[dict[str, Any]]] = {}
+        for r in resources:
+            if r["resourceType"] != "Patient":
+                by_type.setdefault(r["resourceType"], []).append(r)
+        keys = {"conditions": "Condition", "procedures": "Procedure", "observations": "Observation",
+                "medications": "MedicationRequest"}
+        prefetch: dict[str, Any] = {k: searchset(by_type.pop(t, [])) for k, t in keys.items()}
+        prefetch["patient"] = patient
+        for t, rs in by_type.items():
+            prefetch[f"other-{t}"] = searchset(rs)
+        return pid, prefetch
+    obs = [r for r in of("Observation") if any(c.get("code") in loinc for c in r["code"].get("coding", []))]
+    return pid, {
+        "patient": patient, "conditions": searchset(of("Condition")), "procedures": searchset(of("Procedure")),
+        "observations": searchset(obs),
+        "medications": searchset([m for m in of("MedicationRequest") if m.get("status") == "active"]),
+        "allergies": searchset(of("AllergyIntolerance")), "imaging": searchset(of("ImagingStudy")),
+        "reports": searchset(of("DiagnosticReport")),
+    }
+
+
+async def run(args: argparse.Namespace) -> int:
+    path = Path(args.bundle) if args.bundle else max(SHARED.glob("*.json"), key=lambda p: p.stat().st_size)
+    bundle = orjson.loads(path.read_bytes())
+    pid, prefetch = build_prefetch(bundle, args.full)
+    key = ec.generate_private_key(ec.SECP384R1())
+    jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "REVSPINE_CDS_BASE_URL": base, "REVSPINE_APP_URL": base,
+           "REVSPINE_CDS_TRUST": json.dumps([{"iss": ISS, "jwks": {"keys": [{**jwk, "kid": "k1", "alg": "ES384"}]}}])}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "revspine.cdshooks.app:create_ehr_app", "--factory", "--host",
+         "127.0.0.1", "--port", str(port), "--workers", str(args.workers), "--log-level", "warning", "--no-access-log"],
+        env=env)
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=30) as probe:
+            for _ in range(100):
+                try:
+                    await probe.options("/cds-services")
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+        now = int(time.time())
+        tokens = [jwt.encode({"iss": ISS, "aud": base + SERVICE, "iat": now, "exp": now + 600,
+                              "jti": str(uuid.uuid4())}, key, algorithm="ES384", headers={"kid": "k1", "typ": "JWT"})
+                  for _ in range(args.requests + args.warmup)]
+        body = orjson.dumps({"hook": "patient-view", "hookInstance": str(uuid.uuid4()),
+                             "context": {"userId": "Practitioner/bench", "patientId": pid}, "prefetch": prefetch})
+        print(f"bundle {path.name}: prefetch {len(body) / 1e6:.2f} MB "
+              f"({'every resource' if args.full else 'selected by the prefetch templates'}); "
+              f"{args.requests} calls, {args.concurrency} concurrent clients, {args.workers} server worker(s)")
+        latencies: list[float] = []
+        statuses: dict[int, int] = {}
+        queue: asyncio.Queue[str] = asyncio.Queue()
+        for t in tokens:
+            queue.put_nowait(t)
+
+        async def client(record: bool, count: list[int]) -> None:
+            async with httpx.AsyncClient(base_url=base, timeout=30) as c:
+                while count[0] > 0:
+                    count[0] -= 1
+                    token = queue.get_nowait()
+                    t = time.perf_counter()
+                    r = await c.post(SERVICE, content=body, headers={"Authorization": f"Bearer {token}",
+                                                                      "Content-Type": "application/json"})
+                    dt = (time.perf_counter() - t) * 1000
+                    if record:
+                        latencies.append(dt)
+                        statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+                        if r.status_code != 200 or not r.json()["cards"]:
+                            raise SystemExit(f"unexpected answer {r.status_code}: {r.text[:300]}")
+
+        await asyncio.gather(*(client(False, [args.warmup // args.concurrency]) for _ in range(args.concurrency)))
+        counter = [args.requests]
+        cpu0 = cpu_seconds(server.pid)
+        started = time.perf_counter()
+        await asyncio.gather(*(client(True, counter) for _ in range(args.concurrency)))
+        wall = time.perf_counter() - started
+        cpu = cpu_seconds(server.pid) - cpu0
+        latencies.sort()
+        p99 = latencies[max(0, int(round(0.99 * len(latencies))) - 1)]
+        print(f"load average before the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        print(f"status {statuses}; throughput {len(latencies) / wall:.0f} calls/s; server CPU "
+              f"{cpu * 1000 / len(latencies):.1f} ms per call")
+        print(f"patient-view latency: median {statistics.median(latencies):.1f} ms, p99 {p99:.1f} ms, "
+              f"max {latencies[-1]:.1f} ms (target p99 < 50 ms: {'met' if p99 < 50 else 'NOT met'})")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    return 0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("bundle", nargs="?")
+    ap.add_argument("--requests", type=int, default=800)
+    ap.add_argument("--warmup", type=int, default=64)
+    ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--full", action="store_true")
+    return asyncio.run(run(ap.parse_args()))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,92 @@
+"""FHIR endpoint: POST a Bundle, get the assessment back as a Bundle. Errors are OperationOutcomes.
+
+``POST {prefix}/$assess`` with a FHIR R4 Bundle (any type) as ``application/fhir+json``.
+Query: ``type=collection|transaction`` (the answer's Bundle type), ``patient=<id>`` (which
+patient of a multi-patient Bundle), ``today=YYYY-MM-DD`` (assessment date).
+
+Access: every route depends on :func:`require_fhir_client`. The web app replaces it
+(``app.dependency_overrides[require_fhir_client] = its_api_token_check``); on its own
+it admits callers only when ``REVSPINE_FHIR_ALLOW_ANONYMOUS=true`` (local development).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Coroutine
+from datetime import date
+from typing import Any, Literal
+
+import orjson
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.routing import APIRoute
+
+from ..engine import assess
+from ..errors import AuthError, InputError, RevspineError
+from ..knowledge.pack import KnowledgePack, default_pack
+from .reader import bundle_to_case, load_json
+from .writer import assessment_to_bundle
+
+__all__ = ["create_fhir_router", "require_fhir_client", "router", "FHIR_JSON"]
+
+FHIR_JSON = "application/fhir+json"
+
+
+def _outcome(status: int, code: str, texts: list[str]) -> Response:
+    body = {"resourceType": "OperationOutcome",
+            "issue": [{"severity": "error", "code": code, "diagnostics": t} for t in texts]}
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return Response(orjson.dumps(body), status_code=status, media_type=FHIR_JSON, headers=headers)
+
+
+class _FhirRoute(APIRoute):
+    """Renders every error, including those raised by dependencies, as an OperationOutcome."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except AuthError:
+                return _outcome(401, "login", ["not authenticated"])
+            except InputError as exc:
+                return _outcome(exc.status, "structure", [p.line() for p in exc.problems] or [exc.message])
+            except RevspineError as exc:
+                return _outcome(exc.status, "processing", [exc.message])
+            except HTTPException as exc:
+                code = {401: "login", 403: "forbidden", 404: "not-found"}.get(exc.status_code, "invalid")
+                return _outcome(exc.status_code, code, [str(exc.detail)])
+
+        return route
+
+
+async def require_fhir_client(request: Request) -> None:
+    """Placeholder access check; the web app overrides it with its API-token authentication."""
+    if os.environ.get("REVSPINE_FHIR_ALLOW_ANONYMOUS", "").lower() not in ("1", "true", "yes"):
+        raise AuthError("not authenticated")
+
+
+def create_fhir_router(*, pack: KnowledgePack | None = None, prefix: str = "/fhir") -> APIRouter:
+    router = APIRouter(prefix=prefix, tags=["FHIR"], route_class=_FhirRoute,
+                       dependencies=[Depends(require_fhir_client)])
+
+    @router.post("/$assess", summary="Assess a patient from a FHIR R4 Bundle; answer a FHIR Bundle",
+                 response_class=Response)
+    async def assess_bundle(
+        request: Request,
+        type: Literal["collection", "transaction"] = Query("collection"),  # noqa: A002 - the FHIR word
+        patient: str | None = Query(None, max_length=200),
+        today: date | None = Query(None),
+    ) -> Response:
+        use = pack or default_pack()
+        raw = await request.body()
+        bundle = load_json(raw, "FHIR Bundle")
+        case, report = bundle_to_case(bundle, use, today=today, patient_id=patient)
+        a = assess(case, use)
+        out = assessment_to_bundle(a, case, report=report, bundle_type=type, pack=use)
+        return Response(orjson.dumps(out), media_type=FHIR_JSON)
+
+    return router
+
+
+router = create_fhir_router()
