@@ -82,7 +82,8 @@ def main() -> None:
         revspine("user", "create", "--username", "bench", "--password-stdin", env=env, stdin="bench password 123\n")
         token = revspine("token", "create", "--username", "bench", env=env).strip()
         exe = str(Path(sys.executable).with_name("revspine"))
-        server = subprocess.Popen([exe, "serve", "--port", str(port), "--workers", str(args.workers)], env=env, stdout=subprocess.DEVNULL,
+        command = [exe, "serve", "--port", str(port), "--workers", str(args.workers)]
+        server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.PIPE, text=True)
         base = f"http://127.0.0.1:{port}"
         try:

@@ -62,7 +62,8 @@ def _form_page(request: Request, patient: PatientRow, case: CaseRow | None, valu
         "patient": patient_summary(patient), "case": case, "values": values, "sections": case_form.SECTIONS,
         "errors": case_form.errors_by_field(problems), "problems": problems, "action": action,
         "title": title or (case.title if case else ""), "field_id": case_form.field_id,
-        "row_indices": case_form.row_indices, "describe_path": case_form.describe_path, "import_error": import_error, "Fields": case_form.Fields,
+        "row_indices": case_form.row_indices, "describe_path": case_form.describe_path,
+        "import_error": import_error,
     }, status_code=status_code)
 
 
