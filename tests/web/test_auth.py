@@ -34,7 +34,7 @@ def _protected_routes(app):
 def test_public_routes_are_only_login_health_docs_and_static(env):
     paths = {path for path, _, _ in route_table(env.app)}
     assert {"/login", "/healthz", "/openapi.json", "/docs"} <= paths
-    assert paths & PUBLIC_PATHS == {"/login", "/healthz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+    assert paths & PUBLIC_PATHS == {"/login", "/healthz", "/openapi.json", "/docs"}
     assert len(_protected_routes(env.app)) >= 30
 
 

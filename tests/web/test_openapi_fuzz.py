@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import schemathesis
@@ -63,3 +64,11 @@ def test_openapi_documents_the_api_and_the_twins(env):
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     ops = [op for item in paths.values() for op in item.values()]
     assert all(op.get("summary") for op in ops)
+
+
+def test_docs_page_loads_nothing_from_elsewhere(anon):
+    page = anon.get("/docs")
+    assert page.status_code == 200
+    urls = re.findall(r"""(?:src|href|url)\s*[:=]\s*['"]([^'"]+)['"]""", page.text)
+    assert urls and all(u.startswith("/") for u in urls), urls
+    assert anon.get("/static/swagger/swagger-ui-bundle.js").status_code == 200

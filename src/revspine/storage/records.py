@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -17,9 +17,9 @@ from ..errors import InputError, NotFound, Problem
 from .accounts import now
 from .tables import AssessmentRow, CaseRow, CaseVersionRow, PatientRow
 
-__all__ = ["create_patient", "update_patient", "get_patient", "search_patients", "create_case", "get_case",
-           "list_cases", "add_case_version", "list_versions", "get_version", "get_version_by_id", "latest_version",
-           "add_assessment", "get_assessment", "list_assessments", "count_assessments"]
+__all__ = ["create_patient", "update_patient", "touch_patient", "get_patient", "search_patients", "create_case",
+           "get_case", "list_cases", "add_case_version", "list_versions", "get_version", "get_version_by_id",
+           "latest_version", "add_assessment", "get_assessment", "list_assessments", "count_assessments"]
 
 
 def _patient_problems(display_name: str | None, mrn: str | None, birth_date: date | None) -> list[Problem]:
@@ -83,6 +83,13 @@ def update_patient(s: Session, patient_id: int, changes: dict[str, Any]) -> tupl
     if changed:
         row.updated_at = now()
     return row, changed
+
+
+def touch_patient(s: Session, patient_id: int) -> None:
+    """Mark the patient as just changed (new case or version): the patient list shows recent ones first."""
+    done = s.execute(update(PatientRow).where(PatientRow.id == patient_id).values(updated_at=now()))
+    if done.rowcount == 0:  # type: ignore[attr-defined]
+        raise NotFound(f"patient {patient_id} not found", [Problem("patient_id", "no such patient")])
 
 
 def get_patient(s: Session, patient_id: int) -> PatientRow:

@@ -13,6 +13,8 @@ from importlib import resources
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
@@ -74,7 +76,7 @@ def create_app(settings: Settings | None = None, *, extra_routers: Sequence[APIR
     templates.env.filters.update(shared.filters)
     templates.env.globals.update(shared.globals)
     templates.env.globals["version"] = __version__
-    app = FastAPI(title="revspine", version=__version__, description=DESCRIPTION,
+    app = FastAPI(title="revspine", version=__version__, description=DESCRIPTION, docs_url=None, redoc_url=None,
                   openapi_tags=[{"name": "REST API", "description": "Bearer-token API for integrations"},
                                 {"name": "pages (JSON twins)", "description": "The JSON form of each page"}])
     app.state.revspine = AppState(
@@ -86,11 +88,26 @@ def create_app(settings: Settings | None = None, *, extra_routers: Sequence[APIR
                        max_age=settings.session_max_age, same_site="lax", https_only=settings.secure_cookies())
     app.add_middleware(RequestLogMiddleware)
     install_error_handlers(app)
+    _mount_docs(app)
     app.mount("/static", StaticFiles(directory=str(_WEB / "static")), name="static")
     for router in (login.router, patients.router, cases.router, assessments.router, admin.router, api.router,
                    *extra_routers):
         app.include_router(router)
     return app
+
+
+def _mount_docs(app: FastAPI) -> None:
+    """The OpenAPI docs page, with Swagger UI served from the package (nothing from a CDN)."""
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount("/static/swagger", StaticFiles(directory=str(swagger_ui_path)), name="swagger")
+
+    @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="revspine API",
+                                   swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/swagger/swagger-ui.css",
+                                   swagger_favicon_url="/static/swagger/favicon-32x32.png")
 
 
 def create_app_from_env() -> FastAPI:

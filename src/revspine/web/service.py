@@ -57,7 +57,7 @@ def save_case(state: AppState, user: User, patient_id: int, raw: Any, *, source:
     entered, case = prepare_case(raw, state)
     result = assess(case, state.pack).model_dump(mode="json") if assess_it else None
     with state.db.write() as s:
-        records.get_patient(s, patient_id)
+        records.touch_patient(s, patient_id)
         if case_id is None:
             case_row, version = records.create_case(s, patient_id, user.id, title, entered, source)
             audit.record(s, user.id, "create", "case", case_row.id, {"patient_id": patient_id}, client)

@@ -17,8 +17,7 @@ __all__ = ["router", "PUBLIC_PATHS"]
 
 router = APIRouter()
 #: Routes anyone may reach (a test checks that every other route needs credentials).
-PUBLIC_PATHS = frozenset({"/login", "/healthz", "/static", "/docs", "/docs/oauth2-redirect", "/redoc",
-                          "/openapi.json"})
+PUBLIC_PATHS = frozenset({"/login", "/healthz", "/static", "/docs", "/openapi.json"})
 
 
 def _safe_next(target: str | None) -> str:
