@@ -42,6 +42,8 @@ class Settings:
     host: str = _s("127.0.0.1", "Address `revspine serve` listens on.")
     port: int = _s(8000, "Port `revspine serve` listens on.")
     workers: int = _s(1, "Worker processes of `revspine serve` (the login rate limit is kept per process).")
+    threads: int = _s(4, "Threads per worker that run requests (database and engine work); more threads contend "
+                         "for Python's interpreter lock.")
     cookie_secure: str = _s("auto", "Mark the session cookie Secure: `auto` (yes unless serving on localhost), "
                                     "`true` or `false`.")
     session_max_age: int = _s(12 * 3600, "Seconds a login lasts.")

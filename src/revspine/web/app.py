@@ -8,10 +8,12 @@ Extra routers (FHIR, CDS Hooks) are mounted as they are; they can protect their 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
@@ -76,7 +78,13 @@ def create_app(settings: Settings | None = None, *, extra_routers: Sequence[APIR
     templates.env.filters.update(shared.filters)
     templates.env.globals.update(shared.globals)
     templates.env.globals["version"] = __version__
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
+        yield
+
     app = FastAPI(title="revspine", version=__version__, description=DESCRIPTION, docs_url=None, redoc_url=None,
+                  lifespan=lifespan,
                   openapi_tags=[{"name": "REST API", "description": "Bearer-token API for integrations"},
                                 {"name": "pages (JSON twins)", "description": "The JSON form of each page"}])
     app.state.revspine = AppState(
