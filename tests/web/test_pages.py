@@ -4,6 +4,16 @@ from __future__ import annotations
 
 import json
 
+from revspine.web.contexts import (
+    AccountContext,
+    AssessmentPageContext,
+    CaseFormContext,
+    CaseVersionContext,
+    CompareContext,
+    PatientContext,
+    PatientListContext,
+)
+
 from .conftest import csrf_from, new_patient
 
 
@@ -18,11 +28,33 @@ def test_every_page_renders_for_a_signed_in_clinician(browser, api, examples):
         page = browser.get(url)
         assert page.status_code == 200, (url, page.text[:500])
         assert "text/html" in page.headers["content-type"]
-    for url in ["/patients.json", f"/patients/{pid}.json", f"/assessments/{aid}.json",
-                f"/cases/{case_id}/versions/1.json", "/account.json"]:
+    twins = {"/patients.json": PatientListContext, f"/patients/{pid}.json": PatientContext,
+             f"/assessments/{aid}.json": AssessmentPageContext, f"/cases/{case_id}/versions/1.json": CaseVersionContext,
+             "/account.json": AccountContext, f"/patients/{pid}/cases/new.json": CaseFormContext,
+             f"/cases/{case_id}/edit.json": CaseFormContext,
+             f"/patients/{pid}/compare.json?a={aid}&b={aid}": CompareContext}
+    for url, model in twins.items():
         twin = browser.get(url)
         assert twin.status_code == 200, (url, twin.text[:500])
         assert twin.headers["content-type"].startswith("application/json")
+        # The twin carries exactly the documented context fields.
+        assert set(twin.json()) == set(model.model_fields), url
+
+
+def test_edit_form_twin_is_prefilled_from_the_latest_version(browser, api, examples):
+    from revspine.web.case_form import unflatten
+
+    pid = new_patient(api)
+    case = json.loads(examples[0].read_text())
+    api.post(f"/api/patients/{pid}/assess", json=case)
+    case_id = api.get(f"/api/patients/{pid}/cases").json()[0]["id"]
+    form = browser.get(f"/cases/{case_id}/edit.json").json()
+    items = [(k, x) for k, v in form["values"].items() for x in (v if isinstance(v, list) else [v])]
+    data, _ = unflatten(items)
+    stored = api.get(f"/api/cases/{case_id}/versions/1").json()["data"]
+    assert data["surgeries"][0]["levels"] == stored["surgeries"][0]["levels"]
+    assert len(data["imaging"][0]["findings"]) == len(stored["imaging"][0]["findings"])
+    assert {f["section"] for f in form["fields"]} >= {"History and prior surgeries", "Examination", "Imaging"}
 
 
 def test_patient_search_finds_by_name_and_mrn(browser, api):

@@ -21,7 +21,8 @@ from pydantic_core import PydanticUndefined
 from ..case import model as m
 
 __all__ = ["FieldSpec", "Fields", "Rows", "Section", "SECTIONS", "FIELDS", "unflatten", "flatten", "row_indices",
-           "field_id", "errors_by_field", "form_path", "humanize", "form_values", "describe_path"]
+           "field_id", "errors_by_field", "form_path", "humanize", "form_values", "describe_path",
+           "form_fields"]
 
 _LABELS = {
     "bmi": "BMI (kg/m²)", "height_cm": "Height (cm)", "weight_kg": "Weight (kg)", "age": "Age (years)",
@@ -384,3 +385,25 @@ def describe_path(path: str) -> str:
         else:
             words.append(humanize(name))
     return " › ".join(words)
+
+
+def form_fields() -> list[dict[str, Any]]:
+    """Every field of the form in order, for the form page's JSON twin."""
+    out: list[dict[str, Any]] = []
+
+    def add(section: str, path: str, spec: FieldSpec, repeatable: bool) -> None:
+        out.append({"path": path, "section": section, "label": spec.label, "widget": spec.widget,
+                    "options": [v for v, _ in spec.options], "repeatable": repeatable})
+
+    for section in SECTIONS:
+        for block in section.blocks:
+            if isinstance(block, Fields):
+                for spec in block.specs:
+                    add(section.title, block.path(spec.name), spec, False)
+            else:
+                for spec in block.specs:
+                    add(section.title, f"{block.name}.{spec.name}", spec, True)
+                if block.nested:
+                    for spec in block.nested.specs:
+                        add(section.title, f"{block.name}.{block.nested.name}.{spec.name}", spec, True)
+    return out

@@ -18,7 +18,7 @@ from ..views import AssessmentView, ComparisonView
 __all__ = ["UserRef", "PatientSummary", "PatientListContext", "CaseVersionSummary", "CaseSummary",
            "AssessmentSummary", "PatientContext", "AssessmentRecord", "AssessmentPageContext", "CompareContext",
            "CaseVersionContext", "UsersContext", "TokenSummary", "AccountContext", "AuditEntry", "AuditContext",
-           "Page", "RecordId", "RecordIdQuery"]
+           "Page", "RecordId", "RecordIdQuery", "FormField", "FormProblem", "CaseFormContext"]
 
 
 class Page(BaseModel):
@@ -113,6 +113,33 @@ class CompareContext(Page):
     newer: AssessmentRecord = Field(description="The later assessment")
     diff: ComparisonView = Field(description="What changed and which findings moved it (`revspine.views`)")
     history: list[AssessmentSummary] = Field(description="All assessments of this patient, newest first")
+
+
+class FormField(Page):
+    path: str = Field(description="Form field name = the case JSON path without row numbers (`surgeries.date`)")
+    section: str = Field(description="Section of the form (clinic-note order)")
+    label: str = Field(description="Label shown beside the field")
+    widget: str = Field(description="select, tristate (yes/no/not recorded), checkbox, number, date, text, textarea, "
+                                    "multicheck or list (comma-separated)")
+    options: list[str] = Field(description="Allowed codes, for select and multicheck")
+    repeatable: bool = Field(description="True inside a repeatable row (surgeries, imaging, labs...)")
+
+
+class FormProblem(Page):
+    path: str = Field(description="Form field name of the problem (the case JSON path as entered)")
+    label: str = Field(description="The field in words, e.g. `Surgery 1 › Region`")
+    message: str = Field(description="What is wrong")
+
+
+class CaseFormContext(Page):
+    patient: PatientSummary = Field(description="The patient")
+    case: CaseSummary | None = Field(description="The case being edited (a new version), or null for a new case")
+    action: str = Field(description="Where the form posts")
+    title: str = Field(description="Title of the evaluation")
+    values: dict[str, str | list[str]] = Field(description="Field values by form field name (pre-filled or as entered)")
+    problems: list[FormProblem] = Field(description="Validation problems, each beside its field on the page")
+    import_error: dict[str, Any] | None = Field(None, description="The error of a failed JSON import, if any")
+    fields: list[FormField] = Field(description="Every field of the form, in order")
 
 
 class CaseVersionContext(Page):

@@ -47,7 +47,8 @@ def twin_page(router: APIRouter, path: str, template: str, model: type[BaseModel
         @functools.wraps(build)
         def as_html(*args: Any, **kwargs: Any) -> Response:
             ctx = build(*args, **kwargs)
-            return render(kwargs["request"], template, {"ctx": ctx})
+            extra = ctx.template_vars() if hasattr(ctx, "template_vars") else {}
+            return render(kwargs["request"], template, {"ctx": ctx, **extra})
 
         router.add_api_route(path + ".json", as_json, methods=["GET"], response_model=model, summary=summary,
                              name=build.__name__ + "_json", tags=tags or ["pages (JSON twins)"])

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from ...errors import InputError, Problem
@@ -19,7 +19,7 @@ from ...storage import audit, records
 from ...storage.tables import CaseRow, PatientRow
 from .. import case_form
 from ..auth import CsrfChecked, CurrentUser, client_address
-from ..contexts import CaseVersionContext, RecordId
+from ..contexts import CaseFormContext, CaseSummary, CaseVersionContext, FormField, FormProblem, RecordId
 from ..service import case_summary, patient_summary, reassess_latest, save_and_assess, usernames, version_summary
 from ..state import app_state
 from ..twins import render, twin_page
@@ -54,40 +54,71 @@ def _age(born: date | None, on: date) -> str:
     return str(on.year - born.year - ((on.month, on.day) < (born.month, born.day)))
 
 
-def _form_page(request: Request, patient: PatientRow, case: CaseRow | None, values: dict[str, Any],
+_FIELDS = case_form.form_fields()
+
+
+class _CaseForm(CaseFormContext):
+    """The form context plus what its template needs to draw it."""
+
+    def template_vars(self) -> dict[str, Any]:
+        pairs = [(p.path, p.message) for p in self.problems]
+        return {
+            "patient": self.patient, "case": self.case, "values": self.values, "action": self.action,
+            "title": self.title, "import_error": self.import_error, "sections": case_form.SECTIONS,
+            "problems": pairs, "errors": case_form.errors_by_field(pairs), "field_id": case_form.field_id,
+            "row_indices": case_form.row_indices, "describe_path": case_form.describe_path,
+        }
+
+
+def _form_context(patient: PatientRow, case: CaseSummary | None, values: dict[str, Any],
+                  problems: list[tuple[str, str]], title: str = "",
+                  import_error: dict[str, Any] | None = None) -> _CaseForm:
+    action = f"/cases/{case.id}/versions" if case else f"/patients/{patient.id}/cases"
+    return _CaseForm(
+        patient=patient_summary(patient), case=case, action=action, title=title or (case.title if case else ""),
+        values=values, import_error=import_error, fields=[FormField(**f) for f in _FIELDS],
+        problems=[FormProblem(path=p, label=case_form.describe_path(p), message=m) for p, m in problems],
+    )
+
+
+def _form_page(request: Request, patient: PatientRow, case: CaseSummary | None, values: dict[str, Any],
                problems: list[tuple[str, str]], status_code: int = 200, title: str = "",
                import_error: dict[str, Any] | None = None) -> Response:
-    action = f"/cases/{case.id}/versions" if case else f"/patients/{patient.id}/cases"
-    return render(request, "case_form.html", {
-        "patient": patient_summary(patient), "case": case, "values": values, "sections": case_form.SECTIONS,
-        "errors": case_form.errors_by_field(problems), "problems": problems, "action": action,
-        "title": title or (case.title if case else ""), "field_id": case_form.field_id,
-        "row_indices": case_form.row_indices, "describe_path": case_form.describe_path,
-        "import_error": import_error,
-    }, status_code=status_code)
+    ctx = _form_context(patient, case, values, problems, title, import_error)
+    return render(request, "case_form.html", {"ctx": ctx, **ctx.template_vars()}, status_code=status_code)
 
 
-@router.get("/patients/{patient_id}/cases/new", response_class=HTMLResponse, include_in_schema=False)
-def new_case_form(request: Request, user: CurrentUser, patient_id: RecordId) -> Response:
+def _case_summary(s: Any, case: CaseRow) -> CaseSummary:
+    versions = records.list_versions(s, case.id)
+    return case_summary(case, versions, usernames(s, {v.created_by for v in versions}))
+
+
+@twin_page(router, "/patients/{patient_id}/cases/new", "case_form.html", CaseFormContext,
+           summary="The case entry form for a new case (fields and pre-filled values)")
+def new_case_form(request: Request, user: CurrentUser, patient_id: RecordId) -> CaseFormContext:
+    """The empty case form: today's date and the age from the patient's birth date are filled in."""
     with app_state(request).db.read() as s:
         patient = records.get_patient(s, patient_id)
     today = date.today()
     values = {"assessment_date": today.isoformat(), "patient.age": _age(patient.birth_date, today)}
-    return _form_page(request, patient, None, values, [])
+    return _form_context(patient, None, values, [])
 
 
-@router.get("/cases/{case_id}/edit", response_class=HTMLResponse, include_in_schema=False)
-def edit_case_form(request: Request, user: CurrentUser, case_id: RecordId) -> Response:
+@twin_page(router, "/cases/{case_id}/edit", "case_form.html", CaseFormContext,
+           summary="The case form filled with the latest version (saving makes a new version)")
+def edit_case_form(request: Request, user: CurrentUser, case_id: RecordId) -> CaseFormContext:
+    """The case form pre-filled from the latest version; the assessment date is set to today."""
     with app_state(request).db.read() as s:
         case = records.get_case(s, case_id)
         patient = records.get_patient(s, case.patient_id)
         latest = records.latest_version(s, case_id)
+        summary = _case_summary(s, case)
     values = case_form.flatten(latest.data)
     values["assessment_date"] = date.today().isoformat()
-    return _form_page(request, patient, case, values, [])
+    return _form_context(patient, summary, values, [])
 
 
-def _submit(request: Request, user: Any, patient: PatientRow, case: CaseRow | None, items: FormItems) -> Response:
+def _submit(request: Request, user: Any, patient: PatientRow, case: CaseSummary | None, items: FormItems) -> Response:
     data, maps = case_form.unflatten(items)
     title = next((v for k, v in items if k == "_title"), "")
     try:
@@ -114,7 +145,8 @@ def add_version(request: Request, user: CurrentUser, case_id: RecordId,
     with app_state(request).db.read() as s:
         case = records.get_case(s, case_id)
         patient = records.get_patient(s, case.patient_id)
-    return _submit(request, user, patient, case, items)
+        summary = _case_summary(s, case)
+    return _submit(request, user, patient, summary, items)
 
 
 @router.post("/patients/{patient_id}/import", include_in_schema=False, dependencies=[CsrfChecked])
@@ -126,9 +158,8 @@ def import_case(request: Request, user: CurrentUser, patient_id: RecordId,
     case_id = next((int(v) for k, v in items if k == "_case_id" and v.isdigit()), None)
     with state.db.read() as s:
         patient = records.get_patient(s, patient_id)
-        case = records.get_case(s, case_id) if case_id else None
-    if case is not None and case.patient_id != patient_id:
-        case = None
+        found = records.get_case(s, case_id) if case_id else None
+        case = _case_summary(s, found) if found is not None and found.patient_id == patient_id else None
     try:
         data = orjson.loads(text) if text.strip() else None
         if not isinstance(data, dict):
