@@ -102,7 +102,7 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = tuple(Setting(f.name, f.default, f.metadata["help"]) for f in fields(Settings))
-_TYPES = {f.name: type(f.default) for f in fields(Settings)}
+_TYPES: dict[str, type] = {f.name: type(f.default) for f in fields(Settings)}
 
 
 def _convert(name: str, raw: Any, where: str) -> Any:

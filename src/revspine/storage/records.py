@@ -73,7 +73,7 @@ def update_patient(s: Session, patient_id: int, changes: dict[str, Any]) -> tupl
         problems.append(Problem("mrn", "another patient has this MRN"))
     if problems:
         raise InputError("the patient cannot be saved", problems)
-    changed = []
+    changed: list[str] = []
     for key in ("display_name", "mrn", "birth_date"):
         if key in changes:
             value = changes[key].strip() if key == "display_name" else changes[key]

@@ -264,7 +264,8 @@ def _lists(node: dict[Any, Any], prefix: str, maps: dict[str, dict[int, int]]) -
     for name, value in node.items():
         if isinstance(value, dict) and value and all(isinstance(k, tuple) for k in value):
             path = f"{prefix}.{name}" if prefix else name
-            kept, mapping = [], {}
+            kept: list[dict[str, Any]] = []
+            mapping: dict[int, int] = {}
             for (_, index), row in sorted(value.items(), key=lambda kv: kv[0][1]):
                 mapping[len(kept)] = index
                 kept.append(_lists(row, f"{path}[{len(kept)}]", maps))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from enum import Enum
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
@@ -38,7 +39,7 @@ def render(request: Request, template: str, context: dict[str, Any], status_code
 
 
 def twin_page(router: APIRouter, path: str, template: str, model: type[BaseModel], *, summary: str,
-              tags: list[str] | None = None) -> Callable[[C], C]:
+              tags: list[str | Enum] | None = None) -> Callable[[C], C]:
     def decorator(build: C) -> C:
         @functools.wraps(build)
         def as_json(*args: Any, **kwargs: Any) -> BaseModel:
