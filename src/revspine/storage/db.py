@@ -42,6 +42,19 @@ def storage_errors(action: str) -> Iterator[None]:
         raise StorageError(f"the database could not {action}; try again or ask your administrator") from None
 
 
+@contextmanager
+def _file_lock(path: str) -> Iterator[None]:
+    """An exclusive lock on ``path`` shared by every process on this machine (POSIX flock)."""
+    import fcntl
+
+    with open(path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def _dumps(obj: Any) -> str:
     return orjson.dumps(obj).decode()
 
@@ -86,9 +99,12 @@ class Database:
                 self.engine = _sqlite_engine(url, sqlite_busy_timeout_ms)
             else:
                 self.engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **_JSON)
-        # SQLite has one writer at a time: queue this process's writers on a lock rather than in
-        # SQLite's busy handler, which sleeps in growing steps (long tails under load).
+        # SQLite has one writer at a time: queue writers (threads of this process, and other worker
+        # processes through an flock on a file beside the database) rather than in SQLite's busy
+        # handler, which sleeps in growing steps (long tails under load).
         self._write_lock = threading.Lock() if self.dialect == "sqlite" else None
+        database = make_url(url).database if self.dialect == "sqlite" else None
+        self._lock_path = f"{database}.writelock" if database and database != ":memory:" else None
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self.engine.execution_options(revspine_write=True), expire_on_commit=False)
 
@@ -104,6 +120,8 @@ class Database:
         with ExitStack() as stack:
             if self._write_lock is not None:
                 stack.enter_context(self._write_lock)
+            if self._lock_path is not None:
+                stack.enter_context(_file_lock(self._lock_path))
             with storage_errors("save"), self._write() as session, session.begin():
                 yield session
 
