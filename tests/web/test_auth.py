@@ -148,3 +148,12 @@ def test_admin_pages_need_the_admin_role(env, browser):
         token = csrf_from(c.get("/login").text)
         r = c.post("/login", data={"csrf_token": token, "username": "bob", "password": PASSWORD})
         assert r.status_code == 401
+
+
+def test_pages_carry_security_headers_and_are_not_cached(browser):
+    page = browser.get("/patients")
+    assert page.headers["cache-control"] == "no-store"
+    assert page.headers["x-frame-options"] == "DENY" and page.headers["x-content-type-options"] == "nosniff"
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert "<script>" not in page.text, "inline scripts would be blocked by the CSP"
+    assert browser.get("/static/app.css").headers.get("cache-control") != "no-store"

@@ -30,6 +30,7 @@ from .errors import install_error_handlers
 from .logs import RequestLogMiddleware
 from .ratelimit import LoginLimiter
 from .routes import admin, api, assessments, cases, login, patients
+from .security import SecurityHeadersMiddleware
 from .state import AppState
 
 __all__ = ["create_app", "create_app_from_env", "open_database", "route_table", "SESSION_COOKIE"]
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, *, extra_routers: Sequence[APIR
     )
     app.add_middleware(SessionMiddleware, secret_key=settings.resolved_secret_key(), session_cookie=SESSION_COOKIE,
                        max_age=settings.session_max_age, same_site="lax", https_only=settings.secure_cookies())
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestLogMiddleware)
     install_error_handlers(app)
     _mount_docs(app)
