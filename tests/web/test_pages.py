@@ -83,3 +83,11 @@ def test_unknown_page_is_a_404_in_the_error_shape(browser):
     assert r.json()["ok"] is False and r.json()["status"] == 404
     html = browser.get("/patients/999999")
     assert html.status_code == 404 and "Not found" in html.text
+
+
+def test_html_errors_keep_the_navigation_for_a_signed_in_user(browser):
+    r = browser.get("/assessments/424242")
+    assert r.status_code == 404
+    assert "Log out" in r.text and "assessment 424242 not found" in r.text
+    bad = browser.get("/patients", params={"page": "0"})
+    assert bad.status_code == 422 and "page" in bad.text

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..case.validate import json_path
 from ..errors import InputError, Problem, RevspineError
 from .auth import LoginRequired, wants_html
-from .state import app_state
+from .twins import render
 
 __all__ = ["install_error_handlers", "error_response", "validation_problems"]
 
@@ -42,9 +42,9 @@ def validation_problems(errors: Any) -> list[Problem]:
 
 def error_response(request: Request, exc: RevspineError, headers: dict[str, str] | None = None) -> Response:
     if wants_html(request):
-        templates = app_state(request).templates
-        return templates.TemplateResponse(request, "error.html", {"error": exc.to_dict(), "user": None},
-                                          status_code=exc.status, headers=headers)
+        response = render(request, "error.html", {"error": exc.to_dict()}, status_code=exc.status)
+        response.headers.update(headers or {})
+        return response
     return JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers)
 
 
