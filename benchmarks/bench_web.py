@@ -3,8 +3,10 @@
     .venv/bin/python benchmarks/bench_web.py [--requests 2000] [--clients 16] [--database-url URL]
 
 Starts `revspine serve` (uvicorn) on a free 127.0.0.1 port with a fresh database in a temporary
-folder, creates a user and token, warms up, then sends the requests and prints median and p99
-latency per request, throughput, and whether p99 is under the 50 ms target.
+folder (or the scratch database given by --database-url), creates a user and token, warms up, then
+sends the requests and prints median and p99 latency per request, throughput, and whether p99 is
+under the 50 ms target. Each client waits for its answer before sending the next request, so
+latency is about clients / throughput: p99 under 50 ms with 16 clients needs > 320 requests/s.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -79,8 +82,9 @@ def main() -> None:
         env = {**os.environ, "REVSPINE_DATA_DIR": tmp, "REVSPINE_LOG_LEVEL": "WARNING"}
         if args.database_url:
             env["REVSPINE_DATABASE_URL"] = args.database_url
-        revspine("user", "create", "--username", "bench", "--password-stdin", env=env, stdin="bench password 123\n")
-        token = revspine("token", "create", "--username", "bench", env=env).strip()
+        username = f"bench-{uuid.uuid4().hex[:8]}"  # the --database-url may already hold earlier runs
+        revspine("user", "create", "--username", username, "--password-stdin", env=env, stdin="bench password 123\n")
+        token = revspine("token", "create", "--username", username, env=env).strip()
         exe = str(Path(sys.executable).with_name("revspine"))
         command = [exe, "serve", "--port", str(port), "--workers", str(args.workers)]
         server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
