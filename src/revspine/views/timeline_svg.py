@@ -264,7 +264,7 @@ def _lab_panel(s: LabSeries, y0: float, plot_l: float, plot_r: float, x: Callabl
         _backing(plot_l + 2, plot_l + 2 + _text_width(head, 10.5), y0 - 5, 10.5),
         f'<text x="{_n(plot_l + 2)}" y="{_n(y0 - 5)}" font-size="10.5" fill="#111">{_t(head)}</text>',
         f'<text x="{_n(plot_l - 6)}" y="{_n(y0 + 12)}" font-size="11" font-weight="bold" fill="#111" '
-        f'text-anchor="end">{_t(s.test.upper())}</text>',
+        f'text-anchor="end">{_t(s.test.replace("_", " ").upper())}</text>',
         f'<text x="{_n(plot_l - 6)}" y="{_n(y0 + 25)}" font-size="10" fill="#111" text-anchor="end">'
         f"{_t(s.unit)}</text>",
         f'<text x="{_n(plot_l - 6)}" y="{_n(y1)}" font-size="9" fill="#444" text-anchor="end">0</text>',
