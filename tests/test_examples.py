@@ -119,6 +119,8 @@ def test_normal_early_course_is_not_flagged(assessed):
     infection = next(c for c in a.differential if c.cause == "infection")
     assert not any(e.finding.startswith("crp") for e in infection.supporting)
     assert a.decision.rule_id == "d_expected_course"
+    assert a.workup == [] and "mri" in {w.test for w in a.workup_deferred}, "no MRI or blocks on day 3"
+    assert any("deferred" in u for u in a.uncertainties)
 
 
 def test_early_deep_infection_reads_the_second_crp_rise(assessed):
@@ -146,8 +148,11 @@ def test_missing_workup_case_asks_for_imaging_and_labs_first(assessed):
     a = assessed["21_missing_workup"]
     assert a.decision.rule_id == "d_no_imaging"
     tests = [w.test for w in a.workup]
-    assert {"esr_crp", "xray", "mri", "ct"} <= set(tests)
-    assert tests.index("esr_crp") < tests.index("xray"), "priority 1 tests come before priority 2"
+    assert {"esr_crp", "mri", "ct", "standing_full_length_xray"} <= set(tests)
+    standing = a.workup[tests.index("standing_full_length_xray")]
+    assert "wr_xray_baseline" in {r.rule_id for r in standing.reasons}, "standing films also serve as radiographs"
+    assert standing.before_revision and "xray" not in tests
+    assert tests.index("esr_crp") < tests.index("standing_full_length_xray"), "priority 1 comes before priority 2"
 
 
 def test_optimise_first_names_the_blocking_risks(assessed):

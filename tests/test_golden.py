@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from revspine import assess, parse_case
+from revspine import Assessment, assess, parse_case
 from revspine.cli import app
 from revspine.cli.main import example_paths, read_case_file
 from revspine.cli.render import to_json
@@ -50,6 +50,13 @@ def test_assessment_matches_golden(example: Path, pack, update_golden: bool):
             )
         )
         pytest.fail(f"assessment of {example.name} changed (pytest --update-golden if intended):\n{diff[:6000]}")
+
+
+@pytest.mark.parametrize("example", example_paths(), ids=lambda p: p.stem)
+def test_assessment_validates_against_its_own_schema(example: Path, pack):
+    """The engine builds results without re-validating them; prove they would pass validation."""
+    text = to_json(assess(parse_case(read_case_file(example), pack, today=TODAY), pack))
+    assert to_json(Assessment.model_validate_json(text)) == text
 
 
 def test_no_stale_golden_files():

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from revspine import InputError, assess, default_pack, parse_case
+from revspine import Assessment, InputError, assess, default_pack, parse_case
 from revspine.case.levels import adjacent_levels
 from revspine.cli.render import to_json
 from revspine.knowledge import schema
@@ -228,7 +228,9 @@ def test_any_json_value_is_a_case_or_an_input_error(raw):
 @SETTINGS
 @given(data=cases(PACK))
 def test_json_output_has_the_documented_keys(data):
-    out = json.loads(to_json(run(data)))
+    text = to_json(run(data))
+    assert to_json(Assessment.model_validate_json(text)) == text, "the output validates against its schema"
+    out = json.loads(text)
     assert {"versions", "timing_window", "red_flags", "differential", "workup", "risk_factors", "decision"} <= set(out)
     assert {"engine", "knowledge"} <= set(out["versions"])
     assert out["differential"] and all({"cause", "score"} <= set(c) for c in out["differential"])

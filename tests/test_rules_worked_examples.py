@@ -295,6 +295,21 @@ def test_esr_and_crp_before_any_revision(pack):
     assert "esr_crp" in {w.test for w in half.workup}, "CRP alone does not complete ESR and CRP"
 
 
+def test_contrast_mri_covers_the_plain_mri_request(pack):
+    # A recurrent disc (wr_mri) and scar versus disc (wr_mri_contrast): one contrast MRI answers both.
+    a = run(pack, case("discectomy", 200, symptoms={"onset_days_after_surgery": 120, "pattern": "radicular"}))
+    tests = {w.test: w for w in a.workup}
+    assert "mri" not in tests
+    assert {"wr_mri", "wr_mri_contrast"} <= {r.rule_id for r in tests["mri_contrast"].reasons}
+
+
+def test_ct_myelogram_does_not_replace_the_fine_cut_ct(pack):
+    # ISSLS: fine-cut CT is the test for non-union; the myelogram (priority 3) does not stand in for it.
+    a = run(pack, case("tlif", 300, symptoms={"onset_days_after_surgery": 200, "pattern": "axial"},
+                       risk_factors={"smoking": "current"}))
+    assert "ct" in {w.test for w in a.workup}
+
+
 # -- risk-factor rules -----------------------------------------------------------------------------------
 
 
@@ -317,6 +332,7 @@ def test_day_3_after_tlif_without_findings_is_the_expected_course(pack):
                        labs=[{"test": "crp", "value": 120, "unit": "mg/L", "date": day(0)}]))
     assert (a.decision.category, a.decision.rule_id) == ("non_surgical", "d_expected_course")
     assert a.red_flags == [] and a.labs[0].status == "raised_expected"
+    assert a.workup == [] and a.workup_deferred, "the work-up for persistent pain waits"
     after = run(pack, case("tlif", 120, symptoms={"symptoms": ["back_pain"]}))
     assert after.decision.rule_id != "d_expected_course"
 

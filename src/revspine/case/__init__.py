@@ -11,6 +11,7 @@ from .model import (
     Examination,
     ImagingFinding,
     ImagingStudy,
+    InstrumentResponse,
     LabResult,
     Patient,
     PriorSurgery,
@@ -23,5 +24,6 @@ from .validate import parse_case
 __all__ = [
     "Case", "Patient", "PriorSurgery", "SymptomCourse", "Examination", "RiskFactors", "ImagingStudy",
     "ImagingFinding", "LabResult", "DiagnosticBlock", "ElectroStudy", "Questionnaires", "Alignment", "Culture",
+    "InstrumentResponse",
     "parse_case", "parse_level", "adjacent_levels", "enums",
 ]

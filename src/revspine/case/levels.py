@@ -28,8 +28,9 @@ def parse_level(text: str) -> tuple[int, int]:
     if not m:
         raise ValueError(f"'{text}' is not a spinal level; use a form like 'L4-L5' or 'C5-C6'")
     upper, lower = m.group(1), m.group(2) or m.group(1)
-    if upper not in _INDEX or lower not in _INDEX:
-        raise ValueError(f"'{text}' names a vertebra that does not exist")
+    for v in (upper, lower):
+        if v not in _INDEX:
+            raise ValueError(f"'{text}': {v} is not a vertebra (C1-C7, T1-T12, L1-L5, S1); use a form like 'L4-L5'")
     i, j = _INDEX[upper], _INDEX[lower]
     if j < i:
         raise ValueError(f"'{text}': the upper vertebra must come first")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date as Date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from .enums import (
     Approach,
@@ -49,6 +49,7 @@ __all__ = [
     "Questionnaires",
     "Alignment",
     "Culture",
+    "InstrumentResponse",
 ]
 
 
@@ -56,12 +57,12 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False, use_enum_values=False)
 
 
-Level = Annotated[str, Field(examples=["L4-L5", "L5-S1", "C5-C6"])]
-
-
 def _check_level(v: str) -> str:
     parse_level(v)  # raises ValueError with a clear message
     return v.strip().upper()
+
+
+Level = Annotated[str, AfterValidator(_check_level), Field(examples=["L4-L5", "L5-S1", "C5-C6"])]
 
 
 class Patient(_Model):
@@ -95,10 +96,6 @@ class PriorSurgery(_Model):
     approach: Approach | None = None
     implants: list[str] = Field(default_factory=list, description="e.g. 'pedicle screws', 'PEEK cage'")
     indication: str | None = None
-
-    _v_levels = field_validator("levels", mode="after")(
-        lambda cls, v: [_check_level(x) for x in v]  # noqa: ARG005
-    )
 
     @model_validator(mode="after")
     def _levels_in_region(self) -> PriorSurgery:
@@ -179,10 +176,6 @@ class ImagingFinding(_Model):
     value: float | None = Field(None, description="Quantity for measured findings (mm or degrees)")
     unit: Literal["mm", "deg", "cm"] | None = None
 
-    _v_level = field_validator("level", mode="after")(
-        lambda cls, v: None if v is None else _check_level(v)  # noqa: ARG005
-    )
-
     @model_validator(mode="after")
     def _unit_with_value(self) -> ImagingFinding:
         if (self.value is None) != (self.unit is None):
@@ -214,20 +207,12 @@ class DiagnosticBlock(_Model):
     paradigm: Literal["single", "comparative", "placebo_controlled"] = "single"
     date: Date
 
-    _v_level = field_validator("level", mode="after")(
-        lambda cls, v: None if v is None else _check_level(v)  # noqa: ARG005
-    )
-
 
 class ElectroStudy(_Model):
     date: Date
     result: EmgResult
     level: Level | None = None
     side: Side | None = None
-
-    _v_level = field_validator("level", mode="after")(
-        lambda cls, v: None if v is None else _check_level(v)  # noqa: ARG005
-    )
 
 
 class Questionnaires(_Model):
@@ -250,6 +235,23 @@ class Questionnaires(_Model):
         t, s = self.start_back_total, self.start_back_psychosocial
         if t is not None and s is not None and s > t:
             raise ValueError("start_back_psychosocial cannot exceed start_back_total")
+        return self
+
+
+class InstrumentResponse(_Model):
+    """One completed questionnaire: its item scores (scored by parse_case), or a total recorded elsewhere."""
+
+    instrument: str = Field(..., max_length=40, description="Instrument id from the knowledge pack, e.g. 'odi', 'phq9'")
+    date: Date
+    items: list[float | None] | None = Field(
+        None, max_length=50, description="Item scores in questionnaire order; null for an unanswered item"
+    )
+    total: float | None = Field(None, description="The total, when the item scores are not available")
+
+    @model_validator(mode="after")
+    def _items_or_total(self) -> InstrumentResponse:
+        if (self.items is None) == (self.total is None):
+            raise ValueError("give either items or total")
         return self
 
 
@@ -301,6 +303,10 @@ class Case(_Model):
     cultures: list[Culture] = Field(default_factory=list)
     questionnaires: Questionnaires = Field(default_factory=Questionnaires)
     alignment: Alignment | None = None
+    instrument_responses: list[InstrumentResponse] = Field(
+        default_factory=list,
+        description="Dated questionnaire responses; parse_case scores them and fills `questionnaires` from the latest",
+    )
     notes: str | None = Field(None, max_length=5000)
 
     def index_surgery_position(self) -> int | None:

@@ -6,11 +6,12 @@ Each problem names its JSON path (``surgeries[0].date``) and says what is wrong.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import ValidationError
 
 from ..errors import InputError, Problem
+from ..instruments.scoring import get_instrument, score_items
 from ..knowledge.pack import KnowledgePack
 from .model import Case
 
@@ -90,7 +91,7 @@ def _date_problems(case: Case, today: date) -> list[Problem]:
                 )
             if index.date.toordinal() + sym.onset_days_after_surgery > ref.toordinal():
                 p.append(Problem("symptoms.onset_days_after_surgery", "puts the onset after the assessment date"))
-    for name in ("imaging", "labs", "blocks", "electrodiagnostics", "cultures"):
+    for name in ("imaging", "labs", "blocks", "electrodiagnostics", "cultures", "instrument_responses"):
         for i, item in enumerate(getattr(case, name)):
             if item.date > ref:
                 p.append(Problem(f"{name}[{i}].date", f"{item.date} is after the assessment date {ref}"))
@@ -130,6 +131,58 @@ def _lab_problems(case: Case, pack: KnowledgePack) -> list[Problem]:
     return p
 
 
+def _instrument_problems(case: Case, pack: KnowledgePack) -> list[Problem]:
+    """Score each instrument response; fill `questionnaires` from the latest one per instrument.
+
+    A total already in `questionnaires` that disagrees with the latest scored response is an error,
+    unless `questionnaires.date` is later than that response (the total is then the newer reading).
+    """
+    p: list[Problem] = []
+    latest: dict[str, tuple[date, int, dict[str, float]]] = {}
+    for i, r in enumerate(case.instrument_responses):
+        where = f"instrument_responses[{i}]"
+        try:
+            inst = get_instrument(r.instrument, pack, path=f"{where}.instrument")
+            if r.items is not None:
+                scored = score_items(r.instrument, r.items, pack, path=f"{where}.items")
+                values = {inst.case_field: scored.total} if inst.case_field else {}
+                for sub in inst.subscales:
+                    if sub.case_field:
+                        values[sub.case_field] = scored.subscales[sub.id]
+            else:
+                total = float(r.total or 0.0)
+                if not inst.total_min <= total <= inst.total_max:
+                    bounds = f"{inst.total_min:g}-{inst.total_max:g}"
+                    p.append(Problem(f"{where}.total", f"{total:g} is outside {bounds}", total))
+                    continue
+                values = {inst.case_field: total} if inst.case_field else {}
+        except InputError as exc:
+            p.extend(exc.problems)
+            continue
+        prev = latest.get(r.instrument)
+        if prev is None or (r.date, i) >= (prev[0], prev[1]):
+            latest[r.instrument] = (r.date, i, values)
+    q = case.questionnaires
+    for name, (when, i, values) in latest.items():
+        for field, value in values.items():
+            current = getattr(q, field)
+            if current is not None and float(current) != value:
+                if q.date is not None and q.date > when:
+                    continue
+                p.append(
+                    Problem(
+                        f"questionnaires.{field}",
+                        f"is {current:g}, but instrument_responses[{i}] ({name}, {when}) scores {value:g}; give one, "
+                        "or date the totals with questionnaires.date when they are newer",
+                    )
+                )
+                continue
+            if current is None:
+                integer = int in get_args(type(q).model_fields[field].annotation)
+                setattr(q, field, int(value) if integer and value == int(value) else value)
+    return p
+
+
 def parse_case(data: Any, pack: KnowledgePack, *, today: date | None = None) -> Case:
     """Validate raw case data (a dict, JSON text or Case) and normalise lab units.
 
@@ -146,7 +199,7 @@ def parse_case(data: Any, pack: KnowledgePack, *, today: date | None = None) -> 
             case = Case.model_validate(data)
     except ValidationError as exc:
         raise InputError("the case is not valid", problems_from_validation(exc)) from None
-    problems = _date_problems(case, today) + _lab_problems(case, pack)
+    problems = _date_problems(case, today) + _lab_problems(case, pack) + _instrument_problems(case, pack)
     if problems:
         raise InputError("the case is not valid", problems)
     if case.assessment_date is None:

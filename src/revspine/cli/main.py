@@ -22,9 +22,10 @@ from ..case.model import Case
 from ..case.validate import parse_case
 from ..engine import assess
 from ..errors import InputError, Problem, RevspineError
-from ..knowledge import KnowledgePack, load_pack
+from ..knowledge import KnowledgePack, default_pack, load_pack
 from . import web_commands
 from .render import to_json, to_markdown
+from .score import score_cmd
 
 __all__ = ["app", "main", "read_case_file", "example_paths"]
 
@@ -35,7 +36,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
 
 
 class Format(StrEnum):
@@ -51,13 +51,19 @@ LocalPacks = Annotated[
 
 
 def _pack(local: list[Path] | None) -> KnowledgePack:
-    return load_pack(local or [])
+    """The pack to use: the built-in one (cached, with REVSPINE_LOCAL_PACKS), or it plus the --pack folders."""
+    return load_pack(local) if local else default_pack()
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _fail(exc: RevspineError) -> None:
-    err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+    """Print the error and one line per problem (JSON path: message) to stderr, then exit with its code."""
+    typer.echo(f"error: {_one_line(exc.message)}", err=True)
     for p in exc.problems:
-        err.print(f"  {p.line()}", highlight=False, markup=False)
+        typer.echo(f"  {_one_line(p.line())}", err=True)
     raise typer.Exit(exc.exit_code)
 
 
@@ -94,22 +100,23 @@ def assess_cmd(
 ) -> None:
     """Assess one case and print the assessment."""
     try:
-        pack = _pack(pack_dirs)
         ref = date.fromisoformat(today) if today else None
+    except ValueError as exc:
+        _fail(InputError("bad --today", [Problem("--today", f"{exc}; use YYYY-MM-DD")]))
+        return
+    try:
+        pack = _pack(pack_dirs)
         case, report = _to_case(read_case_file(case_file), pack, ref)
         a = assess(case, pack)
-    except ValueError as exc:
-        _fail(InputError("bad --today", [Problem("--today", str(exc))]))
-        return
     except RevspineError as exc:
         _fail(exc)
         return
     if report is not None:
-        err.print(f"FHIR input: {report.summary()}", highlight=False, markup=False)
+        typer.echo(f"FHIR input: {report.summary()}", err=True)
     if format is Format.json:
         sys.stdout.write(to_json(a))
     elif format is Format.markdown:
-        sys.stdout.write(to_markdown(a))
+        sys.stdout.write(to_markdown(a, pack))
     elif format is Format.fhir:
         try:
             from ..fhir import assessment_to_bundle
@@ -119,7 +126,7 @@ def assess_cmd(
         bundle = assessment_to_bundle(a, case, report=report, pack=pack)
         sys.stdout.write(orjson.dumps(bundle, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
-        Console().print(Markdown(to_markdown(a)))
+        Console().print(Markdown(to_markdown(a, pack)))
 
 
 @app.command("schema")
@@ -181,7 +188,8 @@ def examples_cmd(directory: Annotated[Path, typer.Argument(help="Folder to write
         typer.echo(str(directory / p.name))
 
 
-web_commands.register(app)  # serve, migrate, user, token, demo
+app.command("score")(score_cmd)  # `revspine score INSTRUMENT ITEMS...` (cli/score.py)
+web_commands.register(app)  # serve, migrate, user, token, demo (cli/web_commands.py)
 
 
 def main() -> None:

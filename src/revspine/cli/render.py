@@ -5,6 +5,8 @@ from __future__ import annotations
 import orjson
 
 from ..engine.result import Assessment, CauseResult
+from ..knowledge.pack import KnowledgePack, default_pack
+from ..plan.markdown import extra_sections
 
 __all__ = ["to_markdown", "to_json", "cause_line"]
 
@@ -37,7 +39,8 @@ def _evidence(c: CauseResult) -> list[str]:
     return out
 
 
-def to_markdown(a: Assessment) -> str:
+def to_markdown(a: Assessment, pack: KnowledgePack | None = None) -> str:
+    """The assessment as Markdown; drawings use ``pack`` (default: the built-in pack plus local packs)."""
     L: list[str] = []
     L.append(f"# revspine assessment {a.case_id or ''}".rstrip())
     L.append("")
@@ -88,7 +91,9 @@ def to_markdown(a: Assessment) -> str:
         L.append(f"{w.priority}. {w.label}{flag}")
         for r in w.reasons:
             L.append(f"   - {r.reason} [{', '.join(r.citations)}]")
-    if not a.workup:
+    if a.workup_deferred:
+        L.append("- Deferred while the course is as expected: " + ", ".join(w.label for w in a.workup_deferred) + ".")
+    elif not a.workup:
         L.append("- Nothing missing among the tests the pack knows.")
     L.append("")
     L.append("## Risk factors")
@@ -112,6 +117,8 @@ def to_markdown(a: Assessment) -> str:
     for u in a.uncertainties:
         L.append(f"- {u}")
     L.append("")
+    # alignment, revision plan, order set, instruments, patient (when present)
+    L.extend(extra_sections(a, pack or default_pack()))
     L.append("## Citations")
     for cid, c in a.citations.items():
         L.append(f"- [{cid}] {c.text}" + (f" {c.url}" if c.url else ""))

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from ..case.model import Case
 from ..errors import InputError, Problem
+from ..instruments.collect import instruments_result
 from ..knowledge.pack import KnowledgePack
+from ..patient.explain import explain_for_patient
+from ..plan.alignment import assess_alignment
+from ..plan.order_set import build_order_set
+from ..plan.revision import revision_plan
 from ..version import __version__
 from .conditions import evaluate_findings
 from .decision import decide
 from .differential import rank_causes
 from .facts import derive_facts
 from .labs import read_labs
-from .result import Assessment, IndexSurgery, LabReading, Versions
+from .result import Assessment, IndexSurgery, LabReading, Versions, make
 from .rules import leading, non_surgical_options, red_flags, risk_factors
 from .timing import timing_window
 from .uncertainty import uncertainties
@@ -40,9 +45,12 @@ def assess(case: Case, pack: KnowledgePack) -> Assessment:
     options = non_surgical_options(hits, lead, pack)
     top = max(causes[:1] + [m for m in mimics[:1] if m.supporting], key=lambda c: c.score, default=None)
     decision = decide(pack, flags, top, workup, risks, bool(case.imaging), options, hits, [*causes, *mimics])
+    deferred = workup if pack.decision_rules[decision.rule_id].defers_workup else []
+    if deferred:
+        workup = []
     labs = [
-        LabReading.model_construct(
-            rule_id=f"labs.{r.test}.{r.status}", test=r.test, value=r.value, unit=r.unit, date=r.date,
+        make(
+            LabReading, rule_id=f"labs.{r.test}.{r.status}", test=r.test, value=r.value, unit=r.unit, date=r.date,
             day_after_surgery=r.day_after_surgery, status=r.status, reading=r.reading, threshold=r.threshold,
             input=r.path, citations=r.citations,
         )
@@ -53,24 +61,38 @@ def assess(case: Case, pack: KnowledgePack) -> Assessment:
     index = None
     if facts.index is not None and facts.index_position is not None and facts.days_since_index is not None:
         s = facts.index
-        index = IndexSurgery.model_construct(
-            position=facts.index_position, procedure=s.procedure.value, region=s.region.value,
+        index = make(
+            IndexSurgery, position=facts.index_position, procedure=s.procedure.value, region=s.region.value,
             levels=list(s.levels), date=s.date, days_since=facts.days_since_index,
         )
+    alignment = assess_alignment(case, pack)
+    plan = (
+        revision_plan(case, pack, cause=top.cause, decision_category=decision.category, risk_factors=risks, hits=hits)
+        if top is not None
+        else None
+    )
+    orders = build_order_set(case, pack, hits) if plan is not None else None
+    scores = instruments_result(case, pack)
     cited: set[str] = set(timing.citations) | set(decision.citations)
+    for extra in (alignment, plan, orders, scores):
+        if extra is not None:
+            cited.update(extra.citations)
     for group in (flags, labs, risks, options):
         for item in group:
             cited.update(item.citations)
     for c in (*causes, *mimics):
         cited.update(c.citations)
-    for w in workup:
+    for w in (*workup, *deferred):
         for r in w.reasons:
             cited.update(r.citations)
     refs = pack.citation_refs
-    return Assessment.model_construct(
-        versions=Versions.model_construct(
-            engine=__version__, knowledge=pack.version, knowledge_id=pack.info.id, knowledge_sources=pack.sources
-        ),
+    versions = make(
+        Versions, engine=__version__, knowledge=pack.version, knowledge_id=pack.info.id,
+        knowledge_sources=pack.sources,
+    )
+    result = make(
+        Assessment,
+        versions=versions,
         case_id=case.case_id,
         assessment_date=case.assessment_date,
         index_surgery=index,
@@ -81,10 +103,20 @@ def assess(case: Case, pack: KnowledgePack) -> Assessment:
         not_applicable=excluded,
         labs=labs,
         workup=workup,
+        workup_deferred=deferred,
         risk_factors=risks,
         decision=decision,
-        uncertainties=uncertainties(facts, timing, causes, labs, workup, pack),
-        citations={cid: refs[cid] for cid in sorted(cited)},
+        uncertainties=uncertainties(facts, timing, causes, labs, workup, pack, deferred),
+        alignment=alignment,
+        revision_plan=plan,
+        order_set=orders,
+        instruments=scores,
+        patient=None,
+        citations={},
     )
+    result.patient = explain_for_patient(result, case, pack)
+    cited.update(result.patient.citations)
+    result.citations = {cid: refs[cid] for cid in sorted(cited)}
+    return result
 
 

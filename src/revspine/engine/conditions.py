@@ -13,7 +13,7 @@ Hits = dict[str, Hit]
 
 
 def evaluate_findings(facts: Facts, pack: KnowledgePack) -> Hits:
-    return {fid: run(facts) for fid, run in pack.compiled.items()}
+    return {fid: fn(facts, params) for fid, (fn, params) in pack.compiled.items()}
 
 
 def check(cond: Condition | None, hits: Hits) -> list[str] | None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from ..knowledge.pack import KnowledgePack
 from .conditions import Hits, check
-from .result import CauseResult, Decision, NonSurgicalResult, RedFlagResult, RiskFactorResult, WorkupItem
+from .result import CauseResult, Decision, NonSurgicalResult, RedFlagResult, RiskFactorResult, WorkupItem, make
 
 __all__ = ["decide", "OBJECTIVE_PREDICATES"]
 
@@ -74,8 +74,14 @@ def _leading_unconfirmed(x: _Ctx) -> list[str] | None:
 
 
 def _before_revision_missing(x: _Ctx) -> list[str] | None:
-    miss = [w for w in x.workup if w.before_revision]
-    return [f"Before any revision: {w.label} ({w.reasons[0].reason})" for w in miss] or None
+    out = []
+    for w in x.workup:
+        if w.before_revision:
+            rules = x.pack.workup_rules
+            why = next((r.reason for r in w.reasons if r.rule_id in rules and rules[r.rule_id].before_revision),
+                       w.reasons[0].reason)
+            out.append(f"Before any revision: {w.label} ({why})")
+    return out or None
 
 
 def _modifiable_blocks(x: _Ctx) -> list[str] | None:
@@ -125,8 +131,8 @@ def decide(
             continue
         reasons = _PREDICATES[rule.predicate](ctx)
         if reasons is not None:
-            return Decision.model_construct(
-                category=rule.category, rule_id=rule.id, summary=rule.description,
+            return make(
+                Decision, category=rule.category, rule_id=rule.id, summary=rule.description,
                 reasons=[rule.reason, *reasons], non_surgical_options=options,
                 citations=list(rule.citations), disclaimer=DISCLAIMER,
             )

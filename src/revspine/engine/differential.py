@@ -8,9 +8,11 @@ from ..knowledge.pack import KnowledgePack
 from ..knowledge.schema import Cause
 from .conditions import Hits, check
 from .facts import Facts
-from .result import CauseResult, EvidenceItem, ExcludedCause, TimingResult
+from .result import CauseResult, EvidenceItem, ExcludedCause, TimingResult, make
 
 __all__ = ["rank_causes", "score_cause"]
+
+Applicability = Literal["applies", "unknown"]
 
 
 def score_cause(
@@ -24,42 +26,39 @@ def score_cause(
         factor = pack.ordinal_lr[tw.weight]
         odds *= factor
         items.append(
-            EvidenceItem.model_construct(
-                rule_id=f"{cause.id}.timing.{timing.window}", finding=f"timing_{timing.window}",
+            make(
+                EvidenceItem, rule_id=f"{cause.id}.timing.{timing.window}", finding=f"timing_{timing.window}",
                 label=f"Onset in the {timing.window} window ({timing.days_after_surgery} days after surgery)",
                 kind="ordinal", lr=None, weight=tw.weight, factor=factor, reason=tw.reason,
                 inputs=[f"onset {timing.days_after_surgery} days after surgery ({timing.basis})"],
                 citations=list(tw.citations),
             )
         )
-    for ev in cause.evidence:
-        used = hits.get(ev.finding)
-        if not used:
-            continue
-        factor = ev.lr if ev.lr is not None else pack.ordinal_lr[ev.weight or 0]
-        odds *= factor
-        items.append(
-            EvidenceItem.model_construct(
-                rule_id=f"{cause.id}.{ev.finding}", finding=ev.finding, label=pack.findings[ev.finding].label,
-                kind=ev.kind, lr=ev.lr, weight=ev.weight, factor=factor, reason=ev.reason, inputs=list(used),
-                citations=list(ev.citations),
-            )
-        )
+    for finding, factor, static, citations in pack.cause_evidence[cause.id]:
+        used = hits.get(finding)
+        if used:
+            odds *= factor
+            items.append(make(EvidenceItem, **static, inputs=list(used), citations=list(citations)))
     return odds / (1 + odds), items
 
 
 def rank_causes(
     facts: Facts, hits: Hits, timing: TimingResult, pack: KnowledgePack, done_tests: set[str]
 ) -> tuple[list[CauseResult], list[CauseResult], list[ExcludedCause]]:
-    scored: list[tuple[float, float, str, CauseResult]] = []
+    """Score every cause that applies; rank causes and mimics separately, best first.
+
+    Ties go to the higher prior, then to the id, so the order never depends on chance.
+    """
+    scored: list[tuple[float, float, str, Cause, Applicability, float, list[EvidenceItem]]] = []
     excluded: list[ExcludedCause] = []
     for cause in pack.causes.values():
-        applicability: Literal["applies", "unknown"] = "unknown"
+        applicability: Applicability = "unknown"
         if facts.surgery_count and cause.applies_when is not None:
             if check(cause.applies_when, hits) is None:
                 excluded.append(
-                    ExcludedCause.model_construct(
-                        cause=cause.id, label=cause.label, reason=cause.applies_reason or "does not apply"
+                    make(
+                        ExcludedCause, cause=cause.id, label=cause.label,
+                        reason=cause.applies_reason or "does not apply",
                     )
                 )
                 continue
@@ -67,23 +66,32 @@ def rank_causes(
         elif facts.surgery_count:
             applicability = "applies"
         score, items = score_cause(cause, hits, timing, pack)
-        supporting = [e for e in items if e.factor > 1]
-        opposing = [e for e in items if e.factor < 1]
-        kinds = sorted({e.kind for e in items})
-        cites = sorted({c for e in items for c in e.citations} | set(cause.prior.citations) | set(cause.citations))
-        result = CauseResult.model_construct(
-            cause=cause.id, label=cause.label, kind=cause.kind, rank=0, score=round(score, 4),
-            prior=cause.prior.value, prior_basis=cause.prior.basis, applicability=applicability,
-            supporting=sorted(supporting, key=lambda e: -e.factor), opposing=sorted(opposing, key=lambda e: e.factor),
-            evidence_kinds=kinds, correctable_by_surgery=cause.correctable_by_surgery,
-            icd10cm=[c.code for c in cause.icd10cm], workup_missing=[t for t in cause.workup if t not in done_tests],
-            citations=cites,
-        )
-        scored.append((-score, -cause.prior.value, cause.id, result))
-    scored.sort(key=lambda t: (t[0], t[1], t[2]))
-    causes = [r for *_, r in scored if r.kind == "cause"]
-    mimics = [r for *_, r in scored if r.kind == "mimic"]
-    for lst in (causes, mimics):
-        for i, r in enumerate(lst, 1):
-            r.rank = i
+        scored.append((-score, -cause.prior.value, cause.id, cause, applicability, score, items))
+    scored.sort(key=lambda t: t[:3])
+    causes: list[CauseResult] = []
+    mimics: list[CauseResult] = []
+    for *_, cause, applicability, score, items in scored:
+        ranked = causes if cause.kind == "cause" else mimics
+        ranked.append(_result(cause, applicability, score, items, len(ranked) + 1, done_tests, pack))
     return causes, mimics, excluded
+
+
+def _result(
+    cause: Cause, applicability: Applicability, score: float, items: list[EvidenceItem], rank: int,
+    done_tests: set[str], pack: KnowledgePack,
+) -> CauseResult:
+    base_citations = pack.cause_citations[cause.id]
+    if items:
+        supporting = sorted((e for e in items if e.factor > 1), key=lambda e: -e.factor)
+        opposing = sorted((e for e in items if e.factor < 1), key=lambda e: e.factor)
+        kinds = sorted({e.kind for e in items})
+        citations = sorted({c for e in items for c in e.citations}.union(base_citations))
+    else:  # most causes in a case: nothing found for or against them
+        supporting, opposing, kinds, citations = [], [], [], list(base_citations)
+    return make(
+        CauseResult, cause=cause.id, label=cause.label, kind=cause.kind, rank=rank, score=round(score, 4),
+        prior=cause.prior.value, prior_basis=cause.prior.basis, applicability=applicability,
+        supporting=supporting, opposing=opposing, evidence_kinds=kinds,
+        correctable_by_surgery=cause.correctable_by_surgery, icd10cm=list(pack.cause_codes[cause.id]),
+        workup_missing=[t for t in cause.workup if t not in done_tests], citations=citations,
+    )

@@ -7,9 +7,23 @@ from datetime import date
 
 from ..case.enums import FUSION_PROCEDURES, Procedure
 from ..case.levels import adjacent_levels
-from ..case.model import Case, LabResult, PriorSurgery
+from ..case.model import Case, ImagingFinding, ImagingStudy, LabResult, PriorSurgery
 
-__all__ = ["Facts", "LabRead", "derive_facts"]
+__all__ = ["Facts", "LabRead", "SurgeryFacts", "ImagingEntry", "derive_facts"]
+
+ImagingEntry = tuple[int, int, ImagingStudy, ImagingFinding]  # (study index, finding index, study, finding)
+
+
+@dataclass(frozen=True, slots=True)
+class SurgeryFacts:
+    """One prior operation, with the plain values predicates compare and the line they quote."""
+
+    position: int
+    procedure: str
+    region: str
+    instrumented: bool
+    levels: frozenset[str]
+    quote: str
 
 
 @dataclass(slots=True)
@@ -45,6 +59,8 @@ class Facts:
     adjacent_to_fusion: frozenset[str]
     surgery_count: int
     labs_by_test: dict[str, list[tuple[int, LabResult]]]
+    surgeries: tuple[SurgeryFacts, ...]
+    imaging_by_code: dict[str, list[ImagingEntry]]
     lab_reads: dict[str, list[LabRead]] = field(default_factory=dict)
 
 
@@ -67,6 +83,17 @@ def derive_facts(case: Case) -> Facts:
         by_test.setdefault(lab.test.value, []).append((i, lab))
     for items in by_test.values():
         items.sort(key=lambda t: t[1].date)
+    imaging_by_code: dict[str, list[ImagingEntry]] = {}
+    for i, study in enumerate(case.imaging):
+        for j, fnd in enumerate(study.findings):
+            imaging_by_code.setdefault(fnd.code.value, []).append((i, j, study, fnd))
+    surgeries = tuple(
+        SurgeryFacts(
+            position=i, procedure=s.procedure.value, region=s.region.value, instrumented=bool(s.instrumented),
+            levels=frozenset(s.levels), quote=f"surgeries[{i}]: {s.procedure.value} {' '.join(s.levels)} {s.date}",
+        )
+        for i, s in enumerate(case.surgeries)
+    )
     index_instr = bool(
         index is not None and index.procedure in FUSION_PROCEDURES and index.instrumented is not False
     )
@@ -86,4 +113,6 @@ def derive_facts(case: Case) -> Facts:
         adjacent_to_fusion=frozenset(adjacent_levels(sorted(fused))) if fused else frozenset(),
         surgery_count=len(case.surgeries),
         labs_by_test=by_test,
+        surgeries=surgeries,
+        imaging_by_code=imaging_by_code,
     )

@@ -8,11 +8,12 @@ paths) that make it present. Parameters are validated at pack load time.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ..case.model import Case
+from ..case.model import Case, ImagingStudy
 from ..knowledge.schema import Finding
 from .facts import Facts
 
@@ -109,51 +110,53 @@ class DaysP(Compare):
     basis: Literal["onset", "assessment"] = "assessment"
 
 
+@cache
+def _parts(path: str) -> tuple[str, ...]:
+    return tuple(path.split("."))
+
+
 def _get(case: Case, path: str) -> Any:
     obj: Any = case
-    for part in path.split("."):
+    for part in _parts(path):
         obj = getattr(obj, part, None)
         if obj is None:
             return None
     return obj
 
 
-def _val(v: Any) -> Any:
-    return getattr(v, "value", v)
-
-
 def _imaging(f: Facts, p: ImagingP) -> Hit:
-    hits: list[str] = []
-    for i, study in enumerate(f.case.imaging):
+    entries = [e for code in p.codes for e in f.imaging_by_code.get(code, ())]
+    if not entries:
+        return None
+    measured = any(x is not None for x in (p.gt, p.ge, p.lt, p.le))
+    found: list[tuple[int, int, str]] = []
+    for i, j, study, fnd in entries:
+        code = fnd.code.value
         mod = study.modality.value
         if p.modalities and mod not in p.modalities:
             continue
-        for j, fnd in enumerate(study.findings):
-            if fnd.code.value not in p.codes:
+        if fnd.value is not None:
+            if not Compare.ok(p, fnd.value):
                 continue
-            if fnd.value is not None:
-                if not Compare.ok(p, fnd.value):
-                    continue
-            elif any(x is not None for x in (p.gt, p.ge, p.lt, p.le)):
-                continue
-            lv = fnd.level
-            if p.scope == "operated" and lv is not None and lv not in f.operated_levels:
-                continue
-            if p.scope == "adjacent" and (lv is None or lv not in f.adjacent_to_fusion):
-                continue
-            if p.scope == "not_operated" and (lv is None or lv in f.operated_levels):
-                continue
-            q = f" {fnd.value:g} {fnd.unit}" if fnd.value is not None else ""
-            at = f" at {lv}" if lv else ""
-            hits.append(f"imaging[{i}].findings[{j}]: {mod} {study.date} {fnd.code.value}{at}{q}")
-    return hits or None
+        elif measured:
+            continue
+        lv = fnd.level
+        if p.scope == "operated" and lv is not None and lv not in f.operated_levels:
+            continue
+        if p.scope == "adjacent" and (lv is None or lv not in f.adjacent_to_fusion):
+            continue
+        if p.scope == "not_operated" and (lv is None or lv in f.operated_levels):
+            continue
+        q = f" {fnd.value:g} {fnd.unit}" if fnd.value is not None else ""
+        at = f" at {lv}" if lv else ""
+        found.append((i, j, f"imaging[{i}].findings[{j}]: {mod} {study.date} {code}{at}{q}"))
+    return [quote for *_, quote in sorted(found)] or None
 
 
 def _field(f: Facts, p: FieldP) -> Hit:
-    v = _get(f.case, p.path)
-    if v is None:
+    raw = _get(f.case, p.path)  # the case's enums are StrEnums: they compare and hash as their values
+    if raw is None:
         return None
-    raw = _val(v)
     if p.equals is not None and raw != p.equals:
         return None
     if p.one_of is not None and raw not in p.one_of:
@@ -186,15 +189,17 @@ def _symptom(f: Facts, p: SymptomP) -> Hit:
 
 def _imaging_absent(f: Facts, p: ImagingAbsentP) -> Hit:
     after = f.index.date if f.index is not None else None
-    studies = [
-        (i, s) for i, s in enumerate(f.case.imaging)
-        if s.modality.value in p.modalities and not s.limited_by_artefact and (after is None or s.date >= after)
-    ]
+
+    def counts(study: ImagingStudy) -> bool:
+        return (study.modality.value in p.modalities and not study.limited_by_artefact
+                and (after is None or study.date >= after))
+
+    studies = [(i, s) for i, s in enumerate(f.case.imaging) if counts(s)]
     if not studies:
         return None
-    for _, study in studies:
-        for fnd in study.findings:
-            if fnd.code.value not in p.codes:
+    for code in p.codes:
+        for _, _, study, fnd in f.imaging_by_code.get(code, ()):
+            if not counts(study):
                 continue
             if p.scope == "operated" and fnd.level is not None and fnd.level not in f.operated_levels:
                 continue
@@ -244,20 +249,16 @@ def _emg(f: Facts, p: EmgP) -> Hit:
 
 
 def _procedure(f: Facts, p: ProcedureP) -> Hit:
-    surgeries = [(f.index_position, f.index)] if p.index_only and f.index else list(enumerate(f.case.surgeries))
-    hits = []
-    for i, s in surgeries:
-        if s is None:
-            continue
-        if p.any and s.procedure.value not in p.any:
-            continue
-        if p.regions and s.region.value not in p.regions:
-            continue
-        if p.instrumented is not None and bool(s.instrumented) != p.instrumented:
-            continue
-        if p.levels_any and not set(p.levels_any) & set(s.levels):
-            continue
-        hits.append(f"surgeries[{i}]: {s.procedure.value} {' '.join(s.levels)} {s.date}")
+    surgeries = f.surgeries
+    if p.index_only:
+        surgeries = tuple(s for s in f.surgeries if s.position == f.index_position)
+    hits = [
+        s.quote for s in surgeries
+        if (not p.any or s.procedure in p.any)
+        and (not p.regions or s.region in p.regions)
+        and (p.instrumented is None or s.instrumented == p.instrumented)
+        and (not p.levels_any or not s.levels.isdisjoint(p.levels_any))
+    ]
     return hits or None
 
 
@@ -320,12 +321,7 @@ def _resolve_path(path: str) -> bool:
     return True
 
 
-def compile_finding(finding: Finding) -> Callable[[Facts], Hit]:
-    """Bind a finding's predicate to its validated parameters (done once, at load)."""
+def compile_finding(finding: Finding) -> tuple[Callable[[Facts, Any], Hit], Any]:
+    """A finding's predicate and its validated parameters (done once, at load): call ``fn(facts, params)``."""
     model, fn = PREDICATES[finding.predicate]
-    params = model.model_validate(finding.params)
-
-    def run(facts: Facts) -> Hit:
-        return fn(facts, params)
-
-    return run
+    return fn, model.model_validate(finding.params)

@@ -12,6 +12,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .._construct import make
+from ..instruments.models import InstrumentsResult
+from ..patient.models import PatientExplanation
+from ..plan.models import AlignmentResult, OrderSet, RevisionPlan
+
 __all__ = [
     "Versions",
     "CitationRef",
@@ -28,8 +33,8 @@ __all__ = [
     "Decision",
     "IndexSurgery",
     "Assessment",
+    "make",
 ]
-
 
 class _R(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -185,7 +190,22 @@ class Assessment(_R):
     not_applicable: list[ExcludedCause]
     labs: list[LabReading]
     workup: list[WorkupItem] = Field(description="Missing work-up, in the order to do it")
+    workup_deferred: list[WorkupItem] = Field(
+        default_factory=list,
+        description="Work-up the decision defers (e.g. during the expected post-operative course), in order",
+    )
     risk_factors: list[RiskFactorResult]
     decision: Decision
     uncertainties: list[str]
+    alignment: AlignmentResult | None = Field(
+        None, description="Sagittal alignment: Schwab modifiers, lordosis targets, osteotomies, SVG (when measured)"
+    )
+    revision_plan: RevisionPlan | None = Field(
+        None, description="Plan for the leading cause when another operation could correct it"
+    )
+    order_set: OrderSet | None = Field(None, description="Peri-operative orders, when a revision plan exists")
+    instruments: InstrumentsResult | None = Field(
+        None, description="Questionnaire scores, bands and outcome trends (when any are recorded)"
+    )
+    patient: PatientExplanation | None = Field(None, description="The plain-language explanation for the patient")
     citations: dict[str, CitationRef]

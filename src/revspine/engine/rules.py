@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..knowledge.pack import KnowledgePack
 from .conditions import Hits, check
-from .result import CauseResult, NonSurgicalResult, RedFlagResult, RiskFactorResult
+from .result import CauseResult, NonSurgicalResult, RedFlagResult, RiskFactorResult, make
 
 __all__ = ["red_flags", "risk_factors", "non_surgical_options", "leading"]
 
@@ -21,8 +21,8 @@ def red_flags(hits: Hits, pack: KnowledgePack) -> list[RedFlagResult]:
         used = check(rf.when, hits)
         if used is not None:
             out.append(
-                RedFlagResult.model_construct(
-                    rule_id=rf.id, label=rf.label, urgency=rf.urgency, action=rf.action, inputs=used,
+                make(
+                    RedFlagResult, rule_id=rf.id, label=rf.label, urgency=rf.urgency, action=rf.action, inputs=used,
                     citations=list(rf.citations),
                 )
             )
@@ -36,8 +36,8 @@ def risk_factors(hits: Hits, pack: KnowledgePack) -> list[RiskFactorResult]:
         used = check(rule.when, hits)
         if used is not None:
             out.append(
-                RiskFactorResult.model_construct(
-                    rule_id=rule.id, label=rule.label, modifiable=rule.modifiable, target=rule.target,
+                make(
+                    RiskFactorResult, rule_id=rule.id, label=rule.label, modifiable=rule.modifiable, target=rule.target,
                     effect=rule.effect, blocks_revision_until_met=rule.blocks_revision_until_met, inputs=used,
                     citations=list(rule.citations),
                 )
@@ -55,8 +55,9 @@ def non_surgical_options(hits: Hits, lead: list[CauseResult], pack: KnowledgePac
         if check(opt.when, hits) is None:
             continue
         out.append(
-            NonSurgicalResult.model_construct(
-                rule_id=opt.id, option=opt.id, label=opt.label, reason=opt.reason, citations=list(opt.citations)
+            make(
+                NonSurgicalResult, rule_id=opt.id, option=opt.id, label=opt.label, reason=opt.reason,
+                citations=list(opt.citations),
             )
         )
     return out

@@ -6,7 +6,7 @@ from typing import Literal
 
 from ..knowledge.pack import KnowledgePack
 from .facts import Facts
-from .result import TimingResult
+from .result import TimingResult, make
 
 __all__ = ["timing_window"]
 
@@ -33,8 +33,8 @@ def timing_window(facts: Facts, pack: KnowledgePack) -> TimingResult:
     for w in t.windows:
         if days >= w.start_day and (w.end_day is None or days <= w.end_day):
             boundary = days in t.boundary_days
-            return TimingResult.model_construct(
-                window=w.id, label=w.label, days_after_surgery=days, basis=basis, boundary=boundary,
+            return make(
+                TimingResult, window=w.id, label=w.label, days_after_surgery=days, basis=basis, boundary=boundary,
                 note=(note + (t.boundary_note if boundary else "")).strip(),
                 citations=sorted(set(cites + w.citations)),
             )

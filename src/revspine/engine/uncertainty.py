@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..knowledge.pack import KnowledgePack
 from .facts import Facts
 from .result import CauseResult, LabReading, TimingResult, WorkupItem
@@ -16,6 +18,7 @@ def uncertainties(
     labs: list[LabReading],
     workup: list[WorkupItem],
     pack: KnowledgePack,
+    deferred: Sequence[WorkupItem] = (),
 ) -> list[str]:
     out = [pack.scoring.caveat]
     case = facts.case
@@ -39,6 +42,12 @@ def uncertainties(
             out.append("No finding supports the leading cause; it leads on its prior alone.")
     if not labs:
         out.append("No laboratory results are recorded (ESR and CRP before a revision; albumin and transferrin).")
+    if deferred:
+        out.append(
+            "Work-up for persistent pain is deferred while the course is as expected ("
+            + ", ".join(w.label for w in deferred)
+            + "); reassess if the pain persists or a red flag appears."
+        )
     before = [w.label for w in workup if w.before_revision]
     if before:
         out.append("Missing before any revision: " + ", ".join(before) + ".")

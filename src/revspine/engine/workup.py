@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..knowledge.pack import KnowledgePack
 from .conditions import Hits, check
 from .facts import Facts
-from .result import CauseResult, WorkupItem, WorkupReason
+from .result import CauseResult, WorkupItem, WorkupReason, make
 
 __all__ = ["done_tests", "missing_workup"]
 
@@ -53,17 +53,37 @@ def missing_workup(
             continue
         if rule.when is not None and check(rule.when, hits) is None:
             continue
-        reason = WorkupReason.model_construct(rule_id=rule.id, reason=rule.reason, citations=list(rule.citations))
+        reason = make(WorkupReason, rule_id=rule.id, reason=rule.reason, citations=list(rule.citations))
         item = items.get(rule.test)
         if item is None:
             test = pack.workup_tests[rule.test]
-            items[rule.test] = WorkupItem.model_construct(
-                test=rule.test, label=test.label, priority=rule.priority, before_revision=rule.before_revision,
-                reasons=[reason],
+            items[rule.test] = make(
+                WorkupItem, test=rule.test, label=test.label, priority=rule.priority,
+                before_revision=rule.before_revision, reasons=[reason],
             )
             order[rule.test] = n
         else:
             item.priority = min(item.priority, rule.priority)
             item.before_revision = item.before_revision or rule.before_revision
             item.reasons.append(reason)
+    _merge_covered(items, pack)
     return sorted(items.values(), key=lambda i: (i.priority, order[i.test]))
+
+
+def _merge_covered(items: dict[str, WorkupItem], pack: KnowledgePack) -> None:
+    """Fold a test into another listed one that would also satisfy it and is not later in the order.
+
+    Contrast MRI satisfies "MRI", so asking for both is one request: the contrast MRI, with
+    both reasons. A CT myelogram (priority 3) does not absorb a fine-cut CT (priority 1).
+    """
+    modalities = {t: set(pack.workup_tests[t].satisfied_by.get("modalities", ())) for t in items}
+    for covered in list(items):
+        for cover in list(items):
+            if cover == covered or covered not in items or cover not in items:
+                continue
+            small, big = modalities[cover], modalities[covered]
+            if small and small < big and items[cover].priority <= items[covered].priority:
+                absorbed = items.pop(covered)
+                items[cover].before_revision = items[cover].before_revision or absorbed.before_revision
+                items[cover].reasons.extend(absorbed.reasons)
+                break

@@ -23,6 +23,9 @@ from . import schema as s
 
 __all__ = ["Section", "SECTIONS", "register_section", "read_pack_dir", "builtin_pack_dir"]
 
+# libyaml's safe loader (same YAML, same safety) is several times faster than the pure-Python one.
+_SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 @dataclass(frozen=True)
 class Section:
@@ -86,7 +89,7 @@ def read_pack_dir(root: Path) -> tuple[dict[str, Any], list[Problem]]:
     for path in _yaml_files(root):
         rel = path.relative_to(root).as_posix()
         try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+            doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_SafeLoader)
         except yaml.YAMLError as exc:
             problems.append(Problem(rel, f"not valid YAML: {exc}"))
             continue

@@ -76,6 +76,19 @@ class KnowledgePack:
 
         self.compiled = {fid: compile_finding(f) for fid, f in self.findings.items()}
         self.citation_refs = {cid: _citation_ref(c) for cid, c in self.citations.items()}
+        self.cause_evidence = {cid: tuple(self._evidence_row(cid, ev) for ev in c.evidence)
+                               for cid, c in self.causes.items()}
+        self.cause_codes = {cid: tuple(code.code for code in c.icd10cm) for cid, c in self.causes.items()}
+        self.cause_citations = {
+            cid: tuple(sorted({*c.prior.citations, *c.citations})) for cid, c in self.causes.items()
+        }
+
+    def _evidence_row(self, cid: str, ev: s.Evidence) -> tuple[str, float, dict[str, Any], tuple[str, ...]]:
+        """(finding, odds factor, the fixed fields of its evidence item, citations), computed once per pack."""
+        factor = ev.lr if ev.lr is not None else self.ordinal_lr[ev.weight or 0]
+        static = {"rule_id": f"{cid}.{ev.finding}", "finding": ev.finding, "label": self.findings[ev.finding].label,
+                  "kind": ev.kind, "lr": ev.lr, "weight": ev.weight, "factor": factor, "reason": ev.reason}
+        return ev.finding, factor, static, tuple(ev.citations)
 
     # -- cross references -------------------------------------------------------------
     def cited_ids(self) -> set[str]:

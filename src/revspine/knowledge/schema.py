@@ -313,6 +313,9 @@ class DecisionRule(_Entry):
     category: Literal["urgent", "revision", "revision_after_optimisation", "non_surgical", "workup_first"]
     order: int = Field(description="Rules are tried in this order; the first that matches decides")
     when: Condition | None = Field(None, description="Findings that must also be present for the rule to apply")
+    defers_workup: bool = Field(
+        False, description="When this rule decides, the work-up for persistent pain is not listed (only noted)"
+    )
     description: str
     reason: str
     citations: list[str] = Field(min_length=1)

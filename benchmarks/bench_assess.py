@@ -1,0 +1,91 @@
+"""Benchmark: knowledge-pack load time and time per assessment over the example cases.
+
+    .venv/bin/python benchmarks/bench_assess.py [--rounds 200] [--loads 7]
+
+Prints the median of several fresh pack loads, then the median and p99 time per
+assessment (engine only: ``assess``) and per request (``parse_case`` + ``assess`` +
+the JSON dump), over every example case assessed --rounds times, with the ratio to the
+targets (p99 under 1 ms per assessment, load under 300 ms on a 2-core machine).
+
+Each call is timed twice: wall clock (what a user waits) and the thread's CPU time
+(the work itself). On a shared machine the wall-clock p99 also measures the other
+processes that preempt this one; the load average printed first says how busy the
+machine was. Run on demand; nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import date
+
+from revspine import assess, load_pack, parse_case
+from revspine.cli.main import example_paths, read_case_file
+from revspine.cli.render import to_json
+
+TARGET_P99_MS = 1.0
+TARGET_LOAD_MS = 300.0
+TODAY = date(2026, 11, 22)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def timed(fn: Callable[[], object]) -> tuple[float, float]:
+    """(wall ms, thread CPU ms) of one call."""
+    wall, cpu = time.perf_counter_ns(), time.thread_time_ns()
+    fn()
+    return (time.perf_counter_ns() - wall) / 1e6, (time.thread_time_ns() - cpu) / 1e6
+
+
+def report(name: str, samples: list[tuple[float, float]]) -> None:
+    for clock, values in (("wall", [w for w, _ in samples]), ("cpu", [c for _, c in samples])):
+        med, p99 = statistics.median(values), percentile(values, 0.99)
+        print(f"  {name:18} {clock:4}  median {med:7.3f} ms   p99 {p99:7.3f} ms   max {max(values):7.3f} ms"
+              f"   p99/target {p99 / TARGET_P99_MS:5.2f}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=200, help="times each example is assessed")
+    parser.add_argument("--loads", type=int, default=7, help="fresh pack loads to time")
+    args = parser.parse_args()
+
+    load1, load5, _ = os.getloadavg()
+    first_load, _ = timed(load_pack)  # includes the first parse of every YAML file
+    loads = [timed(load_pack) for _ in range(args.loads)]
+    pack = load_pack()
+    raws = [read_case_file(p) for p in example_paths()]
+    cases = [parse_case(raw, pack, today=TODAY) for raw in raws]
+    for case in cases:  # warm up
+        to_json(assess(case, pack))
+
+    gc.collect()
+    gc.disable()  # time the engine, not the collector's schedule
+    try:
+        engine = [timed(lambda c=c: assess(c, pack)) for _ in range(args.rounds) for c in cases]
+        full = [timed(lambda r=r: to_json(assess(parse_case(r, pack, today=TODAY), pack)))
+                for _ in range(args.rounds) for r in raws]
+    finally:
+        gc.enable()
+
+    print(f"revspine benchmark: {len(cases)} example cases x {args.rounds} rounds; knowledge {pack.version}; "
+          f"Python {sys.version.split()[0]}; {os.cpu_count()} CPUs")
+    print(f"  machine load average before the run: {load1:.2f} (1 min), {load5:.2f} (5 min)")
+    med_load = statistics.median(w for w, _ in loads)
+    print(f"  pack load          wall  median {med_load:7.1f} ms   first {first_load:.1f} ms"
+          f"   median/target {med_load / TARGET_LOAD_MS:5.2f}")
+    report("assess (engine)", engine)
+    report("parse+assess+json", full)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
