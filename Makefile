@@ -13,9 +13,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Install, then run the main job.
+## Install, then run the main job: migrate, load the demo patients, serve on 127.0.0.1
+## (prints the address and the demo login). PORT=8001 make run to change the port.
 run: $(STAMP)
-	$(BIN)/revspine demo
+	$(BIN)/revspine demo $(if $(PORT),--port $(PORT))
 
 ## Install, then lint, type-check and run every test.
 test: $(STAMP)
@@ -31,6 +32,7 @@ typecheck: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_assess.py
+	$(BIN)/python benchmarks/bench_web.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

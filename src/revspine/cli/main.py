@@ -23,6 +23,7 @@ from ..case.validate import parse_case
 from ..engine import assess
 from ..errors import InputError, Problem, RevspineError
 from ..knowledge import KnowledgePack, default_pack, load_pack
+from . import web_commands
 from .render import to_json, to_markdown
 from .score import score_cmd
 
@@ -187,16 +188,8 @@ def examples_cmd(directory: Annotated[Path, typer.Argument(help="Folder to write
         typer.echo(str(directory / p.name))
 
 
-@app.command("demo")
-def demo_cmd() -> None:
-    """Print the assessment of a demo case (the run command until the web app exists)."""
-    pack = default_pack()
-    path = next((p for p in example_paths() if "pseudarthrosis" in p.name), example_paths()[0])
-    case = parse_case(read_case_file(path), pack)
-    Console().print(Markdown(to_markdown(assess(case, pack), pack)))
-
-
 app.command("score")(score_cmd)  # `revspine score INSTRUMENT ITEMS...` (cli/score.py)
+web_commands.register(app)  # serve, migrate, user, token, demo (cli/web_commands.py)
 
 
 def main() -> None:

@@ -1,0 +1,14 @@
+"""Storage: SQLAlchemy 2 tables, Alembic migrations shipped in the package, and the record functions.
+
+    >>> db = Database(settings.resolved_database_url())
+    >>> migrate(db)
+    >>> with db.write() as s:
+    ...     patient = records.create_patient(s, user.id, "Jane Doe")
+"""
+
+from . import accounts, audit, records
+from .db import Database, storage_errors
+from .migrate import current_revision, head_revision, migrate
+
+__all__ = ["Database", "storage_errors", "migrate", "current_revision", "head_revision", "accounts", "audit",
+           "records"]

@@ -1,0 +1,129 @@
+"""The application factory.
+
+    app = create_app(load_settings(), extra_routers=[fhir_router, cds_router])
+
+Extra routers (FHIR, CDS Hooks) are mounted as they are; they can protect their routes with
+``Depends(revspine.web.auth.require_api_user)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+
+import anyio.to_thread
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.middleware.sessions import SessionMiddleware
+
+from ..knowledge import KnowledgePack, load_pack
+from ..settings import Settings, load_settings
+from ..storage import Database, migrate
+from ..version import __version__
+from ..views import environment as views_environment
+from .errors import install_error_handlers
+from .logs import RequestLogMiddleware
+from .ratelimit import LoginLimiter
+from .routes import admin, api, assessments, cases, login, patients
+from .security import SecurityHeadersMiddleware
+from .state import AppState
+
+__all__ = ["create_app", "create_app_from_env", "open_database", "route_table", "SESSION_COOKIE"]
+
+SESSION_COOKIE = "revspine_session"
+_WEB = Path(str(resources.files("revspine.web")))
+
+DESCRIPTION = """Decision support for failed back surgery (PSPS type 2) and revision spine surgery.
+
+* **REST API** (`/api/...`): send `Authorization: Bearer <token>` (make a token on your account page,
+  or with `revspine token create`).
+* **Page twins**: every page (`/patients/42`) has a JSON twin (`/patients/42.json`) built from the same
+  context; these accept the session cookie or a Bearer token.
+* **Errors** have one shape: `{"ok": false, "status", "error", "message", "errors": [{"path", "message"}]}`.
+
+revspine supports a clinician's decision; it does not make it.
+"""
+
+
+def route_table(app: FastAPI) -> list[tuple[str, frozenset[str], bool]]:
+    """Every HTTP route of the app, included routers flattened: (path, methods, in the OpenAPI)."""
+    from fastapi.routing import iter_route_contexts
+
+    out = []
+    for ctx in iter_route_contexts(app.routes):
+        if ctx.path is None or ctx.methods is None:
+            continue  # mounts (static files)
+        out.append((ctx.path, frozenset(ctx.methods), bool(getattr(ctx.original_route, "include_in_schema", False))))
+    return out
+
+
+def open_database(settings: Settings) -> Database:
+    return Database(settings.resolved_database_url(), sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+
+
+def create_app(settings: Settings | None = None, *, extra_routers: Sequence[APIRouter] = (),
+               db: Database | None = None, pack: KnowledgePack | None = None, run_migrations: bool = False) -> FastAPI:
+    """Build the app. ``run_migrations`` upgrades the schema first (``revspine serve`` does)."""
+    settings = settings or load_settings()
+    db = db or open_database(settings)
+    if run_migrations:
+        migrate(db)
+    pack = pack or load_pack(settings.pack_dirs())
+    templates = Jinja2Templates(directory=str(_WEB / "templates"))
+    shared = views_environment()  # the view layer's filters (num, signed) and globals (timeline_svg...)
+    templates.env.filters.update(shared.filters)
+    templates.env.globals.update(shared.globals)
+    templates.env.globals["version"] = __version__
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
+        yield
+
+    app = FastAPI(title="revspine", version=__version__, description=DESCRIPTION, docs_url=None, redoc_url=None,
+                  lifespan=lifespan,
+                  openapi_tags=[{"name": "REST API", "description": "Bearer-token API for integrations"},
+                                {"name": "pages (JSON twins)", "description": "The JSON form of each page"}])
+    app.state.revspine = AppState(
+        settings=settings, db=db, pack=pack, templates=templates,
+        limiter=LoginLimiter(settings.login_max_attempts, settings.login_max_attempts_per_ip,
+                             settings.login_window_seconds),
+    )
+    app.add_middleware(SessionMiddleware, secret_key=settings.resolved_secret_key(), session_cookie=SESSION_COOKIE,
+                       max_age=settings.session_max_age, same_site="lax", https_only=settings.secure_cookies())
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(RequestLogMiddleware)
+    install_error_handlers(app)
+    _mount_docs(app)
+    app.mount("/static", StaticFiles(directory=str(_WEB / "static")), name="static")
+    for router in (login.router, patients.router, cases.router, assessments.router, admin.router, api.router,
+                   *extra_routers):
+        app.include_router(router)
+    return app
+
+
+def _mount_docs(app: FastAPI) -> None:
+    """The OpenAPI docs page, with Swagger UI served from the package (nothing from a CDN)."""
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount("/static/swagger", StaticFiles(directory=str(swagger_ui_path)), name="swagger")
+
+    @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="revspine API",
+                                   swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/swagger/swagger-ui.css",
+                                   swagger_favicon_url="/static/swagger/favicon-32x32.png")
+
+
+def create_app_from_env() -> FastAPI:
+    """The app from ``REVSPINE_*`` settings (for ``uvicorn --factory`` and multi-worker serving)."""
+    from .logs import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    return create_app(settings)

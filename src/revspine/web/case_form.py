@@ -1,0 +1,410 @@
+"""The case entry form, laid out the way a clinic note is, derived from the case model.
+
+Form field names are the case's JSON paths (``surgeries[0].date``), so an InputError's problem
+paths land beside the right field. ``unflatten`` turns a submitted form into case JSON (dropping
+blank repeatable rows and remembering where each kept row came from); ``flatten`` does the reverse
+to pre-fill the form from a stored version.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+from dataclasses import dataclass, field
+from datetime import date
+from enum import Enum
+from typing import Any, Literal, Union, get_args, get_origin
+
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+from ..case import model as m
+
+__all__ = ["FieldSpec", "Fields", "Rows", "Section", "SECTIONS", "FIELDS", "unflatten", "flatten", "row_indices",
+           "field_id", "errors_by_field", "form_path", "humanize", "form_values", "describe_path",
+           "form_fields"]
+
+_LABELS = {
+    "bmi": "BMI (kg/m²)", "height_cm": "Height (cm)", "weight_kg": "Weight (kg)", "age": "Age (years)",
+    "onset_date": "Symptom onset date", "onset_days_after_surgery": "…or onset, days after surgery",
+    "follows_surgery": "Symptoms follow surgery # (0 = first row)",
+    "si_provocation_positive": "Positive SI provocation tests (0-6)",
+    "ankle_brachial_index": "Ankle-brachial index", "temperature_c": "Temperature (°C)",
+    "ckd_stage": "CKD stage (1-5)", "dexa_t_score": "DEXA T-score", "ct_hounsfield_l1": "CT Hounsfield units at L1",
+    "opioid_mme_per_day": "Opioids (MME/day)", "iv_drug_use": "IV drug use", "mrsa_colonised": "MRSA colonised",
+    "relief_percent": "Relief (%)", "odi": "ODI (%)", "ndi": "NDI (0-50)", "nrs_back": "NRS back (0-10)",
+    "nrs_leg": "NRS leg (0-10)", "paindetect": "painDETECT", "dn4": "DN4", "start_back_total": "STarT Back total",
+    "start_back_psychosocial": "STarT Back psychosocial", "phq9": "PHQ-9", "gad7": "GAD-7",
+    "fibromyalgia_wpi": "Fibromyalgia WPI", "fibromyalgia_sss": "Fibromyalgia SSS", "pi": "Pelvic incidence (°)",
+    "ll": "Lumbar lordosis (°)", "pt": "Pelvic tilt (°)", "ss": "Sacral slope (°)", "sva_mm": "SVA (mm)",
+    "tk": "Thoracic kyphosis (°)", "case_id": "Your reference (not a name)", "levels": "Levels (e.g. L4-L5, L5-S1)",
+    "implants": "Implants (comma-separated)", "code": "Finding", "test": "Test", "type": "Block",
+    "result": "Result", "limited_by_artefact": "Limited by metal artefact", "notes": "Notes",
+}
+_ACRONYMS = {"Ct": "CT", "Mri": "MRI", "Tlif": "TLIF", "Plif": "PLIF", "Alif": "ALIF", "Llif": "LLIF/XLIF",
+             "Acdf": "ACDF", "Crp": "CRP", "Esr": "ESR", "Wbc": "WBC", "Hba1c": "HbA1c", "Si": "SI", "Emg": "EMG",
+             "Dexa": "DEXA", "Spect": "SPECT", "Sva": "SVA", "Ckd": "CKD", "Mrsa": "MRSA", "Xray": "X-ray",
+             "Pi": "PI", "Ll": "LL", "Sij": "SIJ", "Iv": "IV"}
+
+
+def humanize(name: str) -> str:
+    words = name.replace("_", " ").split()
+    words = [_ACRONYMS.get(w.capitalize(), w) for w in words]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    label: str
+    widget: Literal["select", "tristate", "checkbox", "number", "date", "text", "textarea", "multicheck", "list"]
+    options: tuple[tuple[str, str], ...] = ()
+    help: str | None = None
+    step: str | None = None
+    default: str = ""
+    blank_option: bool = True
+
+
+def _unwrap(annotation: Any) -> tuple[Any, bool]:
+    origin = get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return args[0], True
+    return annotation, False
+
+
+def _spec(model: type[BaseModel], name: str) -> FieldSpec:
+    info = model.model_fields[name]
+    ann, optional = _unwrap(info.annotation)
+    if get_origin(ann) is type(None):  # pragma: no cover
+        optional = True
+    label, help_ = _LABELS.get(name, humanize(name)), info.description
+    default = info.default if info.default is not PydanticUndefined and info.default is not None else None
+    dflt = default.value if isinstance(default, Enum) else ("" if default is None else str(default))
+    if get_origin(ann) is list:
+        inner = get_args(ann)[0]
+        if isinstance(inner, type) and issubclass(inner, Enum):
+            return FieldSpec(name, label, "multicheck", tuple((e.value, humanize(e.value)) for e in inner), help_)
+        return FieldSpec(name, label, "list", help=help_)
+    if isinstance(ann, type) and issubclass(ann, Enum):
+        return FieldSpec(name, label, "select", tuple((e.value, humanize(e.value)) for e in ann), help_,
+                         default=dflt, blank_option=optional or default is None)
+    if get_origin(ann) is Literal:
+        return FieldSpec(name, label, "select", tuple((str(v), humanize(str(v))) for v in get_args(ann)), help_,
+                         default=dflt, blank_option=optional or default is None)
+    if ann is bool:
+        return FieldSpec(name, label, "tristate" if optional else "checkbox", help=help_)
+    if ann is int:
+        return FieldSpec(name, label, "number", help=help_, step="1")
+    if ann is float:
+        return FieldSpec(name, label, "number", help=help_, step="any")
+    if ann is date:
+        return FieldSpec(name, label, "date", help=help_)
+    return FieldSpec(name, label, "textarea" if name == "notes" else "text", help=help_)
+
+
+@dataclass(frozen=True)
+class Fields:
+    """Single fields of one sub-object (``prefix`` '' for the case itself)."""
+
+    prefix: str
+    model: type[BaseModel]
+    names: tuple[str, ...]
+    title: str | None = None
+
+    @property
+    def specs(self) -> list[FieldSpec]:
+        return [_spec(self.model, n) for n in self.names]
+
+    def path(self, name: str) -> str:
+        return f"{self.prefix}.{name}" if self.prefix else name
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A repeatable group (one row per surgery, study, lab...), optionally with nested rows."""
+
+    name: str
+    model: type[BaseModel]
+    names: tuple[str, ...]
+    title: str
+    add_label: str
+    nested: Rows | None = None
+    initial_rows: int = 0
+    item: str = "Row"
+
+    @property
+    def specs(self) -> list[FieldSpec]:
+        return [_spec(self.model, n) for n in self.names]
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    blocks: tuple[Fields | Rows, ...] = field(default_factory=tuple)
+
+
+def _all(model: type[BaseModel], *skip: str) -> tuple[str, ...]:
+    return tuple(n for n in model.model_fields if n not in skip)
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section("history", "History and prior surgeries", (
+        Fields("patient", m.Patient, ("age", "sex", "height_cm", "weight_kg", "bmi")),
+        Rows("surgeries", m.PriorSurgery, _all(m.PriorSurgery), "Prior surgeries", "Add a surgery",
+             initial_rows=1, item="Surgery"),
+    )),
+    Section("symptoms", "Symptoms and timeline", (Fields("symptoms", m.SymptomCourse, _all(m.SymptomCourse)),)),
+    Section("exam", "Examination", (Fields("exam", m.Examination, _all(m.Examination)),)),
+    Section("imaging", "Imaging", (
+        Rows("imaging", m.ImagingStudy, ("modality", "date", "limited_by_artefact"), "Studies", "Add a study",
+             item="Study",
+             nested=Rows("findings", m.ImagingFinding, _all(m.ImagingFinding), "Findings", "Add a finding",
+                         initial_rows=1, item="Finding")),
+        Fields("alignment", m.Alignment, _all(m.Alignment), title="Spinopelvic alignment (standing radiograph)"),
+    )),
+    Section("labs", "Labs and microbiology", (
+        Rows("labs", m.LabResult, _all(m.LabResult), "Labs", "Add a lab result", item="Lab"),
+        Rows("cultures", m.Culture, _all(m.Culture), "Cultures", "Add a culture", item="Culture"),
+    )),
+    Section("blocks", "Diagnostic blocks", (Rows("blocks", m.DiagnosticBlock, _all(m.DiagnosticBlock), "Blocks",
+                                                 "Add a block", item="Block"),)),
+    Section("emg", "EMG / nerve conduction", (Rows("electrodiagnostics", m.ElectroStudy, _all(m.ElectroStudy),
+                                                   "Studies", "Add an EMG/NCV study", item="Study"),)),
+    Section("risk", "Risk factors", (Fields("risk_factors", m.RiskFactors, _all(m.RiskFactors)),)),
+    Section("questionnaires", "Questionnaires", (Fields("questionnaires", m.Questionnaires, _all(m.Questionnaires)),)),
+    Section("about", "About this assessment", (Fields("", m.Case, ("assessment_date", "case_id", "notes")),)),
+)
+
+
+def _index_specs() -> dict[str, FieldSpec]:
+    out: dict[str, FieldSpec] = {}
+    for section in SECTIONS:
+        for block in section.blocks:
+            if isinstance(block, Fields):
+                for spec in block.specs:
+                    out[block.path(spec.name)] = spec
+            else:
+                for spec in block.specs:
+                    out[f"{block.name}.{spec.name}"] = spec
+                if block.nested:
+                    for spec in block.nested.specs:
+                        out[f"{block.name}.{block.nested.name}.{spec.name}"] = spec
+    return out
+
+
+#: Schema path without indices (``imaging.findings.code``) -> field spec.
+FIELDS: dict[str, FieldSpec] = _index_specs()
+_SEGMENT = re.compile(r"^([a-z_0-9]+)(?:\[(\d+)\])?$")
+
+
+def _parse_key(key: str) -> list[tuple[str, int | None]] | None:
+    out: list[tuple[str, int | None]] = []
+    for part in key.split("."):
+        match = _SEGMENT.match(part)
+        if not match:
+            return None
+        out.append((match.group(1), int(match.group(2)) if match.group(2) is not None else None))
+    return out
+
+
+def _convert(spec: FieldSpec, values: list[str]) -> Any:
+    values = [v.strip() for v in values if v.strip()]
+    if spec.widget == "multicheck":
+        return values or None
+    if not values:
+        return None
+    v = values[-1]
+    if spec.widget == "list":
+        return [x.strip() for x in v.split(",") if x.strip()]
+    if spec.widget == "tristate":
+        return {"yes": True, "no": False}.get(v, v)
+    if spec.widget == "checkbox":
+        return True
+    if spec.default and v == spec.default:
+        return None  # the model's default: leave it out so a blank row stays blank
+    return v
+
+
+def unflatten(form: list[tuple[str, str]]) -> tuple[dict[str, Any], dict[str, dict[int, int]]]:
+    """Form items -> (case JSON, row maps). Row maps: list path as submitted -> {kept index: form index}."""
+    grouped: dict[str, list[str]] = {}
+    for key, value in form:
+        grouped.setdefault(key, []).append(value)
+    tree: dict[str, Any] = {}
+    for key, values in grouped.items():
+        parts = _parse_key(key)
+        if parts is None:
+            continue
+        spec = FIELDS.get(".".join(p for p, _ in parts))
+        if spec is None:
+            continue
+        value = _convert(spec, values)
+        if value is None:
+            continue
+        node = tree
+        for i, (name, index) in enumerate(parts):
+            last = i == len(parts) - 1
+            if index is None:
+                if last:
+                    node[name] = value
+                else:
+                    node = node.setdefault(name, {})
+            else:
+                node = node.setdefault(name, {}).setdefault(("row", index), {})
+    maps: dict[str, dict[int, int]] = {}
+    return _lists(tree, "", maps), maps
+
+
+def _lists(node: dict[Any, Any], prefix: str, maps: dict[str, dict[int, int]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in node.items():
+        if isinstance(value, dict) and value and all(isinstance(k, tuple) for k in value):
+            path = f"{prefix}.{name}" if prefix else name
+            kept: list[dict[str, Any]] = []
+            mapping: dict[int, int] = {}
+            for (_, index), row in sorted(value.items(), key=lambda kv: kv[0][1]):
+                mapping[len(kept)] = index
+                kept.append(_lists(row, f"{path}[{len(kept)}]", maps))
+            maps[path] = mapping
+            out[name] = kept
+        elif isinstance(value, dict):
+            out[name] = _lists(value, f"{prefix}.{name}" if prefix else name, maps)
+        else:
+            out[name] = value
+    return out
+
+
+def form_path(problem_path: str, maps: dict[str, dict[int, int]]) -> str:
+    """A problem path in the submitted JSON -> the form field name it came from."""
+    parts = _parse_key(problem_path)
+    if parts is None:
+        return problem_path
+    json_prefix, form_parts = "", []
+    for name, index in parts:
+        json_path = f"{json_prefix}.{name}" if json_prefix else name
+        if index is None:
+            form_parts.append(name)
+            json_prefix = json_path
+        else:
+            original = maps.get(json_path, {}).get(index, index)
+            form_parts.append(f"{name}[{original}]")
+            json_prefix = f"{json_path}[{index}]"
+    return ".".join(form_parts)
+
+
+def flatten(data: Any, prefix: str = "", schema: str = "") -> dict[str, Any]:
+    """Case JSON -> form values (``{"surgeries[0].date": "2025-06-10", "symptoms.symptoms": [...]}``)."""
+    out: dict[str, Any] = {}
+    if not isinstance(data, dict):
+        return out
+    for name, value in data.items():
+        path = f"{prefix}.{name}" if prefix else str(name)
+        spath = f"{schema}.{name}" if schema else str(name)
+        spec = FIELDS.get(spath)
+        if spec is not None:
+            if spec.widget == "multicheck" and isinstance(value, list):
+                out[path] = [str(v) for v in value]
+            elif spec.widget == "list" and isinstance(value, list):
+                out[path] = ", ".join(str(v) for v in value)
+            elif spec.widget == "tristate" and isinstance(value, bool):
+                out[path] = "yes" if value else "no"
+            elif spec.widget == "checkbox":
+                out[path] = "on" if value else ""
+            elif value is not None and not isinstance(value, (dict, list)):
+                out[path] = str(value)
+        elif isinstance(value, list):
+            for i, row in enumerate(value):
+                out.update(flatten(row, f"{path}[{i}]", spath))
+        elif isinstance(value, dict):
+            out.update(flatten(value, path, spath))
+    return out
+
+
+def row_indices(values: dict[str, Any], list_path: str, minimum: int = 0) -> list[int]:
+    """Row indices present in ``values`` for a repeatable group (at least ``minimum`` rows)."""
+    pattern = re.compile(re.escape(list_path) + r"\[(\d+)\]\.")
+    found = sorted({int(mt.group(1)) for key in values if (mt := pattern.match(key))})
+    while len(found) < minimum:
+        found.append(found[-1] + 1 if found else 0)
+    return found
+
+
+def field_id(path: str) -> str:
+    return "f-" + re.sub(r"[^a-zA-Z0-9_]+", "-", path).strip("-")
+
+
+def errors_by_field(problems: list[tuple[str, str]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for path, message in problems:
+        out.setdefault(path, []).append(message)
+    return out
+
+
+def form_values(items: list[tuple[str, str]]) -> dict[str, Any]:
+    """Submitted form items -> values to re-fill the form (check-box groups as lists)."""
+    values: dict[str, Any] = {}
+    for key, value in items:
+        spec = FIELDS.get(re.sub(r"\[\d+\]", "", key))
+        if spec is not None and spec.widget == "multicheck":
+            values.setdefault(key, []).append(value)
+        else:
+            values[key] = value
+    return values
+
+
+def _items() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for section in SECTIONS:
+        for block in section.blocks:
+            if isinstance(block, Rows):
+                out[block.name] = block.item
+                if block.nested:
+                    out[block.nested.name] = block.nested.item
+    return out
+
+
+_ITEMS = _items()
+
+
+def describe_path(path: str) -> str:
+    """A problem path in words: ``surgeries[0].region`` -> ``Surgery 1 › Region``."""
+    parts = _parse_key(path)
+    if parts is None:
+        return path
+    words, schema = [], []
+    for i, (name, index) in enumerate(parts):
+        schema.append(name)
+        if index is not None:
+            words.append(f"{_ITEMS.get(name, humanize(name))} {index + 1}")
+        elif i == len(parts) - 1:
+            spec = FIELDS.get(".".join(schema))
+            words.append(spec.label if spec else humanize(name))
+        else:
+            words.append(humanize(name))
+    return " › ".join(words)
+
+
+def form_fields() -> list[dict[str, Any]]:
+    """Every field of the form in order, for the form page's JSON twin."""
+    out: list[dict[str, Any]] = []
+
+    def add(section: str, path: str, spec: FieldSpec, repeatable: bool) -> None:
+        out.append({"path": path, "section": section, "label": spec.label, "widget": spec.widget,
+                    "options": [v for v, _ in spec.options], "repeatable": repeatable})
+
+    for section in SECTIONS:
+        for block in section.blocks:
+            if isinstance(block, Fields):
+                for spec in block.specs:
+                    add(section.title, block.path(spec.name), spec, False)
+            else:
+                for spec in block.specs:
+                    add(section.title, f"{block.name}.{spec.name}", spec, True)
+                if block.nested:
+                    for spec in block.nested.specs:
+                        add(section.title, f"{block.name}.{block.nested.name}.{spec.name}", spec, True)
+    return out

@@ -1,0 +1,187 @@
+"""The documented context of every page. The HTML template renders it; the ``.json`` twin returns it.
+
+One model per page; every field says what it holds. The assessment and compare pages embed the
+view models of :mod:`revspine.views`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import Path as PathParam
+from fastapi import Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..views import AssessmentView, ComparisonView
+
+__all__ = ["UserRef", "PatientSummary", "PatientListContext", "CaseVersionSummary", "CaseSummary",
+           "AssessmentSummary", "PatientContext", "AssessmentRecord", "AssessmentPageContext", "CompareContext",
+           "CaseVersionContext", "UsersContext", "TokenSummary", "AccountContext", "AuditEntry", "AuditContext",
+           "Page", "RecordId", "RecordIdQuery", "FormField", "FormProblem", "CaseFormContext"]
+
+
+class Page(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class UserRef(Page):
+    id: int = Field(description="User id")
+    username: str = Field(description="Login name")
+    role: str = Field(description="`clinician` or `admin`")
+    active: bool = Field(True, description="False once an administrator has disabled the account")
+
+
+class PatientSummary(Page):
+    id: int = Field(description="Patient id (in URLs: `/patients/{id}`)")
+    display_name: str = Field(description="Name as shown to clinicians")
+    mrn: str | None = Field(description="Medical record number, if recorded")
+    birth_date: date | None = Field(description="Date of birth, if recorded")
+    updated_at: datetime = Field(description="Last change to the patient record")
+
+
+class PatientListContext(Page):
+    q: str = Field(description="The search text (name or MRN contains it)")
+    total: int = Field(description="Patients matching the search")
+    page: int = Field(description="Page number, from 1")
+    page_size: int = Field(description="Patients per page")
+    patients: list[PatientSummary] = Field(description="This page of matching patients, most recently changed first")
+
+
+class CaseVersionSummary(Page):
+    id: int = Field(description="Case version id")
+    case_id: int = Field(description="Case the version belongs to")
+    version: int = Field(description="Version number within the case, from 1")
+    source: str = Field(description="How it was entered: `form`, `import` or `api`")
+    created_at: datetime = Field(description="When it was saved")
+    created_by: str = Field(description="Who saved it (username)")
+
+
+class CaseSummary(Page):
+    id: int = Field(description="Case id")
+    title: str = Field(description="Short title of the evaluation")
+    created_at: datetime = Field(description="When the case was opened")
+    versions: list[CaseVersionSummary] = Field(description="Every saved version, oldest first")
+
+
+class AssessmentSummary(Page):
+    id: int = Field(description="Assessment id (in URLs: `/assessments/{id}`)")
+    case_id: int = Field(description="Case assessed")
+    case_version: int = Field(description="Version of the case assessed")
+    created_at: datetime = Field(description="When the assessment was made")
+    created_by: str = Field(description="Who made it (username)")
+    decision: str = Field(description="Decision category code")
+    headline: str = Field(description="Decision in words")
+    leading_cause: str | None = Field(description="Label of the top-ranked cause, if any")
+    red_flags: int = Field(description="Number of red flags raised")
+    engine_version: str = Field(description="revspine engine version used")
+    knowledge_version: str = Field(description="Knowledge pack version used")
+
+
+class PatientContext(Page):
+    patient: PatientSummary = Field(description="The patient")
+    cases: list[CaseSummary] = Field(description="The patient's cases with their versions")
+    assessments: list[AssessmentSummary] = Field(description="Stored assessments, newest first")
+
+
+class AssessmentRecord(Page):
+    id: int = Field(description="Assessment id")
+    patient_id: int = Field(description="Patient assessed")
+    case_id: int = Field(description="Case assessed")
+    case_version: int = Field(description="Version of the case assessed")
+    case_version_id: int = Field(description="Id of that case version")
+    created_at: datetime = Field(description="When the assessment was made")
+    created_by: str = Field(description="Who made it (username)")
+    engine_version: str = Field(description="Engine version recorded with the assessment")
+    knowledge_id: str = Field(description="Knowledge pack id recorded with the assessment")
+    knowledge_version: str = Field(description="Knowledge pack version recorded with the assessment")
+
+
+class AssessmentPageContext(Page):
+    patient: PatientSummary = Field(description="The patient")
+    record: AssessmentRecord = Field(description="Who made the assessment, when, with which versions")
+    assessment: dict[str, Any] = Field(description="The Assessment exactly as the engine produced it "
+                                                   "(`revspine assess --format json` prints the same object)")
+    input_case: dict[str, Any] = Field(description="The case the engine read (canonical units)")
+    view: AssessmentView = Field(description="The page view of the assessment (`revspine.views`)")
+    history: list[AssessmentSummary] = Field(description="All assessments of this patient, newest first")
+
+
+class CompareContext(Page):
+    patient: PatientSummary = Field(description="The patient")
+    older: AssessmentRecord = Field(description="The earlier assessment")
+    newer: AssessmentRecord = Field(description="The later assessment")
+    diff: ComparisonView = Field(description="What changed and which findings moved it (`revspine.views`)")
+    history: list[AssessmentSummary] = Field(description="All assessments of this patient, newest first")
+
+
+class FormField(Page):
+    path: str = Field(description="Form field name = the case JSON path without row numbers (`surgeries.date`)")
+    section: str = Field(description="Section of the form (clinic-note order)")
+    label: str = Field(description="Label shown beside the field")
+    widget: str = Field(description="select, tristate (yes/no/not recorded), checkbox, number, date, text, textarea, "
+                                    "multicheck or list (comma-separated)")
+    options: list[str] = Field(description="Allowed codes, for select and multicheck")
+    repeatable: bool = Field(description="True inside a repeatable row (surgeries, imaging, labs...)")
+
+
+class FormProblem(Page):
+    path: str = Field(description="Form field name of the problem (the case JSON path as entered)")
+    label: str = Field(description="The field in words, e.g. `Surgery 1 › Region`")
+    message: str = Field(description="What is wrong")
+
+
+class CaseFormContext(Page):
+    patient: PatientSummary = Field(description="The patient")
+    case: CaseSummary | None = Field(description="The case being edited (a new version), or null for a new case")
+    action: str = Field(description="Where the form posts")
+    title: str = Field(description="Title of the evaluation")
+    values: dict[str, str | list[str]] = Field(description="Field values by form field name (pre-filled or as entered)")
+    problems: list[FormProblem] = Field(description="Validation problems, each beside its field on the page")
+    import_error: dict[str, Any] | None = Field(None, description="The error of a failed JSON import, if any")
+    fields: list[FormField] = Field(description="Every field of the form, in order")
+
+
+class CaseVersionContext(Page):
+    patient: PatientSummary = Field(description="The patient")
+    case: CaseSummary = Field(description="The case and its versions")
+    version: CaseVersionSummary = Field(description="The version shown")
+    data: dict[str, Any] = Field(description="The case data of this version, as entered")
+
+
+class UsersContext(Page):
+    users: list[UserRef] = Field(description="Every account")
+
+
+class TokenSummary(Page):
+    id: int = Field(description="Token id")
+    name: str = Field(description="What the token is for")
+    prefix: str = Field(description="First characters of the token, to recognise it")
+    created_at: datetime = Field(description="When it was made")
+    revoked: bool = Field(description="True once revoked")
+
+
+class AccountContext(Page):
+    user: UserRef = Field(description="The signed-in user")
+    tokens: list[TokenSummary] = Field(description="The user's API tokens")
+    new_token: str | None = Field(None, description="A token just created: shown once, never stored in plain text")
+
+
+class AuditEntry(Page):
+    id: int = Field(description="Audit row id")
+    at: datetime = Field(description="When")
+    user: str | None = Field(description="Who (username), if known")
+    action: str = Field(description="view, create, change, export, login, login_failed or logout")
+    object_type: str = Field(description="What kind of record")
+    object_id: int | None = Field(description="Which record")
+    detail: dict[str, Any] = Field(description="Ids and codes only")
+
+
+class AuditContext(Page):
+    entries: list[AuditEntry] = Field(description="The newest audit rows, newest first")
+
+
+#: A record id in a URL: a positive 32-bit integer (the id columns' range on every database).
+RecordId = Annotated[int, PathParam(ge=1, le=2_147_483_647, description="Record id")]
+#: A record id in a query string.
+RecordIdQuery = Annotated[int, Query(ge=1, le=2_147_483_647, description="Record id")]

@@ -1,0 +1,83 @@
+"""The assessment page, its PDF, and the comparison of two assessments of one patient."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from ...errors import InputError, Problem
+from ...storage import audit, records
+from ..auth import CurrentUser, client_address
+from ..contexts import AssessmentPageContext, CompareContext, RecordId, RecordIdQuery
+from ..service import assessment_record, assessment_summary, patient_summary, usernames
+from ..state import app_state
+from ..twins import twin_page
+from ..viewbridge import assessment_view, compare_view, pdf_bytes
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+
+@router.get("/assessments/{assessment_id}.pdf", tags=["pages (JSON twins)"], summary="The assessment as a PDF",
+            response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
+def assessment_pdf(request: Request, user: CurrentUser, assessment_id: RecordId) -> Response:
+    """The printable report for the chart (audited as an export)."""
+    state = app_state(request)
+    with state.db.write() as s:
+        row = records.get_assessment(s, assessment_id)
+        patient = records.get_patient(s, row.patient_id)
+        audit.record(s, user.id, "export", "assessment", row.id, {"patient_id": row.patient_id, "format": "pdf"},
+                     client_address(request))
+    pdf = pdf_bytes(assessment_view(row.result, row.input_case, state.pack, patient_summary(patient), row.id))
+    filename = f"revspine-assessment-{row.id}.pdf"
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
+
+
+@twin_page(router, "/assessments/{assessment_id}", "assessment.html", AssessmentPageContext,
+           summary="One stored assessment")
+def assessment_page(request: Request, user: CurrentUser, assessment_id: RecordId) -> AssessmentPageContext:
+    """The stored assessment exactly as the engine produced it, with who, when and which versions."""
+    state = app_state(request)
+    with state.db.write() as s:
+        row = records.get_assessment(s, assessment_id)
+        patient = records.get_patient(s, row.patient_id)
+        rows = records.list_assessments(s, row.patient_id)
+        versions = {v: records.get_version_by_id(s, v) for v in {a.case_version_id for a in rows}}
+        names = usernames(s, {a.created_by for a in rows})
+        audit.record(s, user.id, "view", "assessment", row.id, {"patient_id": row.patient_id},
+                     client_address(request))
+    return AssessmentPageContext(
+        patient=patient_summary(patient), record=assessment_record(row, versions[row.case_version_id], names),
+        assessment=row.result, input_case=row.input_case,
+        view=assessment_view(row.result, row.input_case, state.pack, patient_summary(patient), row.id),
+        history=[assessment_summary(a, versions[a.case_version_id], names) for a in rows],
+    )
+
+
+@twin_page(router, "/patients/{patient_id}/compare", "compare.html", CompareContext,
+           summary="Compare two assessments of one patient")
+def compare_page(request: Request, user: CurrentUser, patient_id: RecordId,
+                 a: RecordIdQuery, b: RecordIdQuery) -> CompareContext:
+    """What changed between two assessments of the same patient, and which findings moved it."""
+    state = app_state(request)
+    with state.db.write() as s:
+        patient = records.get_patient(s, patient_id)
+        first, second = records.get_assessment(s, a), records.get_assessment(s, b)
+        if first.patient_id != patient_id or second.patient_id != patient_id:
+            raise InputError("both assessments must belong to this patient",
+                             [Problem("a" if first.patient_id != patient_id else "b", "belongs to another patient")])
+        older, newer = sorted((first, second), key=lambda r: (r.created_at, r.id))
+        rows = records.list_assessments(s, patient_id)
+        versions = {v: records.get_version_by_id(s, v) for v in {x.case_version_id for x in rows}}
+        names = usernames(s, {x.created_by for x in rows})
+        audit.record(s, user.id, "view", "assessment_comparison", patient_id, {"older": older.id, "newer": newer.id},
+                     client_address(request))
+    return CompareContext(
+        patient=patient_summary(patient),
+        older=assessment_record(older, versions[older.case_version_id], names),
+        newer=assessment_record(newer, versions[newer.case_version_id], names),
+        diff=compare_view((older.id, older.result, older.input_case), (newer.id, newer.result, newer.input_case)),
+        history=[assessment_summary(x, versions[x.case_version_id], names) for x in rows],
+    )

@@ -1,0 +1,83 @@
+"""Login, logout, the home redirect and the health check."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from ...storage import accounts, audit
+from ..auth import CsrfChecked, CurrentUser, LoginCsrfChecked, client_address, login_session
+from ..state import app_state
+from ..twins import render
+
+__all__ = ["router", "PUBLIC_PATHS"]
+
+router = APIRouter()
+#: Routes anyone may reach (a test checks that every other route needs credentials).
+PUBLIC_PATHS = frozenset({"/login", "/healthz", "/static", "/docs", "/openapi.json"})
+
+
+def _safe_next(target: str | None) -> str:
+    if not target:
+        return "/patients"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/patients"
+    return target
+
+
+@router.get("/healthz", tags=["service"], summary="Liveness: answers ok when the app is up")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/", include_in_schema=False)
+def home() -> RedirectResponse:
+    return RedirectResponse("/patients", status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse, include_in_schema=False)
+def login_form(request: Request, next: str = "") -> Response:
+    return render(request, "login.html", {"next": _safe_next(next), "error": None, "username": ""})
+
+
+@router.post("/login", response_class=HTMLResponse, include_in_schema=False, dependencies=[LoginCsrfChecked])
+def login(request: Request, username: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
+          next: Annotated[str, Form()] = "") -> Response:
+    state = app_state(request)
+    ip = client_address(request)
+    wait = state.limiter.blocked(username, ip)
+    if wait > 0:
+        with state.db.write() as s:
+            audit.record(s, None, "login_failed", "user", None, {"reason": "rate_limited"}, ip)
+        minutes = max(1, round(wait / 60))
+        return render(request, "login.html", {
+            "next": _safe_next(next), "username": username,
+            "error": f"Too many failed attempts. Try again in about {minutes} minute{'s' if minutes > 1 else ''}."},
+            status_code=429)
+    with state.db.read() as s:
+        user = accounts.authenticate(s, username, password)
+    if user is None:
+        state.limiter.failed(username, ip)
+        with state.db.write() as s:
+            audit.record(s, None, "login_failed", "user", None, {"reason": "bad_credentials"}, ip)
+        return render(request, "login.html", {"next": _safe_next(next), "username": username,
+                                              "error": "Unknown username or wrong password."}, status_code=401)
+    state.limiter.succeeded(username)
+    login_session(request, user)
+    with state.db.write() as s:
+        audit.record(s, user.id, "login", "user", user.id, {}, ip)
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.post("/logout", include_in_schema=False, dependencies=[CsrfChecked])
+def logout(request: Request, user: CurrentUser) -> RedirectResponse:
+    with app_state(request).db.write() as s:
+        audit.record(s, user.id, "logout", "user", user.id, {}, client_address(request))
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+

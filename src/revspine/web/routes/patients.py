@@ -1,0 +1,89 @@
+"""Patient list with search, patient creation, and the patient page (cases, versions, assessments)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from ...errors import InputError, Problem
+from ...storage import audit, records
+from ..auth import CsrfChecked, CurrentUser, client_address
+from ..contexts import PatientContext, PatientListContext, RecordId
+from ..service import assessment_summary, case_summary, patient_summary, usernames
+from ..state import app_state
+from ..twins import render, twin_page
+
+__all__ = ["router", "parse_birth_date"]
+
+router = APIRouter()
+
+
+def parse_birth_date(text: str) -> date | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError("the patient cannot be saved",
+                         [Problem("birth_date", "use the form YYYY-MM-DD")]) from None
+
+
+@twin_page(router, "/patients", "patients.html", PatientListContext, summary="Patients, with search")
+def patient_list(request: Request, user: CurrentUser,
+                 q: Annotated[str, Query(max_length=200, description="Name or MRN contains")] = "",
+                 page: Annotated[int, Query(ge=1, le=100000)] = 1) -> PatientListContext:
+    """Patients whose name or MRN contains `q`, most recently changed first."""
+    state = app_state(request)
+    size = state.settings.page_size
+    with state.db.write() as s:
+        rows, total = records.search_patients(s, q, limit=size, offset=(page - 1) * size)
+        audit.record(s, user.id, "view", "patient_list", None, {"results": len(rows)}, client_address(request))
+    return PatientListContext(q=q, total=total, page=page, page_size=size, patients=[patient_summary(p) for p in rows])
+
+
+@router.get("/patients/new", response_class=HTMLResponse, include_in_schema=False)
+def new_patient_form(request: Request, user: CurrentUser) -> Response:
+    return render(request, "patient_new.html", {"values": {}, "errors": {}})
+
+
+@router.post("/patients", response_class=HTMLResponse, include_in_schema=False, dependencies=[CsrfChecked])
+def create_patient(request: Request, user: CurrentUser, display_name: Annotated[str, Form()] = "",
+                   mrn: Annotated[str, Form()] = "", birth_date: Annotated[str, Form()] = "") -> Response:
+    state = app_state(request)
+    values = {"display_name": display_name, "mrn": mrn, "birth_date": birth_date}
+    try:
+        born = parse_birth_date(birth_date)
+        with state.db.write() as s:
+            row = records.create_patient(s, user.id, display_name, mrn or None, born)
+            audit.record(s, user.id, "create", "patient", row.id, {}, client_address(request))
+    except InputError as exc:
+        errors: dict[str, list[str]] = {}
+        for p in exc.problems:
+            errors.setdefault(p.path, []).append(p.message)
+        return render(request, "patient_new.html", {"values": values, "errors": errors, "error": exc.to_dict()},
+                      status_code=422)
+    return RedirectResponse(f"/patients/{row.id}", status_code=303)
+
+
+@twin_page(router, "/patients/{patient_id}", "patient.html", PatientContext, summary="One patient")
+def patient_page(request: Request, user: CurrentUser, patient_id: RecordId) -> PatientContext:
+    """The patient with their cases (every version) and stored assessments."""
+    state = app_state(request)
+    with state.db.write() as s:
+        patient = records.get_patient(s, patient_id)
+        cases = records.list_cases(s, patient_id)
+        versions = {c.id: records.list_versions(s, c.id) for c in cases}
+        assessments = records.list_assessments(s, patient_id)
+        by_id = {v.id: v for vs in versions.values() for v in vs}
+        ids = {v.created_by for v in by_id.values()} | {a.created_by for a in assessments}
+        names = usernames(s, ids)
+        audit.record(s, user.id, "view", "patient", patient_id, {}, client_address(request))
+    return PatientContext(
+        patient=patient_summary(patient),
+        cases=[case_summary(c, versions[c.id], names) for c in cases],
+        assessments=[assessment_summary(a, by_id[a.case_version_id], names) for a in assessments],
+    )

@@ -1,0 +1,29 @@
+"""What the running app holds: settings, database, knowledge pack, templates, login limiter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import cast
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+
+from ..knowledge import KnowledgePack
+from ..settings import Settings
+from ..storage import Database
+from .ratelimit import LoginLimiter
+
+__all__ = ["AppState", "app_state"]
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    db: Database
+    pack: KnowledgePack
+    templates: Jinja2Templates
+    limiter: LoginLimiter
+
+
+def app_state(request: Request) -> AppState:
+    return cast(AppState, request.app.state.revspine)

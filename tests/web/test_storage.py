@@ -1,0 +1,101 @@
+"""Storage on SQLite and PostgreSQL: migrations, versions, append-only tables, error wrapping."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import inspect, text
+
+from revspine.errors import InputError, StorageError
+from revspine.storage import Database, accounts, current_revision, head_revision, migrate, records
+
+BACKENDS = [pytest.param("sqlite", id="sqlite"), pytest.param("postgres", id="postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BACKENDS)
+def db(request, tmp_path):
+    if request.param == "sqlite":
+        database = Database(f"sqlite:///{tmp_path}/s.sqlite3")
+    else:
+        database = Database(request.getfixturevalue("postgres_db_url"))
+    migrate(database)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def user_id(db) -> int:
+    with db.write() as s:
+        return accounts.create_user(s, "doc", "long enough password", "clinician").id
+
+
+def test_migrations_create_every_table_and_are_idempotent(db):
+    names = set(inspect(db.engine).get_table_names())
+    assert {"users", "api_tokens", "patients", "cases", "case_versions", "assessments", "audit_log",
+            "alembic_version"} <= names
+    assert current_revision(db) == head_revision()
+    assert migrate(db) == head_revision()
+
+
+def test_sqlite_runs_in_wal_with_foreign_keys(tmp_path):
+    db = Database(f"sqlite:///{tmp_path}/w.sqlite3", sqlite_busy_timeout_ms=1234)
+    with db.read() as s:
+        assert s.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert s.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert s.execute(text("PRAGMA busy_timeout")).scalar() == 1234
+
+
+def test_every_edit_is_a_new_version(db, user_id):
+    with db.write() as s:
+        patient = records.create_patient(s, user_id, "Versioned")
+        case, v1 = records.create_case(s, patient.id, user_id, "", {"n": 1}, "api")
+    with db.write() as s:
+        v2 = records.add_case_version(s, case.id, user_id, {"n": 2}, "form")
+    with db.read() as s:
+        versions = records.list_versions(s, case.id)
+    assert [(v.version, v.data) for v in versions] == [(1, {"n": 1}), (2, {"n": 2})]
+    assert v1.id != v2.id
+
+
+@pytest.mark.parametrize("table", ["case_versions", "assessments", "audit_log"])
+def test_append_only_tables_refuse_update_and_delete(db, user_id, table):
+    from revspine.storage import audit
+
+    with db.write() as s:
+        patient = records.create_patient(s, user_id, "Append Only")
+        case, version = records.create_case(s, patient.id, user_id, "", {"n": 1}, "api")
+        records.add_assessment(s, patient.id, version, user_id, {}, {
+            "versions": {"engine": "e", "knowledge": "k", "knowledge_id": "id"}, "decision": {"category": "revision"}})
+        audit.record(s, user_id, "create", "patient", patient.id)
+    for statement in (f"UPDATE {table} SET created_by = created_by" if table != "audit_log"
+                      else "UPDATE audit_log SET action = 'view'", f"DELETE FROM {table}"):
+        with pytest.raises(StorageError), db.write() as s:
+            s.execute(text(statement))
+
+
+def test_patient_identifiers_validated_and_mrn_unique(db, user_id):
+    with db.write() as s:
+        records.create_patient(s, user_id, "One", "M1")
+    with pytest.raises(InputError) as info, db.write() as s:
+        records.create_patient(s, user_id, "Two", "M1")
+    assert info.value.problems[0].path == "mrn"
+    with db.read() as s:
+        rows, total = records.search_patients(s, "one")
+    assert total == 1 and rows[0].display_name == "One"
+
+
+def test_unreachable_database_is_a_storage_error_without_driver_text():
+    db = Database("postgresql+psycopg://nobody:secret@127.0.0.1:1/none?connect_timeout=2")
+    with pytest.raises(StorageError) as info, db.read() as s:
+        s.execute(text("SELECT 1"))
+    assert "secret" not in str(info.value) and "psycopg" not in str(info.value)
+    assert info.value.status == 503
+
+
+def test_tokens_are_stored_hashed(db, user_id):
+    with db.write() as s:
+        _, plain = accounts.create_token(s, user_id, "integration")
+    with db.read() as s:
+        stored = s.execute(text("SELECT token_hash, prefix FROM api_tokens")).one()
+        assert plain not in stored[0] and len(stored[0]) == 64
+        assert accounts.user_for_token(s, plain).id == user_id
+        assert accounts.user_for_token(s, plain + "x") is None
