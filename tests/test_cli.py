@@ -108,11 +108,6 @@ def test_written_examples_assess(tmp_path):
         assert invoke("assess", str(p), "-f", "json").exit_code == 0
 
 
-def test_demo_prints_an_assessment():
-    r = invoke("demo")
-    assert r.exit_code == 0 and "Pseudarthrosis" in r.stdout
-
-
 def test_local_pack_overlay_shows_in_the_versions(tmp_path):
     (tmp_path / "pack.yaml").write_text(yaml.safe_dump({"pack": {
         "id": "clinic", "name": "Clinic pack", "version": "3", "released": "2026-11-01", "description": "d"}}))
