@@ -18,6 +18,7 @@ from .conftest import PASSWORD, csrf_from, login, make_env
 
 
 def _concrete(path: str) -> str:
+    path = path.replace("{service_id}", "revspine-patient-view")  # a real CDS service: unknown ids are 404
     return re.sub(r"\{[^}]+\}", "1", path)
 
 
@@ -43,8 +44,14 @@ def test_without_credentials_every_patient_route_is_refused(env, anon):
     for method, path in routes:
         url = _concrete(path) + ("?a=1&b=1" if "compare" in path else "")
         r = anon.request(method, url)
-        html_page = not (path.startswith("/api/") or path.endswith((".json", ".pdf")))
-        if html_page:
+        html_page = not (path.startswith(("/api/", "/cds-services", "/fhir/")) or path.endswith((".json", ".pdf")))
+        if path.startswith("/cds-services"):
+            # CDS Hooks: a bare 401 that does not say why the token failed (spec best practice)
+            assert r.status_code == 401, (method, path, r.status_code)
+        elif path.startswith("/fhir/"):
+            assert r.status_code == 401, (method, path, r.status_code)
+            assert r.json()["resourceType"] == "OperationOutcome"
+        elif html_page:
             assert r.status_code == 303, (method, path, r.status_code)
             assert r.headers["location"].startswith("/login?next="), (method, path)
         else:

@@ -141,7 +141,8 @@ async def run_service(service_id: str, req: CdsRequest, deps: Deps, *, app_base:
                                                                             bool(case.symptoms.symptoms))):
         return {"cards": []}
     a = assess(case, deps.pack)
-    source = {"hook": req.hook, "hookInstance": req.hookInstance, "service": service_id, **client}
+    source = {"hook": req.hook, "hookInstance": req.hookInstance, "service": service_id, "patientId": patient_id,
+              **client}
     path = deps.save_assessment(case, a, source)
     base = (deps.settings.app_url or app_base).rstrip("/")
     ctx = CardContext(a, report, deps.pack, patient_id, req.context.get("encounterId") if isinstance(

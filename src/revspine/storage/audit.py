@@ -15,7 +15,7 @@ from .tables import AuditRow
 
 __all__ = ["ACTIONS", "record", "list_audit"]
 
-ACTIONS = ("view", "create", "change", "export", "login", "login_failed", "logout")
+ACTIONS = ("view", "create", "change", "export", "login", "login_failed", "logout", "feedback")
 _SAFE_DETAIL = (int, float, bool, type(None))
 
 

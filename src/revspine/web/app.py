@@ -21,11 +21,13 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
+from ..cdshooks.settings import CdsSettings
 from ..knowledge import KnowledgePack, load_pack
 from ..settings import Settings, load_settings
 from ..storage import Database, migrate
 from ..version import __version__
 from ..views import environment as views_environment
+from .ehr import ehr_routers, install_ehr
 from .errors import install_error_handlers
 from .logs import RequestLogMiddleware
 from .ratelimit import LoginLimiter
@@ -67,8 +69,14 @@ def open_database(settings: Settings) -> Database:
 
 
 def create_app(settings: Settings | None = None, *, extra_routers: Sequence[APIRouter] = (),
-               db: Database | None = None, pack: KnowledgePack | None = None, run_migrations: bool = False) -> FastAPI:
-    """Build the app. ``run_migrations`` upgrades the schema first (``revspine serve`` does)."""
+               db: Database | None = None, pack: KnowledgePack | None = None, run_migrations: bool = False,
+               ehr: bool = True, cds_settings: CdsSettings | None = None) -> FastAPI:
+    """Build the app. ``run_migrations`` upgrades the schema first (``revspine serve`` does).
+
+    ``ehr`` mounts the CDS Hooks service (/cds-services) and the FHIR endpoint (/fhir/$assess),
+    backed by this app's storage and audit log (web/ehr.py); ``cds_settings`` defaults to the
+    ``REVSPINE_CDS_*`` environment.
+    """
     settings = settings or load_settings()
     db = db or open_database(settings)
     if run_migrations:
@@ -100,9 +108,12 @@ def create_app(settings: Settings | None = None, *, extra_routers: Sequence[APIR
     install_error_handlers(app)
     _mount_docs(app)
     app.mount("/static", StaticFiles(directory=str(_WEB / "static")), name="static")
+    mounted = ehr_routers(db, pack, cds_settings) if ehr else []
     for router in (login.router, patients.router, cases.router, assessments.router, admin.router, api.router,
-                   *extra_routers):
+                   *mounted, *extra_routers):
         app.include_router(router)
+    if ehr:
+        install_ehr(app)
     return app
 
 

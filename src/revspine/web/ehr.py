@@ -1,0 +1,115 @@
+"""The EHR adapters (CDS Hooks 2.0 and FHIR R4) mounted in the web app, backed by its storage.
+
+- An assessment made for CDS Hooks cards is stored like any other (input case, result, engine and
+  knowledge versions) under a patient keyed by the EHR's patient id, so the card's link opens the
+  assessment page of this app (after login).
+- Feedback on cards (accepted or overridden, with the override reason's code) is written to the
+  append-only audit log. Free-text comments are not stored: they may carry patient data.
+- ``POST /fhir/$assess`` needs an API token, like the REST API.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..case.model import Case
+from ..cdshooks.router import create_cds_router
+from ..cdshooks.settings import CdsSettings
+from ..engine.result import Assessment
+from ..fhir.api import create_fhir_router, require_fhir_client
+from ..knowledge import KnowledgePack
+from ..storage import accounts, audit, records
+from ..storage.db import Database
+from ..storage.tables import PatientRow
+from .auth import require_api_user
+
+__all__ = ["CDS_SERVICE_USER", "StoredAssessments", "AuditFeedbackStore", "ehr_routers", "install_ehr"]
+
+CDS_SERVICE_USER = "cds-hooks"
+_EHR_MRN_PREFIX = "ehr:"
+
+
+def _service_user_id(s: Session) -> int:
+    """The service identity CDS Hooks work is recorded under; it cannot log in."""
+    user = accounts.get_user_by_name(s, CDS_SERVICE_USER)
+    if user is None:
+        user = accounts.create_user(s, CDS_SERVICE_USER, secrets.token_urlsafe(32), role="clinician")
+        accounts.set_user_active(s, user.id, False)
+    return int(user.id)
+
+
+def _patient_for(s: Session, user_id: int, ehr_patient_id: str | None) -> int:
+    key = (_EHR_MRN_PREFIX + (ehr_patient_id or "unknown"))[:64]
+    found = s.execute(select(PatientRow.id).where(PatientRow.mrn == key)).scalar_one_or_none()
+    if found is not None:
+        return int(found)
+    row = records.create_patient(s, user_id, f"EHR patient {ehr_patient_id or 'unknown'}"[:200], mrn=key)
+    return int(row.id)
+
+
+class StoredAssessments:
+    """``save_assessment`` for the CDS Hooks router: store in the database, return the page's path."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def __call__(self, case: Case, assessment: Assessment, source: dict[str, Any]) -> str:
+        data = case.model_dump(mode="json", exclude_none=True)
+        with self.db.write() as s:
+            uid = _service_user_id(s)
+            pid = _patient_for(s, uid, source.get("patientId"))
+            _, version = records.create_case(s, pid, uid, f"CDS Hooks {source.get('hook', '')}".strip(), data,
+                                             source="cds-hooks")
+            row = records.add_assessment(s, pid, version, uid, data, assessment.model_dump(mode="json"))
+            audit.record(s, uid, "create", "assessment", row.id, {"source": "cds-hooks"})
+        return f"/assessments/{row.id}"
+
+
+class AuditFeedbackStore:
+    """Card feedback into the audit log; the same item sent twice is recorded once (per process)."""
+
+    def __init__(self, db: Database, remember: int = 10000) -> None:
+        self.db = db
+        self._seen: OrderedDict[tuple[str, ...], None] = OrderedDict()
+        self._remember = remember
+        self._lock = threading.Lock()
+
+    def record(self, service_id: str, item: dict[str, Any], client: dict[str, Any]) -> bool:
+        key = (service_id, str(item.get("card")), str(item.get("outcome")), str(item.get("outcomeTimestamp")))
+        with self._lock:
+            if key in self._seen:
+                return False
+            self._seen[key] = None
+            while len(self._seen) > self._remember:
+                self._seen.popitem(last=False)
+        reason = (item.get("overrideReason") or {}).get("reason") or {}
+        detail = {
+            "service": service_id[:40],
+            "card": str(item.get("card"))[:40],
+            "outcome": str(item.get("outcome"))[:40],
+            "reason": str(reason.get("code"))[:40] if reason.get("code") else None,
+            "suggestions": len(item.get("acceptedSuggestions") or []),
+        }
+        with self.db.write() as s:
+            audit.record(s, _service_user_id(s), "feedback", "cds_card", None, detail,
+                         client=str(client.get("iss") or "")[:200] or None)
+        return True
+
+
+def ehr_routers(db: Database, pack: KnowledgePack, settings: CdsSettings | None = None) -> list[APIRouter]:
+    """The CDS Hooks and FHIR routers, wired to this app's storage and audit log."""
+    cds = create_cds_router(settings or CdsSettings.from_env(), pack=pack,
+                            feedback_store=AuditFeedbackStore(db), save_assessment=StoredAssessments(db))
+    return [cds, create_fhir_router(pack=pack)]
+
+
+def install_ehr(app: FastAPI) -> None:
+    """FHIR calls authenticate with the app's API tokens."""
+    app.dependency_overrides[require_fhir_client] = require_api_user
