@@ -7,7 +7,6 @@ login); card feedback lands in the audit log once; the FHIR endpoint needs an AP
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 
 from revspine.storage import audit
 from revspine.storage.tables import AssessmentRow
