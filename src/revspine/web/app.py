@@ -31,7 +31,7 @@ from .ehr import ehr_routers, install_ehr
 from .errors import install_error_handlers
 from .logs import RequestLogMiddleware
 from .ratelimit import LoginLimiter
-from .routes import admin, api, assessments, cases, login, patients
+from .routes import admin, api, assessments, cases, login, patient_materials, patients
 from .security import SecurityHeadersMiddleware
 from .state import AppState
 
@@ -109,7 +109,8 @@ def create_app(settings: Settings | None = None, *, extra_routers: Sequence[APIR
     _mount_docs(app)
     app.mount("/static", StaticFiles(directory=str(_WEB / "static")), name="static")
     mounted = ehr_routers(db, pack, cds_settings) if ehr else []
-    for router in (login.router, patients.router, cases.router, assessments.router, admin.router, api.router,
+    for router in (login.router, patients.router, cases.router, assessments.router, patient_materials.router,
+                   admin.router, api.router,
                    *mounted, *extra_routers):
         app.include_router(router)
     if ehr:

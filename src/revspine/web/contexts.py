@@ -14,11 +14,12 @@ from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..views import AssessmentView, ComparisonView
+from ..views.patient import QuestionAnswerView
 
 __all__ = ["UserRef", "PatientSummary", "PatientListContext", "CaseVersionSummary", "CaseSummary",
            "AssessmentSummary", "PatientContext", "AssessmentRecord", "AssessmentPageContext", "CompareContext",
            "CaseVersionContext", "UsersContext", "TokenSummary", "AccountContext", "AuditEntry", "AuditContext",
-           "Page", "RecordId", "RecordIdQuery", "FormField", "FormProblem", "CaseFormContext"]
+           "Page", "AskContext", "RecordId", "RecordIdQuery", "FormField", "FormProblem", "CaseFormContext"]
 
 
 class Page(BaseModel):
@@ -105,6 +106,12 @@ class AssessmentPageContext(Page):
     input_case: dict[str, Any] = Field(description="The case the engine read (canonical units)")
     view: AssessmentView = Field(description="The page view of the assessment (`revspine.views`)")
     history: list[AssessmentSummary] = Field(description="All assessments of this patient, newest first")
+
+
+class AskContext(Page):
+    patient: PatientSummary = Field(description="The patient")
+    assessment_id: int = Field(description="The assessment whose personalised answers are used")
+    found: QuestionAnswerView = Field(description="The best answers to the question, found offline (BM25)")
 
 
 class CompareContext(Page):
