@@ -36,7 +36,7 @@ class LabRead:
     date: date
     path: str
     day_after_surgery: int | None
-    status: str  # normal | raised | raised_expected | raised_beyond_expected | low | second_rise
+    status: str  # normal | not_interpreted | raised | raised_expected | raised_beyond_expected | low | second_rise
     reading: str
     citations: list[str] = field(default_factory=list)
     threshold: float | None = None

@@ -54,6 +54,8 @@ def read_labs(facts: Facts, pack: KnowledgePack) -> dict[str, list[LabRead]]:
             elif rule.lower_threshold is not None and v < rule.lower_threshold:
                 thr = rule.lower_threshold
                 status, reading = "low", f"below {thr:g} {rule.canonical_unit}: {rule.threshold_meaning}"
+            elif rule.upper_threshold is None and rule.lower_threshold is None:
+                status, reading = "not_interpreted", rule.threshold_meaning
             else:
                 thr = rule.upper_threshold if rule.upper_threshold is not None else rule.lower_threshold
                 reading = "within the threshold"

@@ -67,6 +67,7 @@ LAB_STATUS_LABELS: dict[str, str] = {
     "normal": "normal",
     "raised": "raised",
     "raised_expected": "raised, expected after surgery",
+    "not_interpreted": "not interpreted: no threshold in the pack",
     "raised_beyond_expected": "raised beyond the expected course",
     "second_rise": "second rise",
     "low": "low",
