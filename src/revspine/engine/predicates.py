@@ -80,7 +80,9 @@ class CultureP(_P):
 class LabP(_P):
     test: str
     status: list[
-        Literal["normal", "not_interpreted", "raised", "raised_expected", "raised_beyond_expected", "low", "second_rise"]
+        Literal[
+            "normal", "not_interpreted", "raised", "raised_expected", "raised_beyond_expected", "low", "second_rise"
+        ]
     ]
 
 

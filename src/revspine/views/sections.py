@@ -142,7 +142,10 @@ class LabView(ViewModel):
     date: Date = Field(description="Date the sample was taken")
     day_after_surgery: int | None = Field(description="Days from the index operation to the sample; negative before it")
     status: str = Field(
-        description="normal, not_interpreted (no threshold in the pack), raised, raised_expected, raised_beyond_expected, second_rise or low"
+        description=(
+            "normal, not_interpreted (no threshold in the pack), raised, raised_expected, "
+            "raised_beyond_expected, second_rise or low"
+        )
     )
     status_label: str = Field(description="The status, in words")
     alert: bool = Field(description="True when the reading needs attention (not normal and not an expected rise)")
