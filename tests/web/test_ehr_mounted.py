@@ -19,18 +19,24 @@ from .conftest import login, make_env
 SERVICE = "revspine-patient-view"
 
 
+AUD = f"{BASE}/cds-services/{SERVICE}"
+
+
 def _app(tmp_path, pack, keys):
     env = make_env(tmp_path, pack)
     return env, create_app(env.settings, db=env.db, pack=pack, cds_settings=settings(keys))
 
 
+def _patient_view(app, keys):
+    return call(app, "POST", f"/cds-services/{SERVICE}", json=hook_request("patient-view", PID,
+                                                                              prefetch_for(fbss_resources())),
+                headers={"Authorization": f"Bearer {keys.token(AUD)}"})
+
+
 def test_card_link_opens_a_stored_assessment_with_its_versions(tmp_path, pack):
     keys = ClientKeys()
     env, app = _app(tmp_path, pack, keys)
-    aud = f"{BASE}/cds-services/{SERVICE}"
-    r = call(app, "POST", f"/cds-services/{SERVICE}", json=hook_request("patient-view", PID,
-                                                                           prefetch_for(fbss_resources())),
-             headers={"Authorization": f"Bearer {keys.token(aud)}"})
+    r = _patient_view(app, keys)
     assert r.status_code == 200 and card_problems(r.json()) == []
     [card] = r.json()["cards"]
     path = card["links"][0]["url"].removeprefix(BASE)
@@ -50,16 +56,13 @@ def test_card_link_opens_a_stored_assessment_with_its_versions(tmp_path, pack):
 def test_card_feedback_is_audited_once_without_the_comment(tmp_path, pack):
     keys = ClientKeys()
     env, app = _app(tmp_path, pack, keys)
-    aud = f"{BASE}/cds-services/{SERVICE}"
-    r = call(app, "POST", f"/cds-services/{SERVICE}", json=hook_request("patient-view", PID,
-                                                                           prefetch_for(fbss_resources())),
-             headers={"Authorization": f"Bearer {keys.token(aud)}"})
+    r = _patient_view(app, keys)
     card = r.json()["cards"][0]
     fb = {"feedback": [{"card": card["uuid"], "outcome": "overridden", "outcomeTimestamp": "2026-11-22T10:00:00Z",
                         "overrideReason": {"reason": card["overrideReasons"][0], "userComment": "Sentinel Zebra"}}]}
     for _ in range(2):
         ok = call(app, "POST", f"/cds-services/{SERVICE}/feedback", json=fb,
-                  headers={"Authorization": f"Bearer {keys.token(aud + '/feedback')}"})
+                  headers={"Authorization": f"Bearer {keys.token(AUD + '/feedback')}"})
         assert ok.status_code == 200
     with env.db.read() as s:
         rows = [r for r in audit.list_audit(s, object_type="cds_card") if r.action == "feedback"]

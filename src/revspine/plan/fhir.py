@@ -11,21 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from .models import OrderLine, OrderSet
+from .order_set import ORDER_CATEGORY_LABELS
 from .order_set import line_text as _text
 
 __all__ = ["order_set_to_fhir", "RXNORM", "UCUM"]
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 UCUM = "http://unitsofmeasure.org"
-_CATEGORY_TITLES = {
-    "antibiotic_prophylaxis": "Antibiotic prophylaxis",
-    "vte_prophylaxis": "VTE prophylaxis",
-    "nutrition": "Nutrition",
-    "bracing": "Bracing",
-    "smoking": "Smoking cessation",
-    "physical_therapy": "Physical therapy",
-    "bone_health": "Bone health",
-}
 
 
 def _medication_code(line: OrderLine) -> dict[str, Any]:
@@ -91,7 +83,7 @@ def order_set_to_fhir(order_set: OrderSet, *, patient_reference: str | None = No
                 alternatives[line.choose_one_of].append(a)
             else:
                 sub.append(a)
-        actions.append({"id": category, "title": _CATEGORY_TITLES.get(category, category), "action": sub})
+        actions.append({"id": category, "title": ORDER_CATEGORY_LABELS.get(category, category), "action": sub})
     group: dict[str, Any] = {
         "resourceType": "RequestGroup",
         "status": "draft",

@@ -18,7 +18,19 @@ from .schema import Dose, OrderItem, OrderSetProtocol
 if TYPE_CHECKING:
     from ..engine.conditions import Hits
 
-__all__ = ["build_order_set", "describe_condition", "dose_for", "line_text"]
+__all__ = ["ORDER_CATEGORY_LABELS", "build_order_set", "describe_condition", "dose_for", "line_text"]
+
+
+# Display titles of the order-set categories (the protocol's `category` values).
+ORDER_CATEGORY_LABELS: dict[str, str] = {
+    "antibiotic_prophylaxis": "Antibiotic prophylaxis",
+    "vte_prophylaxis": "VTE prophylaxis",
+    "nutrition": "Nutrition",
+    "bracing": "Bracing",
+    "smoking": "Smoking cessation",
+    "physical_therapy": "Physical therapy",
+    "bone_health": "Bone health",
+}
 
 
 def _num(x: float) -> str:

@@ -6,6 +6,8 @@ engine assigned, never from the value.
 
 from __future__ import annotations
 
+from ..plan.order_set import ORDER_CATEGORY_LABELS
+
 __all__ = [
     "SECTION_TITLES",
     "PLAN_SECTION_TITLES",
@@ -105,15 +107,6 @@ BONE_QUALITY_LABELS: dict[str, str] = {
     "unknown": "not measured",
 }
 
-ORDER_CATEGORY_LABELS: dict[str, str] = {
-    "antibiotic_prophylaxis": "Antibiotic prophylaxis",
-    "vte_prophylaxis": "VTE prophylaxis",
-    "nutrition": "Nutrition",
-    "bracing": "Bracing",
-    "smoking": "Smoking cessation",
-    "physical_therapy": "Physical therapy",
-    "bone_health": "Bone health",
-}
 
 TREND_DIRECTION_LABELS: dict[str, str] = {
     "improved": "improved by at least an MCID",
