@@ -108,9 +108,10 @@ def test_written_examples_assess(tmp_path):
         assert invoke("assess", str(p), "-f", "json").exit_code == 0
 
 
-def test_demo_prints_an_assessment():
-    r = invoke("demo")
-    assert r.exit_code == 0 and "Pseudarthrosis" in r.stdout
+def test_demo_prepares_the_web_demo(tmp_path):
+    # `revspine demo` is now the web app's demo (tests/web/test_cli_and_settings.py covers it fully).
+    r = invoke("demo", "--no-serve", "--database-url", f"sqlite:///{tmp_path}/demo.sqlite3")
+    assert r.exit_code == 0 and "username demo" in r.stdout and "http://127.0.0.1:" in r.stdout
 
 
 def test_local_pack_overlay_shows_in_the_versions(tmp_path):
