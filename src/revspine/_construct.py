@@ -30,6 +30,8 @@ def make(cls: type[M], **values: Any) -> M:
     against its schema, so a wrong value here cannot go unnoticed.
     """
     names, static, factories = _SPECS.get(cls) or _spec(cls)
+    if tuple(values) == names:  # every field, already in declared order: the common case
+        return _new(cls, values)
     ordered: dict[str, Any] = {}
     found = 0
     for name in names:
@@ -46,9 +48,13 @@ def make(cls: type[M], **values: Any) -> M:
         ordered[name] = v
     if found < len(values):
         raise TypeError(f"{cls.__name__}: unknown fields {sorted(set(values) - set(names))}")
+    return _new(cls, ordered, set(values))
+
+
+def _new(cls: type[M], values: dict[str, Any], fields_set: set[str] | None = None) -> M:
     m = object.__new__(cls)
-    _set(m, "__dict__", ordered)
-    _set(m, "__pydantic_fields_set__", set(values))
+    _set(m, "__dict__", values)
+    _set(m, "__pydantic_fields_set__", set(values) if fields_set is None else fields_set)
     _set(m, "__pydantic_extra__", None)
     _set(m, "__pydantic_private__", None)
     return m
