@@ -82,10 +82,8 @@ def read_case_file(path: Path) -> Any:
 def _to_case(data: Any, pack: KnowledgePack, today: date | None) -> tuple[Case, Any]:
     """A case from a revspine case JSON or a FHIR Bundle. Returns (case, mapping report or None)."""
     if isinstance(data, dict) and data.get("resourceType") == "Bundle":
-        try:
-            from ..fhir import bundle_to_case  # provided by the FHIR adapter
-        except ImportError:  # pragma: no cover - until the FHIR adapter exists
-            raise InputError("FHIR input is not supported by this build", [Problem("resourceType", "Bundle")]) from None
+        from ..fhir import bundle_to_case  # imported here: only FHIR input needs the value-set index
+
         case, report = bundle_to_case(data, pack, today=today)
         return case, report
     return parse_case(data, pack, today=today), None
@@ -118,11 +116,8 @@ def assess_cmd(
     elif format is Format.markdown:
         sys.stdout.write(to_markdown(a, pack))
     elif format is Format.fhir:
-        try:
-            from ..fhir import assessment_to_bundle
-        except ImportError:  # pragma: no cover
-            _fail(InputError("FHIR output is not supported by this build"))
-            return
+        from ..fhir import assessment_to_bundle
+
         bundle = assessment_to_bundle(a, case, report=report, pack=pack)
         sys.stdout.write(orjson.dumps(bundle, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:

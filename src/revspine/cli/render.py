@@ -7,17 +7,9 @@ import orjson
 from ..engine.result import Assessment, CauseResult
 from ..knowledge.pack import KnowledgePack, default_pack
 from ..plan.markdown import extra_sections
+from ..views.labels import DECISION_HEADLINES
 
 __all__ = ["to_markdown", "to_json", "cause_line"]
-
-_DECISION = {
-    "urgent": "URGENT: act on the red flags first",
-    "revision": "Revision surgery can be considered",
-    "revision_after_optimisation": "Revision after optimising modifiable risks",
-    "non_surgical": "Non-surgical care",
-    "workup_first": "Not yet: work-up first",
-}
-
 
 def to_json(a: Assessment) -> str:
     """THE JSON of an assessment (``revspine assess --format json``), indented, one trailing newline."""
@@ -105,7 +97,7 @@ def to_markdown(a: Assessment, pack: KnowledgePack | None = None) -> str:
     L.append("")
     d = a.decision
     L.append("## Decision")
-    L.append(f"**{_DECISION[d.category]}** (`{d.category}`, rule {d.rule_id})")
+    L.append(f"**{DECISION_HEADLINES[d.category]}** (`{d.category}`, rule {d.rule_id})")
     for r in d.reasons:
         L.append(f"- {r}")
     L.append("")
