@@ -7,7 +7,7 @@ import pytest
 from fastapi import FastAPI, HTTPException, Request
 from fhirclient.models.bundle import Bundle as R4Bundle
 
-from revspine.fhir.api import create_fhir_router, require_fhir_client
+from revspine.fhir.api import create_fhir_router
 
 from .cds_support import call
 from .conftest import TODAY
@@ -15,14 +15,12 @@ from .fhir_samples import fbss_bundle
 
 
 def _app(allow: bool = True) -> FastAPI:
-    app = FastAPI()
-    app.include_router(create_fhir_router())
-    if allow:
-        async def api_token(request: Request) -> None:
-            if request.headers.get("authorization") != "Bearer good":
-                raise HTTPException(401, "bad API token")
+    async def api_token(request: Request) -> None:
+        if request.headers.get("authorization") != "Bearer good":
+            raise HTTPException(401, "bad API token")
 
-        app.dependency_overrides[require_fhir_client] = api_token
+    app = FastAPI()
+    app.include_router(create_fhir_router(access=api_token) if allow else create_fhir_router())
     return app
 
 

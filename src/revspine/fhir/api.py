@@ -4,9 +4,10 @@
 Query: ``type=collection|transaction`` (the answer's Bundle type), ``patient=<id>`` (which
 patient of a multi-patient Bundle), ``today=YYYY-MM-DD`` (assessment date).
 
-Access: every route depends on :func:`require_fhir_client`. The web app replaces it
-(``app.dependency_overrides[require_fhir_client] = its_api_token_check``); on its own
-it admits callers only when ``REVSPINE_FHIR_ALLOW_ANONYMOUS=true`` (local development).
+Access: every route depends on the ``access`` dependency given to :func:`create_fhir_router`.
+The web app passes its API-token check; the default, :func:`require_fhir_client`, admits callers
+only when ``REVSPINE_FHIR_ALLOW_ANONYMOUS=true`` (local development). (A parameter rather than
+``app.dependency_overrides``: FastAPI re-analyses every overridden dependency on every request.)
 """
 
 from __future__ import annotations
@@ -61,14 +62,14 @@ class _FhirRoute(APIRoute):
 
 
 async def require_fhir_client(request: Request) -> None:
-    """Placeholder access check; the web app overrides it with its API-token authentication."""
+    """Default access check for a stand-alone router; the web app passes its API-token check instead."""
     if os.environ.get("REVSPINE_FHIR_ALLOW_ANONYMOUS", "").lower() not in ("1", "true", "yes"):
         raise AuthError("not authenticated")
 
 
-def create_fhir_router(*, pack: KnowledgePack | None = None, prefix: str = "/fhir") -> APIRouter:
-    router = APIRouter(prefix=prefix, tags=["FHIR"], route_class=_FhirRoute,
-                       dependencies=[Depends(require_fhir_client)])
+def create_fhir_router(*, pack: KnowledgePack | None = None, prefix: str = "/fhir",
+                       access: Callable[..., Any] = require_fhir_client) -> APIRouter:
+    router = APIRouter(prefix=prefix, tags=["FHIR"], route_class=_FhirRoute, dependencies=[Depends(access)])
 
     @router.post("/$assess", summary="Assess a patient from a FHIR R4 Bundle; answer a FHIR Bundle",
                  response_class=Response)

@@ -27,7 +27,7 @@ from ..settings import Settings, load_settings
 from ..storage import Database, migrate
 from ..version import __version__
 from ..views import environment as views_environment
-from .ehr import ehr_routers, install_ehr
+from .ehr import ehr_routers
 from .errors import install_error_handlers
 from .logs import RequestLogMiddleware
 from .ratelimit import LoginLimiter
@@ -113,8 +113,6 @@ def create_app(settings: Settings | None = None, *, extra_routers: Sequence[APIR
                    admin.router, api.router,
                    *mounted, *extra_routers):
         app.include_router(router)
-    if ehr:
-        install_ehr(app)
     return app
 
 

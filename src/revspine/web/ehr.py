@@ -15,7 +15,7 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -23,14 +23,14 @@ from ..case.model import Case
 from ..cdshooks.router import create_cds_router
 from ..cdshooks.settings import CdsSettings
 from ..engine.result import Assessment
-from ..fhir.api import create_fhir_router, require_fhir_client
+from ..fhir.api import create_fhir_router
 from ..knowledge import KnowledgePack
 from ..storage import accounts, audit, records
 from ..storage.db import Database
 from ..storage.tables import PatientRow
 from .auth import require_api_user
 
-__all__ = ["CDS_SERVICE_USER", "StoredAssessments", "AuditFeedbackStore", "ehr_routers", "install_ehr"]
+__all__ = ["CDS_SERVICE_USER", "StoredAssessments", "AuditFeedbackStore", "ehr_routers"]
 
 CDS_SERVICE_USER = "cds-hooks"
 _EHR_MRN_PREFIX = "ehr:"
@@ -107,9 +107,5 @@ def ehr_routers(db: Database, pack: KnowledgePack, settings: CdsSettings | None 
     """The CDS Hooks and FHIR routers, wired to this app's storage and audit log."""
     cds = create_cds_router(settings or CdsSettings.from_env(), pack=pack,
                             feedback_store=AuditFeedbackStore(db), save_assessment=StoredAssessments(db))
-    return [cds, create_fhir_router(pack=pack)]
+    return [cds, create_fhir_router(pack=pack, access=require_api_user)]
 
-
-def install_ehr(app: FastAPI) -> None:
-    """FHIR calls authenticate with the app's API tokens."""
-    app.dependency_overrides[require_fhir_client] = require_api_user
