@@ -47,6 +47,9 @@ class Settings:
     cookie_secure: str = _s("auto", "Mark the session cookie Secure: `auto` (yes unless serving on localhost), "
                                     "`true` or `false`.")
     session_max_age: int = _s(12 * 3600, "Seconds a login lasts.")
+    token_cache_seconds: float = _s(5.0, "Seconds a worker remembers an API token it has checked (0: look every "
+                                         "token up on every request). A token revoked in one worker process stops "
+                                         "working in the others within this time.")
     login_max_attempts: int = _s(5, "Failed logins allowed per username within login_window_seconds.")
     login_max_attempts_per_ip: int = _s(20, "Failed logins allowed per client address within login_window_seconds.")
     login_window_seconds: int = _s(900, "Window of the login rate limit, in seconds.")
@@ -121,6 +124,11 @@ def _convert(name: str, raw: Any, where: str) -> Any:
             return int(text)
         except ValueError:
             raise InputError(f"bad setting {name}", [Problem(where, f"'{text}' is not a whole number")]) from None
+    if kind is float:
+        try:
+            return float(text)
+        except ValueError:
+            raise InputError(f"bad setting {name}", [Problem(where, f"'{text}' is not a number")]) from None
     return text
 
 

@@ -70,6 +70,17 @@ def test_settings_come_from_defaults_then_environment_then_arguments():
         load_settings({"no_such_setting": 1}, environ={})
 
 
+def test_every_setting_survives_the_trip_through_the_environment():
+    """`revspine serve --workers N` hands settings to its workers as text: each must come back typed."""
+    default = load_settings(environ={})
+    as_text = {s.env: str(getattr(default, s.name)) for s in SETTINGS}
+    assert load_settings(environ=as_text) == default
+    assert load_settings(environ={"REVSPINE_TOKEN_CACHE_SECONDS": "2.5"}).token_cache_seconds == 2.5
+    with pytest.raises(InputError) as info:
+        load_settings(environ={"REVSPINE_TOKEN_CACHE_SECONDS": "soon"})
+    assert info.value.problems[0].path == "REVSPINE_TOKEN_CACHE_SECONDS"
+
+
 def test_secure_cookie_setting_follows_the_host():
     assert not load_settings(environ={}).secure_cookies()
     assert load_settings({"host": "0.0.0.0"}, environ={}).secure_cookies()

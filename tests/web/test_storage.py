@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy import inspect, text
 
@@ -42,6 +44,28 @@ def test_sqlite_runs_in_wal_with_foreign_keys(tmp_path):
         assert s.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert s.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert s.execute(text("PRAGMA busy_timeout")).scalar() == 1234
+
+
+def test_sqlite_checkpoints_in_the_background_not_in_the_committing_request(tmp_path):
+    from revspine.storage import audit
+    from revspine.storage.checkpoint import SAFETY_NET_PAGES
+
+    db = Database(f"sqlite:///{tmp_path}/c.sqlite3")
+    migrate(db)
+    with db.read() as s:
+        assert s.execute(text("PRAGMA wal_autocheckpoint")).scalar() == SAFETY_NET_PAGES
+    db.checkpointer.interval = 0.05
+    for i in range(200):
+        with db.write() as s:
+            audit.record(s, None, "view", "case", i, {"padding": "x" * 40})
+    thread = db.checkpointer._thread
+    assert thread is not None and thread.is_alive()
+    deadline = time.monotonic() + 10
+    while db.checkpointer.copied == 0:  # the thread copies the log back; no writer did
+        assert time.monotonic() < deadline, "no background checkpoint within 10 s"
+        time.sleep(0.05)
+    db.dispose()
+    assert not thread.is_alive()
 
 
 def test_every_edit_is_a_new_version(db, user_id):

@@ -50,7 +50,7 @@ def _open(settings: Any) -> Any:
 def _serve(settings: Any, db: Any, banner: list[str]) -> None:
     import uvicorn
 
-    from ..web.app import create_app
+    from ..web.app import create_app, freeze_startup_objects
     from ..web.logs import configure_logging
 
     for line in banner:
@@ -69,6 +69,7 @@ def _serve(settings: Any, db: Any, banner: list[str]) -> None:
         return
     configure_logging(settings.log_level, settings.log_json)
     app = create_app(settings, db=db)
+    freeze_startup_objects()
     uvicorn.run(app, host=settings.host, port=settings.port, access_log=False, log_level="warning")
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ..errors import InputError, NotFound, Problem
@@ -125,16 +125,22 @@ def create_token(s: Session, user_id: int, name: str) -> tuple[ApiToken, str]:
     return token, plain
 
 
+_USER_COLUMNS = ("id", "username", "password_hash", "role", "active", "created_at")
+_users, _tokens = User.__table__.c, ApiToken.__table__.c
+# Every API request looks its token up: a Core statement compiled once, not an ORM query.
+_TOKEN_LOOKUP = (select(*(_users[c] for c in _USER_COLUMNS), _tokens.revoked_at)
+                 .join_from(ApiToken.__table__, User.__table__, _tokens.user_id == _users.id)
+                 .where(_tokens.token_hash == bindparam("token_hash")))
+
+
 def user_for_token(s: Session, plain: str) -> User | None:
+    """The active user holding this unrevoked token (a detached User), or None."""
     if not plain.startswith(TOKEN_PREFIX):
         return None
-    row = s.execute(
-        select(User, ApiToken.revoked_at).join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == _digest(plain))
-    ).first()
-    if row is None or row[1] is not None or not row[0].active:
+    row = s.execute(_TOKEN_LOOKUP, {"token_hash": _digest(plain)}).first()
+    if row is None or row.revoked_at is not None or not row.active:
         return None
-    return row[0]
+    return User(**{c: getattr(row, c) for c in _USER_COLUMNS})
 
 
 def list_tokens(s: Session, user_id: int) -> list[ApiToken]:

@@ -11,12 +11,13 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from .accounts import now
-from .tables import AuditRow
+from .tables import AuditRow, Base
 
 __all__ = ["ACTIONS", "record", "list_audit"]
 
 ACTIONS = ("view", "create", "change", "export", "login", "login_failed", "logout", "feedback")
 _SAFE_DETAIL = (int, float, bool, type(None))
+_INSERT = insert(Base.metadata.tables["audit_log"])  # a Core statement, compiled once (every request writes one)
 
 
 def record(s: Session, user_id: int | None, action: str, object_type: str, object_id: int | None = None,
@@ -29,8 +30,8 @@ def record(s: Session, user_id: int | None, action: str, object_type: str, objec
         if not isinstance(value, _SAFE_DETAIL) and not (isinstance(value, str) and len(value) <= 40):
             raise ValueError(f"audit detail {key} must be an id or short code")
         clean[key] = value
-    s.execute(insert(AuditRow).values(at=now(), user_id=user_id, action=action, object_type=object_type,
-                                      object_id=object_id, detail=clean, client=client))
+    s.execute(_INSERT, {"at": now(), "user_id": user_id, "action": action, "object_type": object_type,
+                        "object_id": object_id, "detail": clean, "client": client})
 
 
 def list_audit(s: Session, *, limit: int = 200, object_type: str | None = None,

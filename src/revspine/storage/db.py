@@ -1,7 +1,8 @@
 """The database connection: engine set-up per dialect, transactions, and driver-error wrapping.
 
 SQLite: WAL journal, foreign keys on, a busy timeout, and ``BEGIN IMMEDIATE`` for write
-transactions so concurrent writers queue on the lock instead of failing on upgrade.
+transactions so concurrent writers queue on the lock instead of failing on upgrade; checkpoints
+run in a background thread (checkpoint.py).
 PostgreSQL: a pooled psycopg engine with ``pool_pre_ping``.
 
 Every driver exception leaves this package as :class:`~revspine.errors.StorageError`.
@@ -23,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import RevspineError, StorageError
+from .checkpoint import SAFETY_NET_PAGES, WalCheckpointer
 
 __all__ = ["Database", "storage_errors"]
 
@@ -77,6 +79,7 @@ def _sqlite_engine(url: str, busy_timeout_ms: int) -> Engine:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA wal_autocheckpoint={SAFETY_NET_PAGES}")  # checkpoints run in the background
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -105,6 +108,7 @@ class Database:
         self._write_lock = threading.Lock() if self.dialect == "sqlite" else None
         database = make_url(url).database if self.dialect == "sqlite" else None
         self._lock_path = f"{database}.writelock" if database and database != ":memory:" else None
+        self.checkpointer = WalCheckpointer(self.engine) if self._lock_path is not None else None
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self.engine.execution_options(revspine_write=True), expire_on_commit=False)
 
@@ -117,6 +121,8 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A write transaction: everything inside commits together or not at all."""
+        if self.checkpointer is not None:
+            self.checkpointer.start()
         with ExitStack() as stack:
             if self._write_lock is not None:
                 stack.enter_context(self._write_lock)
@@ -126,4 +132,6 @@ class Database:
                 yield session
 
     def dispose(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         self.engine.dispose()

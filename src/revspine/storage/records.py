@@ -9,17 +9,26 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..errors import InputError, NotFound, Problem
 from .accounts import now
-from .tables import AssessmentRow, CaseRow, CaseVersionRow, PatientRow
+from .tables import AssessmentRow, Base, CaseRow, CaseVersionRow, PatientRow
 
 __all__ = ["create_patient", "update_patient", "touch_patient", "get_patient", "search_patients", "create_case",
            "get_case", "list_cases", "add_case_version", "list_versions", "get_version", "get_version_by_id",
            "latest_version", "add_assessment", "get_assessment", "list_assessments", "count_assessments"]
+
+
+# The statements on the save-and-assess path, built once: Core statements on the tables (not the
+# ORM entities) with bound parameters compile once and skip the ORM's per-call bookkeeping.
+_T = Base.metadata.tables
+_TOUCH_PATIENT = update(_T["patients"]).where(_T["patients"].c.id == bindparam("patient_id"))
+_INSERT_CASE = insert(_T["cases"]).returning(_T["cases"].c.id)
+_INSERT_VERSION = insert(_T["case_versions"]).returning(_T["case_versions"].c.id)
+_INSERT_ASSESSMENT = insert(_T["assessments"]).returning(_T["assessments"].c.id)
 
 
 def _patient_problems(display_name: str | None, mrn: str | None, birth_date: date | None) -> list[Problem]:
@@ -87,7 +96,7 @@ def update_patient(s: Session, patient_id: int, changes: dict[str, Any]) -> tupl
 
 def touch_patient(s: Session, patient_id: int) -> None:
     """Mark the patient as just changed (new case or version): the patient list shows recent ones first."""
-    done = s.execute(update(PatientRow).where(PatientRow.id == patient_id).values(updated_at=now()))
+    done = s.execute(_TOUCH_PATIENT, {"patient_id": patient_id, "updated_at": now()})
     if done.rowcount == 0:  # type: ignore[attr-defined]
         raise NotFound(f"patient {patient_id} not found", [Problem("patient_id", "no such patient")])
 
@@ -116,12 +125,13 @@ def search_patients(s: Session, q: str = "", limit: int = 50, offset: int = 0) -
 
 def create_case(s: Session, patient_id: int, user_id: int, title: str, data: dict[str, Any],
                 source: str) -> tuple[CaseRow, CaseVersionRow]:
-    get_patient(s, patient_id)
+    """Open a case with its version 1 (and mark the patient as just changed); NotFound without the patient."""
     title = title.strip() or "Revision evaluation"
     if len(title) > 200:
         raise InputError("the case cannot be saved", [Problem("title", "at most 200 characters")])
+    touch_patient(s, patient_id)
     values = dict(patient_id=patient_id, title=title, created_at=now(), created_by=user_id)
-    case_id = s.execute(insert(CaseRow).values(**values).returning(CaseRow.id)).scalar_one()
+    case_id = s.execute(_INSERT_CASE, values).scalar_one()
     return CaseRow(id=case_id, **values), _insert_version(s, case_id, 1, user_id, data, source)
 
 
@@ -149,7 +159,7 @@ def add_case_version(s: Session, case_id: int, user_id: int, data: dict[str, Any
 def _insert_version(s: Session, case_id: int, number: int, user_id: int, data: dict[str, Any],
                     source: str) -> CaseVersionRow:
     values = dict(case_id=case_id, version=number, data=data, source=source, created_at=now(), created_by=user_id)
-    new_id = s.execute(insert(CaseVersionRow).values(**values).returning(CaseVersionRow.id)).scalar_one()
+    new_id = s.execute(_INSERT_VERSION, values).scalar_one()
     return CaseVersionRow(id=new_id, **values)
 
 
@@ -189,7 +199,7 @@ def add_assessment(s: Session, patient_id: int, version: CaseVersionRow, user_id
                   decision=result["decision"]["category"], engine_version=versions["engine"],
                   knowledge_id=versions["knowledge_id"], knowledge_version=versions["knowledge"],
                   created_at=now(), created_by=user_id)
-    new_id = s.execute(insert(AssessmentRow).values(**values).returning(AssessmentRow.id)).scalar_one()
+    new_id = s.execute(_INSERT_ASSESSMENT, values).scalar_one()
     return AssessmentRow(id=new_id, **values)
 
 

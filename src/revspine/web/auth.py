@@ -18,6 +18,7 @@ import secrets
 from typing import Annotated
 
 from fastapi import Depends, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ..errors import AuthError, Problem
@@ -47,11 +48,25 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def _bearer(creds: HTTPAuthorizationCredentials | None) -> str | None:
+    return creds.credentials if creds is not None and creds.scheme.lower() == "bearer" else None
+
+
+def _look_up_token(request: Request, token: str) -> User | None:
+    """The database lookup (remembered for a few seconds when the token is good: web/tokencache.py)."""
+    state = app_state(request)
+    with state.db.read() as s:
+        user = accounts.user_for_token(s, token)
+    if user is not None:
+        state.tokens.put(token, user)
+    return user
+
+
 def _user_from_token(request: Request, creds: HTTPAuthorizationCredentials | None) -> User | None:
-    if creds is None or creds.scheme.lower() != "bearer":
+    token = _bearer(creds)
+    if token is None:
         return None
-    with app_state(request).db.read() as s:
-        return accounts.user_for_token(s, creds.credentials)
+    return app_state(request).tokens.get(token) or _look_up_token(request, token)
 
 
 def _user_from_session(request: Request) -> User | None:
@@ -86,10 +101,18 @@ def require_user(request: Request,
     return user
 
 
-def require_api_user(request: Request,
-                     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)] = None) -> User:
-    """A Bearer-token user (for REST/FHIR/CDS Hooks routers): 401 otherwise."""
-    user = _user_from_token(request, creds)
+async def require_api_user(request: Request,
+                           creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)] = None
+                           ) -> User:
+    """A Bearer-token user (for REST/FHIR/CDS Hooks routers): 401 otherwise.
+
+    Async: a remembered token is answered on the event loop (no thread hand-off on every API call);
+    only a database lookup goes to the thread pool.
+    """
+    token = _bearer(creds)
+    user = None
+    if token is not None:
+        user = app_state(request).tokens.get(token) or await run_in_threadpool(_look_up_token, request, token)
     if user is None:
         raise AuthError("authentication required: send `Authorization: Bearer <token>`",
                         [Problem("Authorization", "missing, unknown or revoked credentials")])

@@ -6,6 +6,7 @@ so a failure leaves nothing partly saved.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -23,8 +24,9 @@ from ..views.labels import DECISION_HEADLINES as _HEADLINES
 from .contexts import AssessmentRecord, AssessmentSummary, CaseSummary, CaseVersionSummary, PatientSummary
 from .state import AppState
 
-__all__ = ["prepare_case", "save_case", "save_and_assess", "reassess_latest", "usernames", "patient_summary",
-           "case_summary", "version_summary", "assessment_summary", "assessment_record", "headline"]
+__all__ = ["Worked", "work_out", "store_case", "prepare_case", "save_case", "save_and_assess", "reassess_latest",
+           "usernames", "patient_summary", "case_summary", "version_summary", "assessment_summary",
+           "assessment_record", "headline"]
 
 
 
@@ -50,31 +52,57 @@ def prepare_case(raw: Any, state: AppState, today: date | None = None) -> tuple[
     return entered, case
 
 
-def save_case(state: AppState, user: User, patient_id: int, raw: Any, *, source: str, case_id: int | None = None,
-              title: str = "", client: str | None = None, assess_it: bool = False
-              ) -> tuple[CaseVersionRow, AssessmentRow | None, dict[str, Any] | None]:
-    """Store a new case (or a new version of ``case_id``), and its assessment when ``assess_it``; all or nothing."""
+@dataclass(frozen=True)
+class Worked:
+    """A validated case and (when asked for) its assessment, worked out before anything is stored."""
+
+    entered: dict[str, Any]           # the case as entered, as stored (no date of birth)
+    case: Case                        # the parsed case the engine read
+    result: dict[str, Any] | None     # the Assessment JSON, or None when not assessed
+
+
+def work_out(state: AppState, raw: Any, *, assess_it: bool = True) -> Worked:
+    """Validate ``raw`` and assess it: pure computation (no database), so it may run on the event loop."""
     entered, case = prepare_case(raw, state)
     result = assess(case, state.pack).model_dump(mode="json") if assess_it else None
+    return Worked(entered, case, result)
+
+
+def store_case(state: AppState, user: User, patient_id: int, worked: Worked, *, source: str,
+               case_id: int | None = None, title: str = "", client: str | None = None
+               ) -> tuple[CaseVersionRow, AssessmentRow | None]:
+    """Store a worked-out case as a new case (or a new version of ``case_id``) with its assessment, if any;
+    all or nothing, with the audit rows in the same transaction."""
     with state.db.write() as s:
-        records.touch_patient(s, patient_id)
         if case_id is None:
-            case_row, version = records.create_case(s, patient_id, user.id, title, entered, source)
+            case_row, version = records.create_case(s, patient_id, user.id, title, worked.entered, source)
             audit.record(s, user.id, "create", "case", case_row.id, {"patient_id": patient_id}, client)
         else:
             case_row = records.get_case(s, case_id)
             if case_row.patient_id != patient_id:
                 raise NotFound(f"case {case_id} not found for patient {patient_id}",
                                [Problem("case_id", "no such case")])
-            version = records.add_case_version(s, case_id, user.id, entered, source)
+            records.touch_patient(s, patient_id)
+            version = records.add_case_version(s, case_id, user.id, worked.entered, source)
             audit.record(s, user.id, "change", "case", case_id, {"patient_id": patient_id, "version": version.version},
                          client)
         row = None
-        if result is not None:
-            row = records.add_assessment(s, patient_id, version, user.id, case.model_dump(mode="json"), result)
+        if worked.result is not None:
+            row = records.add_assessment(s, patient_id, version, user.id, worked.case.model_dump(mode="json"),
+                                         worked.result)
             audit.record(s, user.id, "create", "assessment", row.id,
                          {"patient_id": patient_id, "case_version_id": version.id}, client)
-    return version, row, result
+    return version, row
+
+
+def save_case(state: AppState, user: User, patient_id: int, raw: Any, *, source: str, case_id: int | None = None,
+              title: str = "", client: str | None = None, assess_it: bool = False
+              ) -> tuple[CaseVersionRow, AssessmentRow | None, dict[str, Any] | None]:
+    """Store a new case (or a new version of ``case_id``), and its assessment when ``assess_it``; all or nothing."""
+    worked = work_out(state, raw, assess_it=assess_it)
+    version, row = store_case(state, user, patient_id, worked, source=source, case_id=case_id, title=title,
+                              client=client)
+    return version, row, worked.result
 
 
 def save_and_assess(state: AppState, user: User, patient_id: int, raw: Any, *, source: str,

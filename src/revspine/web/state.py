@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 from fastapi import Request
@@ -12,6 +12,7 @@ from ..knowledge import KnowledgePack
 from ..settings import Settings
 from ..storage import Database
 from .ratelimit import LoginLimiter
+from .tokencache import TokenCache
 
 __all__ = ["AppState", "app_state"]
 
@@ -23,6 +24,7 @@ class AppState:
     pack: KnowledgePack
     templates: Jinja2Templates
     limiter: LoginLimiter
+    tokens: TokenCache = field(default_factory=lambda: TokenCache(0))
 
 
 def app_state(request: Request) -> AppState:

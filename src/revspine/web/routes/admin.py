@@ -63,6 +63,7 @@ def revoke_token(request: Request, user: CurrentUser, token_id: RecordId) -> Res
     with app_state(request).db.write() as s:
         accounts.revoke_token(s, user.id, token_id)
         audit.record(s, user.id, "change", "api_token", token_id, {"revoked": True}, client_address(request))
+    app_state(request).tokens.clear()
     return RedirectResponse("/account", status_code=303)
 
 
@@ -92,6 +93,7 @@ def set_active(request: Request, user: AdminUser, user_id: RecordId, active: Ann
     with app_state(request).db.write() as s:
         accounts.set_user_active(s, user_id, active == "true")
         audit.record(s, user.id, "change", "user", user_id, {"active": active == "true"}, client_address(request))
+    app_state(request).tokens.clear()
     return RedirectResponse("/admin/users", status_code=303)
 
 
