@@ -1,13 +1,14 @@
 """patient-view latency under load: median and p99 at 16 concurrent clients.
 
 Starts the standalone EHR app (revspine.cdshooks.app:create_ehr_app) with uvicorn on
-127.0.0.1 (a free port), trusting a freshly generated ES384 client key, and sends
-bounded patient-view calls, each with its own signed JWT, from 16 concurrent httpx
-clients. The prefetch is a Synthea patient's record as revspine's prefetch templates
-select it (Patient, Conditions, Procedures, the LOINC-coded Observations, active
-MedicationRequests, AllergyIntolerances, ImagingStudies, DiagnosticReports), with a
-lumbar fusion and a post-laminectomy syndrome diagnosis added so that the whole
-assessment and card path runs. ``--full`` sends every resource of the bundle instead.
+127.0.0.1 (a free port), trusting a freshly generated ES384 client key, and sends bounded
+patient-view calls, each with its own signed JWT, from 16 concurrent clients
+(benchmarks/loadgen.py: keep-alive connections, little CPU of their own). The prefetch is a
+Synthea patient's record as revspine's prefetch templates select it (Patient, Conditions,
+Procedures, the LOINC-coded Observations, active MedicationRequests, AllergyIntolerances,
+ImagingStudies, DiagnosticReports), with a lumbar fusion and a post-laminectomy syndrome
+diagnosis added so that the whole assessment and card path runs. ``--full`` sends every
+resource of the bundle instead.
 
 Usage: python benchmarks/bench_cds_hooks.py [--requests 800] [--concurrency 16] [--full] [--workers 1]
 """
@@ -31,33 +32,11 @@ import httpx
 import jwt
 import orjson
 from cryptography.hazmat.primitives.asymmetric import ec
+from loadgen import Answer, closed_loop, cpu_seconds, percentile, request_bytes
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "synthea-r4" / "bundles"
 ISS = "https://bench-ehr.invalid"
 SERVICE = "/cds-services/revspine-patient-view"
-
-
-def _tree(pid: int) -> list[int]:
-    out = [pid]
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        return out
-    for c in children:
-        out += _tree(int(c))
-    return out
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of the server and its worker processes (Linux /proc)."""
-    total = 0
-    for p in _tree(pid):
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -144,40 +123,33 @@ async def run(args: argparse.Namespace) -> int:
         print(f"bundle {path.name}: prefetch {len(body) / 1e6:.2f} MB "
               f"({'every resource' if args.full else 'selected by the prefetch templates'}); "
               f"{args.requests} calls, {args.concurrency} concurrent clients, {args.workers} server worker(s)")
-        latencies: list[float] = []
-        statuses: dict[int, int] = {}
-        queue: asyncio.Queue[str] = asyncio.Queue()
-        for t in tokens:
-            queue.put_nowait(t)
+        def make(token: str) -> bytes:
+            return request_bytes("POST", SERVICE, body, {"Authorization": f"Bearer {token}"})
 
-        async def client(record: bool, count: list[int]) -> None:
-            async with httpx.AsyncClient(base_url=base, timeout=30) as c:
-                while count[0] > 0:
-                    count[0] -= 1
-                    token = queue.get_nowait()
-                    t = time.perf_counter()
-                    r = await c.post(SERVICE, content=body, headers={"Authorization": f"Bearer {token}",
-                                                                      "Content-Type": "application/json"})
-                    dt = (time.perf_counter() - t) * 1000
-                    if record:
-                        latencies.append(dt)
-                        statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
-                        if r.status_code != 200 or not r.json()["cards"]:
-                            raise SystemExit(f"unexpected answer {r.status_code}: {r.text[:300]}")
+        def check(answers: list[Answer]) -> None:
+            for a in answers:
+                if a.status != 200 or not orjson.loads(a.body)["cards"]:
+                    raise SystemExit(f"unexpected answer {a.status}: {a.body[:300]!r}")
 
-        await asyncio.gather(*(client(False, [args.warmup // args.concurrency]) for _ in range(args.concurrency)))
-        counter = [args.requests]
+        warm, measured = tokens[:args.warmup], tokens[args.warmup:]
+        check(await closed_loop(port, [lambda i: make(warm[i])] * args.concurrency, len(warm)))
         cpu0 = cpu_seconds(server.pid)
         started = time.perf_counter()
-        await asyncio.gather(*(client(True, counter) for _ in range(args.concurrency)))
+        answers = await closed_loop(port, [lambda i: make(measured[i])] * args.concurrency, len(measured))
         wall = time.perf_counter() - started
         cpu = cpu_seconds(server.pid) - cpu0
+        check(answers)
+        latencies = [a.ms for a in answers]
+        statuses: dict[int, int] = {}
+        for a in answers:
+            statuses[a.status] = statuses.get(a.status, 0) + 1
         latencies.sort()
-        p99 = latencies[max(0, int(round(0.99 * len(latencies))) - 1)]
+        p99 = percentile(latencies, 99)
         print(f"load average before the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         print(f"status {statuses}; throughput {len(latencies) / wall:.0f} calls/s; server CPU "
               f"{cpu * 1000 / len(latencies):.1f} ms per call")
-        print(f"patient-view latency: median {statistics.median(latencies):.1f} ms, p99 {p99:.1f} ms, "
+        print(f"patient-view latency: median {statistics.median(latencies):.1f} ms, "
+              f"p90 {percentile(latencies, 90):.1f} ms, p99 {p99:.1f} ms, "
               f"max {latencies[-1]:.1f} ms (target p99 < 50 ms: {'met' if p99 < 50 else 'NOT met'})")
     finally:
         server.terminate()

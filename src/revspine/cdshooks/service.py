@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -112,6 +112,10 @@ class Deps:
     settings: CdsSettings
     save_assessment: SaveAssessment
     transport: httpx.AsyncBaseTransport | None = None
+    templates: dict[str, str] = field(init=False)  # the prefetch templates, worked out once per pack
+
+    def __post_init__(self) -> None:
+        self.templates = prefetch_templates(self.pack)
 
 
 async def run_service(service_id: str, req: CdsRequest, deps: Deps, *, app_base: str,
@@ -130,7 +134,7 @@ async def run_service(service_id: str, req: CdsRequest, deps: Deps, *, app_base:
         order_kind, covered = spine_orders(req, deps.pack)
         if order_kind is None:
             return {"cards": []}
-    data = await gather_patient_data(req, prefetch_templates(deps.pack), deps.settings, deps.transport)
+    data = await gather_patient_data(req, deps.templates, deps.settings, deps.transport)
     try:
         case, report = bundle_to_case(data.as_bundle(), deps.pack, today=date.today(), patient_id=patient_id)
     except InputError as exc:

@@ -106,13 +106,22 @@ async def require_api_user(request: Request,
                            ) -> User:
     """A Bearer-token user (for REST/FHIR/CDS Hooks routers): 401 otherwise.
 
-    Async: a remembered token is answered on the event loop (no thread hand-off on every API call);
-    only a database lookup goes to the thread pool.
+    Async: a remembered token is answered on the event loop, with no thread hand-off. A lookup runs
+    there too on SQLite (a local read of one row); on a network database it goes to the thread pool.
+    (A hand-off to a thread while the event loop is busy waits on Python's interpreter lock at each
+    step of the lookup: when the remembered tokens expired under load, 16 such lookups in a row
+    stalled every request for over a second.)
     """
     token = _bearer(creds)
     user = None
     if token is not None:
-        user = app_state(request).tokens.get(token) or await run_in_threadpool(_look_up_token, request, token)
+        state = app_state(request)
+        user = state.tokens.get(token)
+        if user is None:
+            if state.db.dialect == "sqlite":
+                user = _look_up_token(request, token)
+            else:
+                user = await run_in_threadpool(_look_up_token, request, token)
     if user is None:
         raise AuthError("authentication required: send `Authorization: Bearer <token>`",
                         [Problem("Authorization", "missing, unknown or revoked credentials")])
