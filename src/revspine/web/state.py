@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from ..knowledge import KnowledgePack
+from ..lane import Lane
 from ..settings import Settings
 from ..storage import Database
 from .ratelimit import LoginLimiter
@@ -25,6 +26,7 @@ class AppState:
     templates: Jinja2Templates
     limiter: LoginLimiter
     tokens: TokenCache = field(default_factory=lambda: TokenCache(0))
+    lane: Lane = field(default_factory=Lane)
 
 
 def app_state(request: Request) -> AppState:

@@ -34,6 +34,7 @@ from ..service import (
     case_summary,
     patient_summary,
     reassess_latest,
+    save_and_assess,
     save_case,
     store_case,
     usernames,
@@ -148,17 +149,21 @@ async def assess_patient_case(request: Request, user: ApiUser, patient_id: Recor
                                                                   description="Add a version to this case "
                                                                                "(default: open a new case)")] = None,
                               title: Annotated[str, Query(max_length=200)] = "") -> Response:
-    # The engine is pure computation and runs on the event loop: handing each request to a thread
-    # cost more than the engine itself (benchmarks/bench_web.py). A SQLite write is local, short and
-    # one-at-a-time anyway, so it runs there too; a network database's write goes to the thread pool.
-    state = app_state(request)
-    worked = work_out(state, _case_data(body))
-    store = partial(store_case, state, user, patient_id, worked, source="api", case_id=case_id, title=title,
-                    client=client_address(request))
-    _, row = store() if state.db.dialect == "sqlite" else await run_in_threadpool(store)
-    assert row is not None and worked.result is not None
-    return _json(worked.result, 200, {"Location": f"/api/assessments/{row.id}",
-                                      "X-Revspine-Assessment-Id": str(row.id)})
+    # The engine is pure computation and runs on the event loop, in arrival order (web/lane.py):
+    # handing each request to a thread cost more than the engine itself (benchmarks/bench_web.py).
+    # A SQLite write is local, short and one-at-a-time anyway, so it runs there too; a network
+    # database's write goes to the thread pool.
+    state, data, client = app_state(request), _case_data(body), client_address(request)
+    if state.db.dialect == "sqlite":
+        row, result = await state.lane.run(partial(save_and_assess, state, user, patient_id, data, source="api",
+                                                   case_id=case_id, title=title, client=client))
+    else:
+        worked = await state.lane.run(partial(work_out, state, data))
+        _, stored = await run_in_threadpool(partial(store_case, state, user, patient_id, worked, source="api",
+                                                    case_id=case_id, title=title, client=client))
+        assert stored is not None and worked.result is not None
+        row, result = stored, worked.result
+    return _json(result, 200, {"Location": f"/api/assessments/{row.id}", "X-Revspine-Assessment-Id": str(row.id)})
 
 
 def _version_out(request: Request, version_id: int) -> CaseVersionOut:
