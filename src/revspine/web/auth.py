@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from functools import partial
 from typing import Annotated
 
 from fastapi import Depends, Form, Request
@@ -112,16 +113,11 @@ async def require_api_user(request: Request,
     step of the lookup: when the remembered tokens expired under load, 16 such lookups in a row
     stalled every request for over a second.)
     """
-    token = _bearer(creds)
-    user = None
-    if token is not None:
-        state = app_state(request)
-        user = state.tokens.get(token)
-        if user is None:
-            if state.db.dialect == "sqlite":
-                user = _look_up_token(request, token)
-            else:
-                user = await run_in_threadpool(_look_up_token, request, token)
+    token, state = _bearer(creds), app_state(request)
+    user = state.tokens.get(token) if token is not None else None
+    if token is not None and user is None:
+        look_up = partial(_look_up_token, request, token)
+        user = look_up() if state.db.dialect == "sqlite" else await run_in_threadpool(look_up)
     if user is None:
         raise AuthError("authentication required: send `Authorization: Bearer <token>`",
                         [Problem("Authorization", "missing, unknown or revoked credentials")])

@@ -49,9 +49,10 @@ class TokenCache:
     def put(self, token: str, user: User) -> None:
         if self.ttl <= 0:
             return
+        key = self._key(token)
         with self._lock:
-            self._items[self._key(token)] = (self.clock() + self.ttl, user)
-            self._items.move_to_end(self._key(token))
+            self._items[key] = (self.clock() + self.ttl, user)
+            self._items.move_to_end(key)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
 
