@@ -16,8 +16,8 @@ from ..errors import InputError, NotFound, Problem
 from .tables import ApiToken, User
 
 __all__ = ["ROLES", "TOKEN_PREFIX", "create_user", "authenticate", "get_user", "get_user_by_name", "list_users",
-           "set_user_active", "set_password", "create_token", "user_for_token", "list_tokens", "revoke_token",
-           "count_users", "hash_password", "verify_password"]
+           "set_user_active", "set_password", "create_token", "token_digest", "user_for_token", "list_tokens",
+           "revoke_token", "count_users", "hash_password", "verify_password"]
 
 ROLES = ("clinician", "admin")
 TOKEN_PREFIX = "rvs_"
@@ -108,7 +108,8 @@ def set_user_active(s: Session, user_id: int, active: bool) -> User:
     return user
 
 
-def _digest(token: str) -> str:
+def token_digest(token: str) -> str:
+    """How a token is stored and looked up: the SHA-256 of its text, never the text."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -119,7 +120,7 @@ def create_token(s: Session, user_id: int, name: str) -> tuple[ApiToken, str]:
         raise InputError("the token needs a name", [Problem("name", "give 1-80 characters")])
     get_user(s, user_id)
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user_id, name=name, token_hash=_digest(plain), prefix=plain[:10], created_at=now())
+    token = ApiToken(user_id=user_id, name=name, token_hash=token_digest(plain), prefix=plain[:10], created_at=now())
     s.add(token)
     s.flush()
     return token, plain
@@ -137,7 +138,7 @@ def user_for_token(s: Session, plain: str) -> User | None:
     """The active user holding this unrevoked token (a detached User), or None."""
     if not plain.startswith(TOKEN_PREFIX):
         return None
-    row = s.execute(_TOKEN_LOOKUP, {"token_hash": _digest(plain)}).first()
+    row = s.execute(_TOKEN_LOOKUP, {"token_hash": token_digest(plain)}).first()
     if row is None or row.revoked_at is not None or not row.active:
         return None
     return User(**{c: getattr(row, c) for c in _USER_COLUMNS})

@@ -10,12 +10,12 @@ Unknown or revoked tokens are never remembered, so a wrong token always costs a 
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 
+from ..storage.accounts import token_digest
 from ..storage.tables import User
 
 __all__ = ["TokenCache"]
@@ -29,14 +29,10 @@ class TokenCache:
         self._items: OrderedDict[str, tuple[float, User]] = OrderedDict()
         self._lock = threading.Lock()
 
-    @staticmethod
-    def _key(token: str) -> str:
-        return hashlib.sha256(token.encode()).hexdigest()
-
     def get(self, token: str) -> User | None:
         if self.ttl <= 0:
             return None
-        key = self._key(token)
+        key = token_digest(token)
         with self._lock:
             item = self._items.get(key)
             if item is None:
@@ -49,7 +45,7 @@ class TokenCache:
     def put(self, token: str, user: User) -> None:
         if self.ttl <= 0:
             return
-        key = self._key(token)
+        key = token_digest(token)
         with self._lock:
             self._items[key] = (self.clock() + self.ttl, user)
             self._items.move_to_end(key)

@@ -149,7 +149,7 @@ async def assess_patient_case(request: Request, user: ApiUser, patient_id: Recor
                                                                   description="Add a version to this case "
                                                                                "(default: open a new case)")] = None,
                               title: Annotated[str, Query(max_length=200)] = "") -> Response:
-    # The engine is pure computation and runs on the event loop, in arrival order (web/lane.py):
+    # The engine is pure computation and runs on the event loop, in arrival order (revspine/lane.py):
     # handing each request to a thread cost more than the engine itself (benchmarks/bench_web.py).
     # A SQLite write is local, short and one-at-a-time anyway, so it runs there too; a network
     # database's write goes to the thread pool.
