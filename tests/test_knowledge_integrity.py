@@ -66,6 +66,8 @@ def used_findings(pack: KnowledgePack) -> set[str]:
             used.update(m.finding_ids())
         elif isinstance(m, schema.Evidence):
             used.add(m.finding)
+        elif isinstance(m, schema.Absence) and m.finding:
+            used.add(m.finding)
     return used
 
 

@@ -1,7 +1,8 @@
 """Property tests (hypothesis) over schema-valid cases.
 
 (a) Adding a finding that a cause lists as supporting (factor > 1) never lowers that cause's score.
-(b) A case with no findings ranks the differential exactly by the priors.
+(b) A case with no findings ranks the differential exactly by the priors (with the evidence tiers this
+    still holds: every cause is then in tier "none", and within a tier causes rank by score).
 (c) No schema-valid case makes parse_case + assess raise anything but InputError.
 (d) The JSON output always has the documented top-level keys and item keys.
 """
@@ -234,8 +235,11 @@ def test_json_output_has_the_documented_keys(data):
     assert {"versions", "timing_window", "red_flags", "differential", "workup", "risk_factors", "decision"} <= set(out)
     assert {"engine", "knowledge"} <= set(out["versions"])
     assert out["differential"] and all({"cause", "score"} <= set(c) for c in out["differential"])
-    scores = [c["score"] for c in out["differential"]]
-    assert scores == sorted(scores, reverse=True), "the differential is best first"
+    order = {"confirmatory": 0, "supportive": 1, "compatible": 2, "none": 3}
+    keys = [(order[c["tier"]], -c["score"]) for c in out["differential"] if not c["red_flag"]]
+    assert keys == sorted(keys), "the differential is best first: by evidence tier, then score"
+    assert all(c["rank"] <= 3 for c in out["differential"] if c["red_flag"]) or sum(
+        c["red_flag"] for c in out["differential"]) > 3, "a cause a red flag points to is in the top three"
     assert all("test" in w for w in out["workup"])
     assert out["decision"]["category"] in {"urgent", "revision", "revision_after_optimisation", "non_surgical",
                                            "workup_first"}

@@ -11,13 +11,13 @@ from ..plan.alignment import assess_alignment
 from ..plan.order_set import build_order_set
 from ..plan.revision import revision_plan
 from ..version import __version__
-from .conditions import evaluate_findings
+from .conditions import evaluate_findings, evaluate_negatives
 from .decision import decide
 from .differential import rank_causes
 from .facts import derive_facts
 from .labs import read_labs
 from .result import Assessment, IndexSurgery, LabReading, Versions, make
-from .rules import leading, non_surgical_options, red_flags, risk_factors
+from .rules import lead_cause, leading, non_surgical_options, red_flags, risk_factors
 from .timing import timing_window
 from .uncertainty import uncertainties
 from .workup import done_tests, missing_workup
@@ -35,15 +35,16 @@ def assess(case: Case, pack: KnowledgePack) -> Assessment:
     facts = derive_facts(case)
     facts.lab_reads = read_labs(facts, pack)
     hits = evaluate_findings(facts, pack)
+    negatives = evaluate_negatives(facts, pack, hits)
     timing = timing_window(facts, pack)
     done = done_tests(facts, hits, pack)
-    causes, mimics, excluded = rank_causes(facts, hits, timing, pack, done)
+    flags = red_flags(hits, pack)  # before and independent of the ranking
+    causes, mimics, excluded = rank_causes(facts, hits, timing, pack, done, flags, negatives)
     lead = leading(causes, mimics, pack)
-    flags = red_flags(hits, pack)
     workup = missing_workup(hits, lead, done, pack)
     risks = risk_factors(hits, pack)
     options = non_surgical_options(hits, lead, pack)
-    top = max(causes[:1] + [m for m in mimics[:1] if m.supporting], key=lambda c: c.score, default=None)
+    top, leading_note = lead_cause(causes, mimics, pack)
     decision = decide(pack, flags, top, workup, risks, bool(case.imaging), options, hits, [*causes, *mimics])
     deferred = workup if pack.decision_rules[decision.rule_id].defers_workup else []
     if deferred:
@@ -100,6 +101,8 @@ def assess(case: Case, pack: KnowledgePack) -> Assessment:
         red_flags=flags,
         differential=causes,
         mimics=mimics,
+        leading=top.cause if top is not None else None,
+        leading_note=leading_note,
         not_applicable=excluded,
         labs=labs,
         workup=workup,

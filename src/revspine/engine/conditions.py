@@ -7,13 +7,28 @@ from ..knowledge.schema import Condition
 from .facts import Facts
 from .predicates import Hit
 
-__all__ = ["evaluate_findings", "check", "Hits"]
+__all__ = ["evaluate_findings", "evaluate_negatives", "check", "Hits", "Negatives"]
 
 Hits = dict[str, Hit]
+Negatives = dict[str, list[str]]
+"""Finding id -> the inputs that show it was looked for and is absent. Findings not in Hits (present)
+nor in Negatives are unknown: not recorded, and they never count."""
 
 
 def evaluate_findings(facts: Facts, pack: KnowledgePack) -> Hits:
     return {fid: fn(facts, params) for fid, (fn, params) in pack.compiled.items()}
+
+
+def evaluate_negatives(facts: Facts, pack: KnowledgePack, hits: Hits) -> Negatives:
+    """Read as absent the findings some cause weighs when absent (and only those), when not present."""
+    out: Negatives = {}
+    for fid, (fn, params) in pack.compiled_absent.items():
+        if hits.get(fid):
+            continue
+        used = fn(facts, params)
+        if used:
+            out[fid] = used
+    return out
 
 
 def check(cond: Condition | None, hits: Hits) -> list[str] | None:

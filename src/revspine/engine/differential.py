@@ -1,24 +1,42 @@
-"""Rank the causes of failure and the mimics: prior odds times the evidence present."""
+"""Rank the causes of failure and the mimics: prior odds times the evidence present or absent, by tier.
+
+The model (docs/reasoning.md):
+
+* Each cause starts at its prior: its share among patients evaluated for pain after spine surgery in
+  one timing window (``prior.window``). Its timing weights move it only in the other windows.
+* Every finding present multiplies the odds by its likelihood ratio (published, or the conservative end
+  of an expert-assigned ordinal band); every finding looked for and absent multiplies them by its
+  negative likelihood ratio (or ordinal band). Findings not recorded change nothing.
+* The score is odds / (1 + odds), for each cause on its own: not a share across causes.
+* Causes rank by evidence tier first (confirmatory, supportive, compatible, none), then by score:
+  a cause with confirmatory evidence outranks any cause supported only by its prior and timing, and a
+  cause with no supporting finding never leads while another has one.
+* A cause a red flag points to is kept in the top three.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from ..knowledge.pack import KnowledgePack
 from ..knowledge.schema import Cause
-from .conditions import Hits, check
+from .conditions import Hits, Negatives, check
 from .facts import Facts
-from .result import CauseResult, EvidenceItem, ExcludedCause, TimingResult, make
+from .result import CauseResult, EvidenceItem, ExcludedCause, RedFlagResult, TimingResult, make
 
-__all__ = ["rank_causes", "score_cause"]
+__all__ = ["rank_causes", "score_cause", "TIER_ORDER", "rank_key", "pointed_causes"]
 
 Applicability = Literal["applies", "unknown"]
+Tier = Literal["confirmatory", "supportive", "compatible", "none"]
+TIER_ORDER: dict[str, int] = {"confirmatory": 0, "supportive": 1, "compatible": 2, "none": 3}
+_SUPPORT = ("confirmatory", "supportive", "compatible")
 
 
 def score_cause(
-    cause: Cause, hits: Hits, timing: TimingResult, pack: KnowledgePack
-) -> tuple[float, list[EvidenceItem]]:
-    """Score in 0..1 = posterior odds / (1 + odds); the evidence items that moved it."""
+    cause: Cause, hits: Hits, timing: TimingResult, pack: KnowledgePack, negatives: Negatives | None = None
+) -> tuple[float, list[EvidenceItem], Tier]:
+    """Score in 0..1 = posterior odds / (1 + odds); the evidence items that moved it; the evidence tier."""
     odds = cause.prior.value / (1 - cause.prior.value)
     items: list[EvidenceItem] = []
     if timing.window is not None and timing.window in cause.timing:
@@ -28,29 +46,59 @@ def score_cause(
         items.append(
             make(
                 EvidenceItem, rule_id=f"{cause.id}.timing.{timing.window}", finding=f"timing_{timing.window}",
-                label=f"Onset in the {timing.window} window ({timing.days_after_surgery} days after surgery)",
-                kind="ordinal", lr=None, weight=tw.weight, factor=factor, reason=tw.reason,
+                label=(
+                    f"Onset in the {timing.window} window ({timing.days_after_surgery} days after surgery)"
+                    if timing.read_at_day in (None, timing.days_after_surgery)
+                    else f"Presenting in the {timing.window} window ({timing.read_at_day} days after surgery; "
+                    f"symptoms since day {timing.days_after_surgery})"
+                ),
+                kind="ordinal", lr=None, weight=tw.weight, factor=factor, reason=tw.reason, tier="timing",
+                basis=tw.basis or (
+                    f"Expert-assigned ordinal band relative to the prior's {cause.prior.window} window; "
+                    "the cited source gives its direction, not its size."
+                ),
                 inputs=[f"onset {timing.days_after_surgery} days after surgery ({timing.basis})"],
                 citations=list(tw.citations),
             )
         )
-    for finding, factor, static, citations in pack.cause_evidence[cause.id]:
-        used = hits.get(finding)
+    tier: Tier = "none"
+    negatives = negatives or {}
+    for row in pack.cause_evidence[cause.id]:
+        used = hits.get(row.finding)
         if used:
+            odds *= row.factor
+            item_tier = row.tier
+            if item_tier == "confirmatory" and row.confirm_when is not None and check(row.confirm_when, hits) is None:
+                item_tier = "supportive"
+            items.append(make(EvidenceItem, **row.static, tier=item_tier, inputs=list(used),
+                              citations=list(row.citations)))
+            if row.factor > 1 and item_tier in _SUPPORT and TIER_ORDER[item_tier] < TIER_ORDER[tier]:
+                tier = item_tier  # type: ignore[assignment]  # one of _SUPPORT
+        elif row.absent is not None and not hits.get(row.absent[0]) and (gone := negatives.get(row.absent[0])):
+            _, factor, static, citations = row.absent
             odds *= factor
-            items.append(make(EvidenceItem, **static, inputs=list(used), citations=list(citations)))
-    return odds / (1 + odds), items
+            items.append(make(EvidenceItem, **static, inputs=list(gone), citations=list(citations)))
+    return odds / (1 + odds), items, tier
+
+
+def rank_key(c: CauseResult) -> tuple[int, float, float, str]:
+    """Tier first, then score, then the higher prior, then the id: the order never depends on chance."""
+    return (TIER_ORDER[c.tier], -c.score, -c.prior, c.cause)
+
+
+def pointed_causes(red_flags: Sequence[RedFlagResult]) -> set[str]:
+    """The causes the red flags point to (``RedFlagResult.points_to``)."""
+    return {cid for r in red_flags for cid in getattr(r, "points_to", None) or ()}
 
 
 def rank_causes(
-    facts: Facts, hits: Hits, timing: TimingResult, pack: KnowledgePack, done_tests: set[str]
+    facts: Facts, hits: Hits, timing: TimingResult, pack: KnowledgePack, done_tests: set[str],
+    red_flags: Sequence[RedFlagResult] = (), negatives: Negatives | None = None,
 ) -> tuple[list[CauseResult], list[CauseResult], list[ExcludedCause]]:
-    """Score every cause that applies; rank causes and mimics separately, best first.
-
-    Ties go to the higher prior, then to the id, so the order never depends on chance.
-    """
-    scored: list[tuple[float, float, str, Cause, Applicability, float, list[EvidenceItem]]] = []
+    """Score every cause that applies; rank causes and mimics separately, best first (see the module)."""
+    flagged = pointed_causes(red_flags)
     excluded: list[ExcludedCause] = []
+    results: list[CauseResult] = []
     for cause in pack.causes.values():
         applicability: Applicability = "unknown"
         if facts.surgery_count and cause.applies_when is not None:
@@ -65,20 +113,30 @@ def rank_causes(
             applicability = "applies"
         elif facts.surgery_count:
             applicability = "applies"
-        score, items = score_cause(cause, hits, timing, pack)
-        scored.append((-score, -cause.prior.value, cause.id, cause, applicability, score, items))
-    scored.sort(key=lambda t: t[:3])
-    causes: list[CauseResult] = []
-    mimics: list[CauseResult] = []
-    for *_, cause, applicability, score, items in scored:
-        ranked = causes if cause.kind == "cause" else mimics
-        ranked.append(_result(cause, applicability, score, items, len(ranked) + 1, done_tests, pack))
+        score, items, tier = score_cause(cause, hits, timing, pack, negatives)
+        results.append(_result(cause, applicability, score, items, tier, cause.id in flagged, done_tests, pack))
+    results.sort(key=rank_key)
+    causes = _flagged_in_top([c for c in results if c.kind == "cause"])
+    mimics = _flagged_in_top([c for c in results if c.kind == "mimic"])
     return causes, mimics, excluded
 
 
+def _flagged_in_top(ranked: list[CauseResult], top: int = 3) -> list[CauseResult]:
+    """Keep the causes red flags point to in the top three: the top three are those causes (up to three)
+    and the best of the others, in rank order; the rest follow in order. Then number the ranks."""
+    flagged = [c for c in ranked if c.red_flag][:top]
+    if any(c not in ranked[:top] for c in flagged):
+        others = [c for c in ranked if not any(c is f for f in flagged)]
+        fill = top - len(flagged)
+        ranked = sorted(flagged + others[:fill], key=rank_key) + others[fill:]
+    for i, c in enumerate(ranked):
+        c.rank = i + 1
+    return ranked
+
+
 def _result(
-    cause: Cause, applicability: Applicability, score: float, items: list[EvidenceItem], rank: int,
-    done_tests: set[str], pack: KnowledgePack,
+    cause: Cause, applicability: Applicability, score: float, items: list[EvidenceItem], tier: Tier,
+    red_flag: bool, done_tests: set[str], pack: KnowledgePack,
 ) -> CauseResult:
     base_citations = pack.cause_citations[cause.id]
     if items:
@@ -89,9 +147,10 @@ def _result(
     else:  # most causes in a case: nothing found for or against them
         supporting, opposing, kinds, citations = [], [], [], list(base_citations)
     return make(
-        CauseResult, cause=cause.id, label=cause.label, kind=cause.kind, rank=rank, score=round(score, 4),
+        CauseResult, cause=cause.id, label=cause.label, kind=cause.kind, rank=0, score=round(score, 4),
         prior=cause.prior.value, prior_basis=cause.prior.basis, applicability=applicability,
         supporting=supporting, opposing=opposing, evidence_kinds=kinds,
         correctable_by_surgery=cause.correctable_by_surgery, icd10cm=list(pack.cause_codes[cause.id]),
         workup_missing=[t for t in cause.workup if t not in done_tests], citations=citations,
+        tier=tier, red_flag=red_flag,
     )

@@ -8,6 +8,7 @@ paths) that make it present. Parameters are validated at pack load time.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from functools import cache
 from typing import Any, Literal
 
@@ -17,7 +18,7 @@ from ..case.model import Case, ImagingStudy
 from ..knowledge.schema import Finding
 from .facts import Facts
 
-__all__ = ["PREDICATES", "compile_finding", "check_finding", "Hit"]
+__all__ = ["PREDICATES", "ABSENT", "absent_check", "compile_finding", "check_finding", "Hit"]
 
 Hit = list[str] | None
 
@@ -327,3 +328,109 @@ def compile_finding(finding: Finding) -> tuple[Callable[[Facts, Any], Hit], Any]
     """A finding's predicate and its validated parameters (done once, at load): call ``fn(facts, params)``."""
     model, fn = PREDICATES[finding.predicate]
     return fn, model.model_validate(finding.params)
+
+
+# -- Absent findings (ranking) ------------------------------------------------------------------
+# A finding is *absent* when the case shows it was looked for and not found: an examination item
+# recorded negative, a symptom the patient denied, a study that could show it and does not, a test
+# whose result falls short. "Not recorded" is *unknown* and never counts. Each function returns the
+# inputs that show the finding absent (quoted with their JSON paths), or None (present or unknown).
+# Only called for findings that are not present.
+
+def _field_absent(f: Facts, p: FieldP) -> Hit:
+    raw = _get(f.case, p.path)
+    if raw is None:
+        return None
+    return [f"{p.path} = {raw} (recorded)"]  # recorded and (the finding not being present) not matching
+
+
+def _fields_absent(f: Facts, p: FieldsP) -> Hit:
+    for item in p.all:
+        if _get(f.case, item.path) is not None and not _field(f, item):
+            return _field_absent(f, item)
+    return None
+
+
+def _symptom_absent(f: Facts, p: SymptomP) -> Hit:
+    """Absent only when every symptom of the finding was asked about and denied (``symptoms.denied``).
+
+    A symptom merely missing from the recorded list is not taken as absent: a list of complaints
+    records what the patient reported, not every question asked.
+    """
+    if p.absent:
+        return None
+    denied = {getattr(s, "value", s) for s in getattr(f.case.symptoms, "denied", None) or ()}
+    if denied and all(code in denied for code in p.any):
+        return [f"symptoms.denied contains {code}" for code in p.any]
+    return None
+
+
+def _imaging_absent_of(f: Facts, p: ImagingP) -> Hit:
+    """A study of a modality that can show the finding, after the operation (and after the onset when it is
+    known), not limited by artefact, without it; or the finding measured short of the threshold."""
+    if not p.modalities:
+        return None  # no modality is named that can show it: absence cannot be read
+    if any(f.imaging_by_code.get(code) for code in p.codes):
+        measured = [e for code in p.codes for e in f.imaging_by_code.get(code, ())
+                    if e[3].value is not None and e[2].modality.value in p.modalities]
+        if measured and any(x is not None for x in (p.gt, p.ge, p.lt, p.le)):
+            return [f"imaging[{i}].findings[{j}]: {s.modality.value} {s.date} {fnd.code.value} {fnd.value:g} "
+                    f"{fnd.unit} (below the threshold)" for i, j, s, fnd in measured]
+        return None  # recorded at another level or on another modality: not read as absent
+    after = f.index.date if f.index is not None else None
+    if f.index is not None and f.onset_days is not None and f.onset_days > 0:
+        after = f.index.date + timedelta(days=f.onset_days)
+    studies = [
+        f"imaging[{i}]: {s.modality.value} {s.date} shows none of {', '.join(p.codes)}"
+        for i, s in enumerate(f.case.imaging)
+        if s.modality.value in p.modalities and not s.limited_by_artefact and (after is None or s.date >= after)
+    ]
+    return studies or None
+
+
+def _culture_absent(f: Facts, p: CultureP) -> Hit:
+    if "positive" not in p.results:
+        return None
+    neg = [f"cultures[{i}]: {c.specimen} {c.date} {c.result}" for i, c in enumerate(f.case.cultures)
+           if c.specimen in p.specimens and c.result == "negative"]
+    return neg or None
+
+
+def _lab_absent(f: Facts, p: LabP) -> Hit:
+    reads = f.lab_reads.get(p.test, [])
+    if not reads or "normal" in p.status:
+        return None
+    last = reads[-1]
+    return [f"{last.path}: {last.test} {last.value:g} {last.unit} (normal)"] if last.status == "normal" else None
+
+
+def _block_absent(f: Facts, p: BlockP) -> Hit:
+    out = [
+        f"blocks[{i}]: {b.type.value} {b.relief_percent:g}% relief ({b.paradigm})"
+        for i, b in enumerate(f.case.blocks)
+        if b.type.value in p.types and (not p.paradigms or b.paradigm in p.paradigms) and not p.ok(b.relief_percent)
+    ]
+    return out or None
+
+
+def _emg_absent(f: Facts, p: EmgP) -> Hit:
+    out = [f"electrodiagnostics[{i}]: {e.result.value}" for i, e in enumerate(f.case.electrodiagnostics)
+           if e.result.value not in p.results]
+    return out or None
+
+
+ABSENT: dict[str, Callable[[Facts, Any], Hit]] = {
+    "field": _field_absent,
+    "fields": _fields_absent,
+    "symptom": _symptom_absent,
+    "imaging": _imaging_absent_of,
+    "culture": _culture_absent,
+    "lab": _lab_absent,
+    "block": _block_absent,
+    "emg": _emg_absent,
+}
+
+
+def absent_check(predicate: str) -> Callable[[Facts, Any], Hit] | None:
+    """The function that reads a finding of this predicate as absent, or None when absence cannot be read."""
+    return ABSENT.get(predicate)

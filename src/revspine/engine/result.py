@@ -63,6 +63,13 @@ class EvidenceItem(_R):
     weight: int | None = Field(None, description="Ordinal band, when kind is ordinal")
     factor: float = Field(description="Multiplier applied to the odds")
     reason: str
+    status: Literal["present", "absent"] = Field(
+        "present", description="present: the finding was found; absent: looked for (examined, asked, imaged) and not found"
+    )
+    tier: Literal["confirmatory", "supportive", "compatible", "risk", "timing"] = Field(
+        "supportive", description="What kind of support a present finding gives (risk and timing adjust the prior only)"
+    )
+    basis: str | None = Field(None, description="For an ordinal band: expert-assigned, and the source of its direction")
     inputs: list[str] = Field(description="The case inputs the finding used, with their JSON paths")
     citations: list[str]
 
@@ -74,6 +81,10 @@ class TimingResult(_R):
     basis: Literal["symptom_onset", "assessment_date", "none"]
     boundary: bool = Field(description="True when the day falls where the sources leave a gap")
     note: str
+    read_at_day: int | None = Field(
+        None, description="The day after surgery that placed the window: the onset, or the assessment day when "
+        "symptoms that began in the first weeks persist months later"
+    )
     citations: list[str]
 
 
@@ -100,7 +111,13 @@ class CauseResult(_R):
     label: str
     kind: Literal["cause", "mimic"]
     rank: int
-    score: float = Field(description="Evidence-weighted score in 0..1; not a calibrated probability")
+    score: float = Field(
+        description=(
+            "Posterior probability of this cause computed on its own (prior share x likelihood ratios of the findings "
+            "present or absent); causes can coexist, so scores are not a share that sums to 1 across causes; "
+            "not calibrated"
+        )
+    )
     prior: float
     prior_basis: str
     applicability: Literal["applies", "unknown"]
@@ -111,6 +128,14 @@ class CauseResult(_R):
     icd10cm: list[str]
     workup_missing: list[str]
     citations: list[str]
+    tier: Literal["confirmatory", "supportive", "compatible", "none"] = Field(
+        "none",
+        description=(
+            "Strongest support present: confirmatory objective evidence, supportive, compatible only, or none "
+            "(prior, timing and risk factors alone). Causes rank by tier first, then by score"
+        ),
+    )
+    red_flag: bool = Field(False, description="A red flag points to this cause; it is kept in the top three")
 
 
 class ExcludedCause(_R):
@@ -187,6 +212,10 @@ class Assessment(_R):
     red_flags: list[RedFlagResult]
     differential: list[CauseResult] = Field(description="Causes of failure, best first")
     mimics: list[CauseResult] = Field(description="Non-spinal and systemic mimics still to exclude, best first")
+    leading: str | None = Field(
+        None, description="The leading cause or mimic (id); None while no cause has a supporting finding"
+    )
+    leading_note: str = Field("", description="Why this lead, or 'no leading cause yet' and the tests that separate")
     not_applicable: list[ExcludedCause]
     labs: list[LabReading]
     workup: list[WorkupItem] = Field(description="Missing work-up, in the order to do it")

@@ -6,13 +6,45 @@ from ..knowledge.pack import KnowledgePack
 from .conditions import Hits, check
 from .result import CauseResult, NonSurgicalResult, RedFlagResult, RiskFactorResult, make
 
-__all__ = ["red_flags", "risk_factors", "non_surgical_options", "leading"]
+__all__ = ["red_flags", "risk_factors", "non_surgical_options", "leading", "lead_cause"]
+
+_LEADS = ("confirmatory", "supportive")
 
 
 def leading(causes: list[CauseResult], mimics: list[CauseResult], pack: KnowledgePack) -> list[CauseResult]:
-    """The leading explanations: the top causes, plus mimics with supporting evidence."""
+    """The leading explanations the work-up and options consider: the top causes with a supporting finding
+    (all top causes while none has one, so the work-up can separate them), plus supported mimics."""
     n = pack.scoring_top_n
-    return causes[:n] + [m for m in mimics if m.supporting][:n]
+    top = causes[:n]
+    supported = [c for c in top if c.tier != "none"] or top
+    flagged = [c for c in top if c.red_flag and c not in supported]
+    return supported + flagged + [m for m in mimics if m.tier != "none"][:n]
+
+
+def lead_cause(
+    causes: list[CauseResult], mimics: list[CauseResult], pack: KnowledgePack
+) -> tuple[CauseResult | None, str]:
+    """The leading cause or mimic and the note that says why; (None, "no leading cause yet: ...") while no
+    cause or mimic has a confirmatory or supportive finding."""
+    from .differential import rank_key
+
+    candidates = sorted([*causes, *(m for m in mimics if m.tier != "none")], key=rank_key)
+    if candidates and candidates[0].tier in _LEADS:
+        lead = candidates[0]
+        why = "; ".join(e.label for e in lead.supporting if e.tier in _LEADS) or "its findings"
+        return lead, f"{lead.label} leads on {lead.tier} evidence: {why}."
+    top = candidates[: pack.scoring_top_n]
+    tests: list[str] = []
+    for c in top:
+        for t in c.workup_missing:
+            if t not in tests:
+                tests.append(t)
+    names = [pack.workup_tests[t].label if t in pack.workup_tests else t for t in tests]
+    cands = ", ".join(c.label for c in top) or "none"
+    sep = ("; tests that separate them: " + ", ".join(names)) if names else ""
+    return None, (
+        "No leading cause yet: no finding supports one cause over the others (candidates: " + cands + ")" + sep + "."
+    )
 
 
 def red_flags(hits: Hits, pack: KnowledgePack) -> list[RedFlagResult]:

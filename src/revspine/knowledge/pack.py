@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
@@ -72,9 +72,16 @@ class KnowledgePack:
             )
         self.scoring_top_n = self.scoring.top_n
         self.ordinal_lr = {b.weight: b.lr_equivalent for b in self.scoring.ordinal_bands}
-        from ..engine.predicates import compile_finding
+        from ..engine.predicates import absent_check, compile_finding
 
         self.compiled = {fid: compile_finding(f) for fid, f in self.findings.items()}
+        weighed_absent = {ev.absent.finding or ev.finding for c in self.causes.values() for ev in c.evidence
+                          if ev.absent is not None}
+        self.compiled_absent = {
+            fid: (fn, self.compiled[fid][1])
+            for fid in sorted(weighed_absent)
+            if (fn := absent_check(self.findings[fid].predicate)) is not None
+        }
         self.citation_refs = {cid: _citation_ref(c) for cid, c in self.citations.items()}
         self.cause_evidence = {cid: tuple(self._evidence_row(cid, ev) for ev in c.evidence)
                                for cid, c in self.causes.items()}
@@ -83,12 +90,25 @@ class KnowledgePack:
             cid: tuple(sorted({*c.prior.citations, *c.citations})) for cid, c in self.causes.items()
         }
 
-    def _evidence_row(self, cid: str, ev: s.Evidence) -> tuple[str, float, dict[str, Any], tuple[str, ...]]:
-        """(finding, odds factor, the fixed fields of its evidence item, citations), computed once per pack."""
+    def _evidence_row(self, cid: str, ev: s.Evidence) -> EvidenceRow:
+        """The fixed parts of one cause's evidence entry, computed once per pack."""
         factor = ev.lr if ev.lr is not None else self.ordinal_lr[ev.weight or 0]
-        static = {"rule_id": f"{cid}.{ev.finding}", "finding": ev.finding, "label": self.findings[ev.finding].label,
-                  "kind": ev.kind, "lr": ev.lr, "weight": ev.weight, "factor": factor, "reason": ev.reason}
-        return ev.finding, factor, static, tuple(ev.citations)
+        label = self.findings[ev.finding].label
+        static = {"rule_id": f"{cid}.{ev.finding}", "finding": ev.finding, "label": label, "status": "present",
+                  "kind": ev.kind, "lr": ev.lr, "weight": ev.weight, "factor": factor, "reason": ev.reason,
+                  "basis": _basis(ev.kind, ev.basis)}
+        absent = None
+        if ev.absent is not None:
+            a = ev.absent
+            a_factor = a.lr if a.lr is not None else self.ordinal_lr[a.weight or 0]
+            afid = a.finding or ev.finding
+            alabel = self.findings[afid].label
+            a_static = {"rule_id": f"{cid}.{ev.finding}.absent", "finding": afid,
+                        "label": f"Looked for, not found: {alabel[:1].lower()}{alabel[1:]}",
+                        "status": "absent", "kind": a.kind, "lr": a.lr, "weight": a.weight, "factor": a_factor,
+                        "reason": a.reason, "basis": _basis(a.kind, a.basis), "tier": "compatible"}
+            absent = (a.finding or ev.finding, a_factor, a_static, tuple(a.citations))
+        return EvidenceRow(ev.finding, factor, static, tuple(ev.citations), ev.tier, ev.confirm_when, absent)
 
     # -- cross references -------------------------------------------------------------
     def cited_ids(self) -> set[str]:
@@ -125,6 +145,8 @@ class KnowledgePack:
                             problems.append(Problem(where, f"refers to unknown finding '{fid}'"))
                 if isinstance(value, s.Evidence) and value.finding not in self.findings:
                     problems.append(Problem(where, f"evidence names unknown finding '{value.finding}'"))
+                if isinstance(value, s.Absence) and value.finding and value.finding not in self.findings:
+                    problems.append(Problem(where, f"absence names unknown finding '{value.finding}'"))
                 if key in ("when_causes_in_top", "rule_out") and isinstance(value, list):
                     for cid in value:
                         if cid not in self.causes:
@@ -134,6 +156,7 @@ class KnowledgePack:
                 if t not in self.workup_tests:
                     problems.append(Problem(f"causes[{cid}]", f"work-up names unknown test '{t}'"))
             weights = {e.weight for e in cause.evidence if e.weight is not None}
+            weights |= {e.absent.weight for e in cause.evidence if e.absent is not None and e.absent.weight is not None}
             weights |= {w.weight for w in cause.timing.values()}
             for w in weights - {b.weight for b in self.scoring.ordinal_bands} - {0}:
                 problems.append(Problem(f"causes[{cid}]", f"ordinal weight {w} has no band in scoring"))
@@ -164,6 +187,22 @@ class KnowledgePack:
             "sources": self.sources,
             "overridden": self.overridden,
         }
+
+
+class EvidenceRow(NamedTuple):
+    finding: str
+    factor: float
+    static: dict[str, Any]
+    citations: tuple[str, ...]
+    tier: str
+    confirm_when: s.Condition | None
+    absent: tuple[str, float, dict[str, Any], tuple[str, ...]] | None
+
+
+def _basis(kind: str, basis: str | None) -> str | None:
+    if kind != "ordinal":
+        return None
+    return basis or "Expert-assigned ordinal band (the pack's authors); the cited source gives its direction, not its size."
 
 
 def _citation_ref(c: s.Citation) -> Any:

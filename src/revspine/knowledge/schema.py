@@ -17,6 +17,7 @@ __all__ = [
     "Finding",
     "Condition",
     "Evidence",
+    "Absence",
     "TimingWeight",
     "Prior",
     "Code",
@@ -39,6 +40,8 @@ __all__ = [
 
 Quality = Literal["primary", "secondary"]
 EvidenceKind = Literal["likelihood_ratio", "ordinal"]
+Window = Literal["early", "intermediate", "late"]
+EvidenceTier = Literal["confirmatory", "supportive", "compatible", "risk"]
 
 
 class _Entry(BaseModel):
@@ -96,8 +99,49 @@ class Condition(_Entry):
         return [*self.all, *self.any, *self.none]
 
 
+def _check_kind(kind: str, lr: float | None, weight: int | None) -> None:
+    if kind == "likelihood_ratio" and (lr is None or weight is not None):
+        raise ValueError("kind likelihood_ratio needs `lr` and no `weight`")
+    if kind == "ordinal" and (weight is None or lr is not None):
+        raise ValueError("kind ordinal needs `weight` and no `lr`")
+    if weight == 0:
+        raise ValueError("an ordinal weight of 0 carries no evidence; remove the entry")
+
+
+class Absence(_Entry):
+    """How the cause's odds move when the finding was looked for and is absent (examined, asked or imaged).
+
+    ``lr`` is the published negative likelihood ratio, (1 - sensitivity) / specificity; otherwise an
+    ordinal ``weight`` (a decrease) whose ``basis`` names who set it and the source of its direction.
+    """
+
+    finding: str | None = Field(
+        None, description="The finding whose absence counts, when not the entry's own (e.g. the same lesion on MRI)"
+    )
+    kind: EvidenceKind
+    lr: float | None = Field(None, gt=0, lt=1, description="Negative likelihood ratio, (1 - sens) / spec")
+    weight: int | None = Field(None, ge=-3, le=-1, description="Ordinal band of the decrease, see scoring.yaml")
+    citations: list[str] = Field(min_length=1)
+    reason: str
+    basis: str | None = Field(None, description="For an ordinal band: who set it and which source gives its direction")
+
+    @model_validator(mode="after")
+    def _kind_matches(self) -> Absence:
+        _check_kind(self.kind, self.lr, self.weight)
+        if self.kind == "ordinal" and not self.basis:
+            raise ValueError("an ordinal band needs its `basis` (who set it, and the source of its direction)")
+        return self
+
+
 class Evidence(_Entry):
-    """How one finding moves one cause: a published likelihood ratio or an ordinal band."""
+    """How one finding moves one cause: a published likelihood ratio or an ordinal band.
+
+    ``tier`` says what kind of support the finding is when present: ``confirmatory`` objective
+    evidence of the lesion itself, ``supportive`` evidence, ``compatible`` only (a pattern many
+    causes share), or ``risk`` (a risk factor: it adjusts the prior, it is not a finding of the
+    cause). A confirmatory finding with ``confirm_when`` is confirmatory only when those findings
+    are present too (e.g. a compressive lesion and symptoms at that level); otherwise supportive.
+    """
 
     finding: str
     kind: EvidenceKind
@@ -105,15 +149,16 @@ class Evidence(_Entry):
     weight: int | None = Field(None, ge=-3, le=3, description="Ordinal band, see scoring.yaml")
     citations: list[str] = Field(min_length=1)
     reason: str = Field(description="One line: why this finding bears on this cause")
+    basis: str | None = Field(None, description="For an ordinal band: who set it and which source gives its direction")
+    tier: EvidenceTier = "supportive"
+    confirm_when: Condition | None = None
+    absent: Absence | None = Field(None, description="How the odds move when the finding was looked for and is absent")
 
     @model_validator(mode="after")
     def _kind_matches(self) -> Evidence:
-        if self.kind == "likelihood_ratio" and (self.lr is None or self.weight is not None):
-            raise ValueError("kind likelihood_ratio needs `lr` and no `weight`")
-        if self.kind == "ordinal" and (self.weight is None or self.lr is not None):
-            raise ValueError("kind ordinal needs `weight` and no `lr`")
-        if self.weight == 0:
-            raise ValueError("an ordinal weight of 0 carries no evidence; remove the entry")
+        _check_kind(self.kind, self.lr, self.weight)
+        if self.confirm_when is not None and self.tier != "confirmatory":
+            raise ValueError("confirm_when only applies to a confirmatory finding")
         return self
 
 
@@ -121,12 +166,22 @@ class TimingWeight(_Entry):
     weight: int = Field(ge=-3, le=3)
     citations: list[str] = Field(min_length=1)
     reason: str
+    basis: str | None = Field(None, description="Who set the band and which source gives its direction")
 
 
 class Prior(_Entry):
+    """The cause's share among patients evaluated for pain after spine surgery, in one timing window.
+
+    ``window`` is the window whose patients the figure describes (the late window for cohorts of
+    persistent pain after surgery; the early window for per-operation incidences converted through
+    the share of operated patients who present in the first weeks). A cause's timing weights move it
+    only in the other windows, so the window its prior already describes is never counted twice.
+    """
+
     value: float = Field(gt=0, lt=1)
-    published: bool = Field(True, description="False when no published share exists and the pack's floor is used")
-    basis: str = Field(description="The population and figure the prior comes from")
+    published: bool = Field(True, description="False when no published share exists and the value is expert-assigned")
+    window: Window = Field("late", description="The timing window whose patients the figure describes")
+    basis: str = Field(description="The population and figure the prior comes from, and any conversion")
     citations: list[str] = Field(min_length=1)
 
 
@@ -146,12 +201,30 @@ class Cause(_Entry):
     applies_when: Condition | None = None
     applies_reason: str | None = None
     prior: Prior
-    timing: dict[Literal["early", "intermediate", "late"], TimingWeight] = Field(default_factory=dict)
+    timing: dict[Window, TimingWeight] = Field(default_factory=dict)
     evidence: list[Evidence] = Field(default_factory=list)
     correctable_by_surgery: Literal["yes", "no", "sometimes"]
+    pathway: Literal["spinal", "si_joint", "non_spinal"] = Field(
+        "spinal", description="The care pathway a lead of this cause goes to (spinal revision work-up or its own)"
+    )
+    never_deferred: bool = Field(
+        False, description="Once confirmed, revision is not deferred for optimisation (which runs alongside)"
+    )
+    never_deferred_when: Condition | None = Field(
+        None, description="Not deferred for optimisation when these findings are present (e.g. neural compromise)"
+    )
     surgical_note: str | None = None
     workup: list[str] = Field(default_factory=list, description="Test ids that confirm or exclude it")
     citations: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _no_double_timing(self) -> Cause:
+        if self.prior.window in self.timing:
+            raise ValueError(
+                f"timing.{self.prior.window}: the prior already describes the {self.prior.window} window; "
+                "a weight there would count that window twice"
+            )
+        return self
 
 
 class TimingWindow(_Entry):
