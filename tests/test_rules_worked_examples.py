@@ -132,7 +132,12 @@ def test_timing_windows_of_the_seed(pack, onset, window, boundary):
 
 def test_no_pain_free_interval_counts_from_the_day_of_surgery(pack):
     a = run(pack, case("discectomy", 500, symptoms={"pain_free_interval": False}))
-    assert (a.timing_window.window, a.timing_window.days_after_surgery) == ("early", 0)
+    # Pain since the operation, assessed on day 500: the onset is day 0, but the patient presents in the late
+    # window (an operation always hurts on day 0; that says nothing of an early complication 500 days on).
+    assert (a.timing_window.window, a.timing_window.days_after_surgery) == ("late", 0)
+    assert a.timing_window.read_at_day == 500 and "day 0" in a.timing_window.note
+    early = run(pack, case("discectomy", 10, symptoms={"pain_free_interval": False}))
+    assert (early.timing_window.window, early.timing_window.days_after_surgery) == ("early", 0)
 
 
 # -- likelihood ratios and ordinal weights ------------------------------------------------------------

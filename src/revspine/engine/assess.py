@@ -45,7 +45,9 @@ def assess(case: Case, pack: KnowledgePack) -> Assessment:
     risks = risk_factors(hits, pack)
     options = non_surgical_options(hits, lead, pack)
     top, leading_note = lead_cause(causes, mimics, pack)
-    decision = decide(pack, flags, top, workup, risks, bool(case.imaging), options, hits, [*causes, *mimics])
+    decision = decide(
+        pack, flags, top, workup, risks, bool(case.imaging), options, hits, [*causes, *mimics], leading_note
+    )
     deferred = workup if pack.decision_rules[decision.rule_id].defers_workup else []
     if deferred:
         workup = []

@@ -31,10 +31,16 @@ class _Ctx:
     risks: list[RiskFactorResult]
     has_imaging: bool
     ranked: list[CauseResult]
+    hits: Hits
+    leading_note: str
+
+
+_LEADS = ("confirmatory", "supportive")
 
 
 def _objective(c: CauseResult, pack: KnowledgePack) -> list[str]:
-    return [e.label for e in c.supporting if pack.findings.get(e.finding) and
+    """Objective findings (imaging, block, lab, culture, EMG) that support the cause (not compatible-only ones)."""
+    return [e.label for e in c.supporting if e.tier in _LEADS and pack.findings.get(e.finding) and
             pack.findings[e.finding].predicate in OBJECTIVE_PREDICATES]
 
 
@@ -49,15 +55,18 @@ def _expected_course(x: _Ctx) -> list[str] | None:
     return ["No imaging, block, laboratory, culture or EMG finding supports a complication or another cause."]
 
 
-def _leading_is_mimic(x: _Ctx) -> list[str] | None:
-    if x.lead and x.lead.kind == "mimic":
-        return [f"The leading explanation is not spinal: {x.lead.label} (score {x.lead.score:.2f})."]
-    return None
-
-
-def _leading_not_correctable(x: _Ctx) -> list[str] | None:
-    if x.lead and x.lead.correctable_by_surgery == "no":
-        return [f"The leading cause, {x.lead.label}, is not corrected by another operation."]
+def _own_pathway(x: _Ctx) -> list[str] | None:
+    """A supported lead that is not spinal, or the SI joint: its own pathway, not the spinal-revision work-up."""
+    if x.lead is None:
+        return None
+    pathway = x.pack.causes[x.lead.cause].pathway
+    if pathway == "non_spinal" or x.lead.kind == "mimic":
+        return [f"The leading explanation is not spinal: {x.lead.label} ({x.lead.tier} evidence); "
+                "treat it or refer on its own pathway."]
+    if pathway == "si_joint":
+        return [f"The leading cause is the sacroiliac joint ({x.lead.tier} evidence): SI-joint pathway "
+                "(physiotherapy, SI-directed injection or radiofrequency, and SI fusion only after confirmed "
+                "blocks and failed care); the spinal-revision work-up does not apply."]
     return None
 
 
@@ -65,33 +74,76 @@ def _no_imaging(x: _Ctx) -> list[str] | None:
     return None if x.has_imaging else ["No imaging since the operation is recorded."]
 
 
-def _leading_unconfirmed(x: _Ctx) -> list[str] | None:
-    if x.lead is None:
-        return ["No cause could be ranked."]
-    if not _objective(x.lead, x.pack):
-        return [f"{x.lead.label} leads, but no imaging, block, lab or EMG finding confirms it yet."]
+def _no_supported_lead(x: _Ctx) -> list[str] | None:
+    if x.lead is not None:
+        return None
+    return [x.leading_note or "No cause could be ranked."]
+
+
+def _leading_not_correctable(x: _Ctx) -> list[str] | None:
+    if x.lead and x.lead.correctable_by_surgery == "no":
+        return [f"The leading cause, {x.lead.label}, is not corrected by another operation "
+                f"({x.lead.tier} evidence: " + "; ".join(e.label for e in x.lead.supporting if e.tier in _LEADS)
+                + ")."]
     return None
 
 
-def _before_revision_missing(x: _Ctx) -> list[str] | None:
+def _leading_unconfirmed(x: _Ctx) -> list[str] | None:
+    if x.lead is None:
+        return ["No cause could be ranked."]
+    if x.lead.tier != "confirmatory":
+        tests = [x.pack.workup_tests[t].label if t in x.pack.workup_tests else t for t in x.lead.workup_missing]
+        more = (" Tests that would confirm or exclude it: " + ", ".join(tests) + ".") if tests else ""
+        return [f"{x.lead.label} leads on supportive evidence, but no objective finding confirms it yet.{more}"]
+    return None
+
+
+def _checklist(x: _Ctx) -> list[str]:
     out = []
     for w in x.workup:
         if w.before_revision:
             rules = x.pack.workup_rules
             why = next((r.reason for r in w.reasons if r.rule_id in rules and rules[r.rule_id].before_revision),
                        w.reasons[0].reason)
-            out.append(f"Before any revision: {w.label} ({why})")
-    return out or None
+            out.append(f"{w.label} ({why})")
+    return out
+
+
+def _with_checklist(x: _Ctx, reasons: list[str]) -> list[str]:
+    items = _checklist(x)
+    if items:
+        reasons.append("Pre-operative checklist (does not delay the decision): " + "; ".join(items) + ".")
+    return reasons
+
+
+def _not_deferrable(x: _Ctx) -> list[str] | None:
+    """A confirmed lesion that must not wait for optimisation: infection, haematoma, a progressive deficit,
+    instability with neural compromise (the cause's ``never_deferred`` / ``never_deferred_when``)."""
+    if x.lead is None or x.lead.tier != "confirmatory" or x.lead.correctable_by_surgery == "no":
+        return None
+    cause = x.pack.causes[x.lead.cause]
+    progressive = bool(x.hits.get("motor_deficit_progressive"))
+    when = cause.never_deferred_when is not None and check(cause.never_deferred_when, x.hits) is not None
+    if not (cause.never_deferred or when or progressive):
+        return None
+    reasons = [f"{x.lead.label} is confirmed by: " + "; ".join(_objective(x.lead, x.pack) or ["its findings"])
+               + ". It is not deferred for optimisation."]
+    advisory = [f"{r.label}: target {r.target}" for r in x.risks if r.blocks_revision_until_met]
+    if advisory:
+        reasons.append("Optimise alongside, without delaying surgery (advisory): " + "; ".join(advisory) + ".")
+    return _with_checklist(x, reasons)
 
 
 def _modifiable_blocks(x: _Ctx) -> list[str] | None:
     block = [r for r in x.risks if r.blocks_revision_until_met]
-    return [f"{r.label}: target {r.target}" for r in block] or None
+    if not block:
+        return None
+    return _with_checklist(x, [f"{r.label}: target {r.target}" for r in block])
 
 
 def _confirmed(x: _Ctx) -> list[str] | None:
-    if x.lead and x.lead.correctable_by_surgery in ("yes", "sometimes"):
-        return [f"{x.lead.label} is supported by: " + "; ".join(_objective(x.lead, x.pack))]
+    if x.lead and x.lead.tier == "confirmatory" and x.lead.correctable_by_surgery in ("yes", "sometimes"):
+        return _with_checklist(x, [f"{x.lead.label} is supported by: " + "; ".join(_objective(x.lead, x.pack))])
     return None
 
 
@@ -102,11 +154,14 @@ def _otherwise(x: _Ctx) -> list[str] | None:
 _PREDICATES: dict[str, Callable[[_Ctx], list[str] | None]] = {
     "red_flag": _red_flag,
     "expected_postoperative_course": _expected_course,
-    "leading_is_mimic": _leading_is_mimic,
+    "leading_is_mimic": _own_pathway,
+    "leading_own_pathway": _own_pathway,
     "leading_not_correctable": _leading_not_correctable,
     "no_imaging": _no_imaging,
+    "no_supported_lead": _no_supported_lead,
     "leading_unconfirmed": _leading_unconfirmed,
-    "before_revision_workup_missing": _before_revision_missing,
+    "before_revision_workup_missing": lambda x: None,  # no longer a gate: a pre-operative checklist
+    "confirmed_not_deferrable": _not_deferrable,
     "modifiable_risk_blocks": _modifiable_blocks,
     "confirmed_correctable": _confirmed,
     "otherwise": _otherwise,
@@ -123,9 +178,13 @@ def decide(
     options: list[NonSurgicalResult],
     hits: Hits,
     ranked: list[CauseResult],
+    leading_note: str = "",
 ) -> Decision:
-    """The first rule, in order, whose findings (``when``) and predicate both hold decides."""
-    ctx = _Ctx(pack, red_flags, lead, workup, risks, has_imaging, ranked)
+    """The first rule, in order, whose findings (``when``) and predicate both hold decides.
+
+    ``lead`` is the supported leading cause (None while no cause has a supporting finding).
+    """
+    ctx = _Ctx(pack, red_flags, lead, workup, risks, has_imaging, ranked, hits, leading_note)
     for rule in sorted(pack.decision_rules.values(), key=lambda r: r.order):
         if rule.when is not None and check(rule.when, hits) is None:
             continue

@@ -64,7 +64,8 @@ class EvidenceItem(_R):
     factor: float = Field(description="Multiplier applied to the odds")
     reason: str
     status: Literal["present", "absent"] = Field(
-        "present", description="present: the finding was found; absent: looked for (examined, asked, imaged) and not found"
+        "present",
+        description="present: the finding was found; absent: looked for (examined, asked, imaged) and not found",
     )
     tier: Literal["confirmatory", "supportive", "compatible", "risk", "timing"] = Field(
         "supportive", description="What kind of support a present finding gives (risk and timing adjust the prior only)"

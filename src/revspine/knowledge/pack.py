@@ -202,7 +202,9 @@ class EvidenceRow(NamedTuple):
 def _basis(kind: str, basis: str | None) -> str | None:
     if kind != "ordinal":
         return None
-    return basis or "Expert-assigned ordinal band (the pack's authors); the cited source gives its direction, not its size."
+    return basis or (
+        "Expert-assigned ordinal band (the pack's authors); the cited source gives its direction, not its size."
+    )
 
 
 def _citation_ref(c: s.Citation) -> Any:
