@@ -27,6 +27,7 @@ __all__ = [
     "TestResult",
     "Reflex",
     "MotorDeficit",
+    "SensoryDistribution",
     "FUSION_PROCEDURES",
     "DECOMPRESSION_PROCEDURES",
 ]
@@ -112,6 +113,21 @@ class Symptom(_StrEnum):
     fatigue = "fatigue"
     gait_disturbance = "gait_disturbance"
     stooped_posture = "stooped_posture"
+    mechanical_pain = "mechanical_pain"  # worse with activity or loading, eased by rest
+    rest_pain = "rest_pain"  # pain at rest, not eased by lying down
+    allodynia = "allodynia"  # pain from light touch
+    sleep_disturbance = "sleep_disturbance"
+    incisional_pain = "incisional_pain"  # pain at the scar
+    dysphagia = "dysphagia"
+    hoarseness = "hoarseness"
+    breathing_difficulty = "breathing_difficulty"
+    neck_swelling = "neck_swelling"
+    hand_clumsiness = "hand_clumsiness"
+    neck_stiffness = "neck_stiffness"
+    photophobia = "photophobia"
+    nausea_vomiting = "nausea_vomiting"
+    night_sweats = "night_sweats"
+    hip_pain = "hip_pain"
 
 
 class PainPattern(_StrEnum):
@@ -196,6 +212,11 @@ class ImagingCode(_StrEnum):
     hip_osteoarthritis = "hip_osteoarthritis"
     sij_degeneration = "sij_degeneration"
     normal_postoperative = "normal_postoperative"
+    equivocal_fusion = "equivocal_fusion"  # bridging bone neither clearly present nor clearly absent
+    cord_compression = "cord_compression"
+    cord_signal_change = "cord_signal_change"  # T2 hyperintensity in the cord
+    prevertebral_soft_tissue_swelling = "prevertebral_soft_tissue_swelling"  # value: mm
+    csf_leak = "csf_leak"  # CSF collection or leak shown (e.g. on MRI or myelography)
 
 
 class LabTest(_StrEnum):
@@ -210,6 +231,8 @@ class LabTest(_StrEnum):
     hba1c = "hba1c"
     vitamin_d = "vitamin_d"
     cotinine = "cotinine"
+    anabasine = "anabasine"  # urine; tobacco alkaloid not in nicotine replacement
+    anatabine = "anatabine"  # urine; tobacco alkaloid not in nicotine replacement
 
 
 class BlockType(_StrEnum):
@@ -244,6 +267,7 @@ class WoundState(_StrEnum):
     drainage = "drainage"
     dehiscence = "dehiscence"
     sinus_tract = "sinus_tract"
+    clear_drainage = "clear_drainage"  # clear, watery (CSF-like) drainage
 
 
 class TestResult(_StrEnum):
@@ -263,3 +287,10 @@ class MotorDeficit(_StrEnum):
     none = "none"
     mild = "mild"  # MRC 4/5
     severe = "severe"  # MRC 3/5 or worse
+
+
+class SensoryDistribution(_StrEnum):
+    dermatomal = "dermatomal"
+    stocking = "stocking"
+    saddle = "saddle"
+    non_anatomic = "non_anatomic"

@@ -24,6 +24,7 @@ from .enums import (
     Procedure,
     Reflex,
     Region,
+    SensoryDistribution,
     Sex,
     Side,
     Smoking,
@@ -50,7 +51,24 @@ __all__ = [
     "Alignment",
     "Culture",
     "InstrumentResponse",
+    "MotorGrade",
+    "SensoryFinding",
+    "MEASURED_IMAGING_CODES",
 ]
+
+# Imaging codes that carry a measurement (``value`` in the unit named in enums.ImagingCode).
+MEASURED_IMAGING_CODES = frozenset(
+    {
+        ImagingCode.peri_screw_lucency,
+        ImagingCode.pedicle_breach,
+        ImagingCode.translation,
+        ImagingCode.angular_motion,
+        ImagingCode.sva,
+        ImagingCode.pelvic_tilt,
+        ImagingCode.pi_ll_mismatch,
+        ImagingCode.prevertebral_soft_tissue_swelling,
+    }
+)
 
 
 class _Model(BaseModel):
@@ -96,6 +114,9 @@ class PriorSurgery(_Model):
     approach: Approach | None = None
     implants: list[str] = Field(default_factory=list, description="e.g. 'pedicle screws', 'PEEK cage'")
     indication: str | None = None
+    incidental_durotomy: bool | None = Field(
+        None, description="An incidental durotomy (dural tear) at this operation; null when not known"
+    )
 
     @model_validator(mode="after")
     def _levels_in_region(self) -> PriorSurgery:
@@ -108,7 +129,10 @@ class PriorSurgery(_Model):
 
 
 class SymptomCourse(_Model):
-    symptoms: list[Symptom] = Field(default_factory=list)
+    symptoms: list[Symptom] = Field(default_factory=list, description="Symptoms the patient has")
+    denied: list[Symptom] = Field(
+        default_factory=list, description="Symptoms asked about and absent (a code may not be in both lists)"
+    )
     onset_date: Date | None = None
     onset_days_after_surgery: int | None = Field(None, ge=0, le=36500)
     follows_surgery: int | None = Field(
@@ -121,6 +145,25 @@ class SymptomCourse(_Model):
     trend: Trend | None = None
     leg_pain_predominant: bool | None = None
     same_as_preoperative_pain: bool | None = None
+
+
+_MYOTOME = r"^[CTLS]\d{1,2}$"
+
+
+class MotorGrade(_Model):
+    """Strength of one myotome on one side, MRC 0-5."""
+
+    myotome: str = Field(..., pattern=_MYOTOME, max_length=3, description="Root, e.g. 'L5', 'C5'")
+    side: Side
+    mrc: int = Field(..., ge=0, le=5, description="MRC grade: 5 normal, 4 against resistance, 3 against gravity")
+    new_since_surgery: bool | None = Field(None, description="Not present before the operation")
+    progressive: bool | None = Field(None, description="Getting weaker since it was first noticed")
+
+
+class SensoryFinding(_Model):
+    distribution: SensoryDistribution
+    root: str | None = Field(None, pattern=_MYOTOME, max_length=3, description="Dermatome, e.g. 'L5'")
+    side: Side | None = None
 
 
 class Examination(_Model):
@@ -141,6 +184,19 @@ class Examination(_Model):
     sensory_loss_dermatomal: bool | None = None
     stocking_sensory_loss: bool | None = None
     widespread_tenderness: bool | None = None
+    fortin_finger_test: bool | None = Field(None, description="Patient points within 1 cm of the PSIS")
+    allodynia: bool | None = Field(None, description="Pain from light touch (e.g. a brush) on examination")
+    incisional_tenderness: bool | None = None
+    hoffmann_sign: bool | None = None
+    hyperreflexia: bool | None = None
+    gait_ataxia: bool | None = None
+    mjoa: int | None = Field(None, ge=0, le=18, description="Modified Japanese Orthopaedic Association score, 0-18")
+    neck_swelling: bool | None = None
+    stridor: bool | None = None
+    oxygen_saturation: float | None = Field(None, ge=50, le=100, description="SpO2, % (pulse oximetry)")
+    meningism: bool | None = Field(None, description="Neck stiffness or other meningeal signs")
+    motor: list[MotorGrade] = Field(default_factory=list, description="MRC grades by myotome and side")
+    sensory: list[SensoryFinding] = Field(default_factory=list)
 
 
 class RiskFactors(_Model):
@@ -167,6 +223,13 @@ class RiskFactors(_Model):
     beta_lactam_allergy: bool | None = None
     anticoagulant_use: bool | None = None
     fibromyalgia: bool | None = None
+    nicotine_replacement: bool | None = Field(None, description="Uses nicotine replacement (patch, gum, vape)")
+    anticoagulant_restarted_day: int | None = Field(
+        None, ge=0, le=3650, description="Post-operative day the anticoagulant was restarted"
+    )
+    antiplatelet_use: bool | None = None
+    thrombophilia: bool | None = None
+    prior_vte: bool | None = Field(None, description="Previous deep-vein thrombosis or pulmonary embolism")
 
 
 class ImagingFinding(_Model):
@@ -175,6 +238,11 @@ class ImagingFinding(_Model):
     side: Side | None = None
     value: float | None = Field(None, description="Quantity for measured findings (mm or degrees)")
     unit: Literal["mm", "deg", "cm"] | None = None
+    comparator: Literal["=", ">", ">=", "<", "<="] = Field(
+        "=", description="How the value was reported: '>' with value 1 means 'more than 1 mm'"
+    )
+    severity: Literal["mild", "moderate", "severe"] | None = None
+    direction: Literal["medial", "lateral", "superior", "inferior", "anterior", "posterior"] | None = None
 
     @model_validator(mode="after")
     def _unit_with_value(self) -> ImagingFinding:
@@ -182,6 +250,8 @@ class ImagingFinding(_Model):
             raise ValueError("value and unit go together: give both or neither")
         if self.value is not None and self.value < 0:
             raise ValueError("value cannot be negative")
+        if self.comparator != "=" and self.value is None:
+            raise ValueError(f"comparator '{self.comparator}' needs a value and unit")
         return self
 
 
@@ -281,12 +351,28 @@ class Culture(_Model):
     specimen: Literal["biopsy", "tissue", "sonication", "wound", "blood"]
     result: Literal["positive", "negative", "pending"]
     organism: str | None = Field(None, max_length=200)
+    samples_positive: int | None = Field(None, ge=0, le=50, description="Samples that grew the organism")
+    samples_total: int | None = Field(None, ge=1, le=50, description="Samples sent")
+    organism_virulence: Literal["high", "low"] | None = Field(
+        None, description="low: e.g. C. acnes, coagulase-negative staphylococci"
+    )
+
+    @model_validator(mode="after")
+    def _samples(self) -> Culture:
+        if self.samples_positive is not None and self.samples_total is not None:
+            if self.samples_positive > self.samples_total:
+                raise ValueError("samples_positive cannot exceed samples_total")
+        if self.result == "negative" and self.samples_positive:
+            raise ValueError("a negative culture cannot have positive samples")
+        return self
 
 
 class Case(_Model):
     """One patient with persistent or recurrent symptoms after spine surgery."""
 
-    schema_version: Literal["1"] = "1"
+    schema_version: Literal["1", "2"] = Field(
+        "2", description="Case schema version; version 1 cases (without the version-2 fields) stay valid"
+    )
     case_id: str | None = Field(None, max_length=200, description="Your reference; not a name")
     assessment_date: Date | None = Field(
         None, description="Date the case is assessed; the adapters fill in today's date when absent"

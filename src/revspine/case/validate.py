@@ -101,6 +101,23 @@ def _date_problems(case: Case, today: date) -> list[Problem]:
     return p
 
 
+def _consistency_problems(case: Case) -> list[Problem]:
+    p: list[Problem] = []
+    denied = case.symptoms.denied
+    present = {s.value for s in case.symptoms.symptoms}
+    for i, s in enumerate(denied):
+        if s.value in present:
+            p.append(Problem(f"symptoms.denied[{i}]", f"{s.value} is also listed as present in symptoms.symptoms; "
+                                                     "keep one", s.value))
+    seen: set[tuple[str, str]] = set()
+    for i, m in enumerate(case.exam.motor):
+        key = (m.myotome, m.side.value)
+        if key in seen:
+            p.append(Problem(f"exam.motor[{i}]", f"{m.myotome} {m.side.value} is graded twice; keep one grade"))
+        seen.add(key)
+    return p
+
+
 def _lab_problems(case: Case, pack: KnowledgePack) -> list[Problem]:
     p: list[Problem] = []
     for i, lab in enumerate(case.labs):
@@ -199,7 +216,8 @@ def parse_case(data: Any, pack: KnowledgePack, *, today: date | None = None) -> 
             case = Case.model_validate(data)
     except ValidationError as exc:
         raise InputError("the case is not valid", problems_from_validation(exc)) from None
-    problems = _date_problems(case, today) + _lab_problems(case, pack) + _instrument_problems(case, pack)
+    problems = (_date_problems(case, today) + _consistency_problems(case) + _lab_problems(case, pack)
+                + _instrument_problems(case, pack))
     if problems:
         raise InputError("the case is not valid", problems)
     if case.assessment_date is None:

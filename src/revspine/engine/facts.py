@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from ..case.enums import FUSION_PROCEDURES, Procedure
+from ..case.enums import FUSION_PROCEDURES, Approach, Procedure, Region
 from ..case.levels import adjacent_levels
 from ..case.model import Case, ImagingFinding, ImagingStudy, LabResult, PriorSurgery
 
-__all__ = ["Facts", "LabRead", "SurgeryFacts", "ImagingEntry", "derive_facts"]
+__all__ = ["Facts", "LabRead", "SurgeryFacts", "ImagingEntry", "derive_facts", "implied_approach"]
 
 ImagingEntry = tuple[int, int, ImagingStudy, ImagingFinding]  # (study index, finding index, study, finding)
 
@@ -24,6 +24,8 @@ class SurgeryFacts:
     instrumented: bool
     levels: frozenset[str]
     quote: str
+    approach: str | None = None  # as recorded, or implied by the procedure (ACDF is anterior)
+    incidental_durotomy: bool | None = None
 
 
 @dataclass(slots=True)
@@ -64,6 +66,22 @@ class Facts:
     lab_reads: dict[str, list[LabRead]] = field(default_factory=dict)
 
 
+def implied_approach(s: PriorSurgery) -> str | None:
+    """The approach as recorded, or the one the procedure implies (ACDF and cervical disc replacement
+    are anterior, ALIF anterior, LLIF lateral, posterior cervical fusion, PLIF and TLIF posterior)."""
+    if s.approach is not None:
+        return s.approach.value
+    if s.procedure in (Procedure.acdf, Procedure.alif) or (
+        s.procedure == Procedure.disc_replacement and s.region == Region.cervical
+    ):
+        return Approach.anterior.value
+    if s.procedure == Procedure.llif:
+        return Approach.lateral.value
+    if s.procedure in (Procedure.posterior_cervical_fusion, Procedure.plif, Procedure.tlif):
+        return Approach.posterior.value
+    return None
+
+
 def derive_facts(case: Case) -> Facts:
     ref = case.assessment_date
     assert ref is not None, "assessment_date is filled in by parse_case"
@@ -90,7 +108,8 @@ def derive_facts(case: Case) -> Facts:
     surgeries = tuple(
         SurgeryFacts(
             position=i, procedure=s.procedure.value, region=s.region.value, instrumented=bool(s.instrumented),
-            levels=frozenset(s.levels), quote=f"surgeries[{i}]: {s.procedure.value} {' '.join(s.levels)} {s.date}",
+            levels=frozenset(s.levels), quote=_quote(i, s), approach=implied_approach(s),
+            incidental_durotomy=s.incidental_durotomy,
         )
         for i, s in enumerate(case.surgeries)
     )
@@ -116,3 +135,8 @@ def derive_facts(case: Case) -> Facts:
         surgeries=surgeries,
         imaging_by_code=imaging_by_code,
     )
+
+
+def _quote(i: int, s: PriorSurgery) -> str:
+    extra = " (incidental durotomy)" if s.incidental_durotomy else ""
+    return f"surgeries[{i}]: {s.procedure.value} {' '.join(s.levels)} {s.date}{extra}"

@@ -46,6 +46,8 @@ class ImagingP(Compare):
     codes: list[str]
     modalities: list[str] | None = None
     scope: Literal["any", "operated", "adjacent", "not_operated"] = "any"
+    severity: list[Literal["mild", "moderate", "severe"]] | None = None
+    directions: list[Literal["medial", "lateral", "superior", "inferior", "anterior", "posterior"]] | None = None
 
 
 class FieldP(Compare):
@@ -63,6 +65,38 @@ class FieldsP(_P):
 class SymptomP(_P):
     any: list[str]
     absent: bool = False  # hit when symptoms are recorded and none of `any` is among them
+    denied: bool = False  # hit when one of `any` is in symptoms.denied (asked about and absent)
+
+
+class MotorP(_P):
+    """Weakness by myotome (exam.motor, MRC 0-5) or by the older summary fields.
+
+    ``mrc_le``: a grade at or below this counts (4: any weakness; 3: against gravity or worse);
+    ``new``: only weakness new since the operation; ``progressive``: only weakness getting worse.
+    The summary fields count too: motor_deficit mild = MRC 4, severe = MRC 3 or worse, and
+    motor_deficit_progressive for ``progressive``.
+    """
+
+    mrc_le: int = 4
+    new: bool = False
+    progressive: bool = False
+    myotomes: list[str] | None = None  # e.g. C5 for a post-operative C5 palsy
+
+
+class SensoryP(_P):
+    distributions: list[Literal["dermatomal", "stocking", "saddle", "non_anatomic"]]
+
+
+class AnyOfP(_P):
+    """Present when any of several predicates is (e.g. an old summary field or its newer structured form)."""
+
+    any: list[dict[str, Any]]
+
+
+class AllOfP(_P):
+    """Present when every one of several predicates is (e.g. a cancer history together with weight loss)."""
+
+    all: list[dict[str, Any]]
 
 
 class ImagingAbsentP(_P):
@@ -76,6 +110,9 @@ class ImagingAbsentP(_P):
 class CultureP(_P):
     specimens: list[Literal["biopsy", "tissue", "sonication", "wound", "blood"]]
     results: list[Literal["positive", "negative", "pending"]]
+    virulence: Literal["high", "low"] | None = None
+    min_samples_positive: int | None = None  # at least this many positive samples
+    max_samples_positive: int | None = None  # at most this many (recorded) positive samples
 
 
 class LabP(_P):
@@ -103,6 +140,8 @@ class ProcedureP(_P):
     instrumented: bool | None = None
     index_only: bool = False
     levels_any: list[str] | None = None
+    approach: list[Literal["anterior", "posterior", "lateral", "combined", "minimally_invasive"]] | None = None
+    incidental_durotomy: bool | None = None
 
 
 class CountP(Compare):
@@ -131,17 +170,22 @@ def _imaging(f: Facts, p: ImagingP) -> Hit:
     entries = [e for code in p.codes for e in f.imaging_by_code.get(code, ())]
     if not entries:
         return None
-    measured = any(x is not None for x in (p.gt, p.ge, p.lt, p.le))
     found: list[tuple[int, int, str]] = []
     for i, j, study, fnd in entries:
         code = fnd.code.value
         mod = study.modality.value
         if p.modalities and mod not in p.modalities:
             continue
-        if fnd.value is not None:
-            if not Compare.ok(p, fnd.value):
+        if p.severity and fnd.severity not in p.severity:
+            continue
+        if p.directions and fnd.direction not in p.directions:
+            continue
+        if fnd.value is None:
+            # Reported without a measurement: present, so it meets a "more than" threshold (a radiologist
+            # reports a lucency or a breach they see) but never an upper bound.
+            if p.lt is not None or p.le is not None:
                 continue
-        elif measured:
+        elif not _certain(p, fnd.value, fnd.comparator):
             continue
         lv = fnd.level
         if p.scope == "operated" and lv is not None and lv not in f.operated_levels:
@@ -150,10 +194,29 @@ def _imaging(f: Facts, p: ImagingP) -> Hit:
             continue
         if p.scope == "not_operated" and (lv is None or lv in f.operated_levels):
             continue
-        q = f" {fnd.value:g} {fnd.unit}" if fnd.value is not None else ""
+        cmp = "" if fnd.comparator == "=" else f"{fnd.comparator} "
+        q = f" {cmp}{fnd.value:g} {fnd.unit}" if fnd.value is not None else ""
+        if fnd.value is None and any(x is not None for x in (p.gt, p.ge)):
+            q = " (not measured)"
+        q += "".join(f" ({x})" for x in (fnd.severity, fnd.direction) if x)
         at = f" at {lv}" if lv else ""
         found.append((i, j, f"imaging[{i}].findings[{j}]: {mod} {study.date} {code}{at}{q}"))
     return [quote for *_, quote in sorted(found)] or None
+
+
+def _certain(p: Compare, value: float, comparator: str) -> bool:
+    """True when every value the report allows ("> 1 mm", "<= 3 deg", "= 2 mm") meets all of p's bounds."""
+    lo, lo_open, hi, hi_open = 0.0, False, float("inf"), True
+    if comparator in ("=", ">", ">="):
+        lo, lo_open = value, comparator == ">"
+    if comparator in ("=", "<", "<="):
+        hi, hi_open = value, comparator == "<"
+    return (
+        (p.gt is None or lo > p.gt or (lo == p.gt and lo_open))
+        and (p.ge is None or lo >= p.ge)
+        and (p.lt is None or hi < p.lt or (hi == p.lt and hi_open))
+        and (p.le is None or hi <= p.le)
+    )
 
 
 def _field(f: Facts, p: FieldP) -> Hit:
@@ -183,6 +246,9 @@ def _fields(f: Facts, p: FieldsP) -> Hit:
 
 
 def _symptom(f: Facts, p: SymptomP) -> Hit:
+    if p.denied:
+        denied = [s.value for s in f.case.symptoms.denied if s.value in p.any]
+        return [f"symptoms.denied contains {s}" for s in denied] or None
     recorded = f.case.symptoms.symptoms
     have = [s.value for s in recorded if s.value in p.any]
     if p.absent:
@@ -211,12 +277,78 @@ def _imaging_absent(f: Facts, p: ImagingAbsentP) -> Hit:
     return [f"imaging[{i}]: {s.modality.value} {s.date} shows none of {', '.join(p.codes)}{where}" for i, s in studies]
 
 
-def _culture(f: Facts, p: CultureP) -> Hit:
+_SUMMARY_MRC = {"mild": 4, "severe": 3}
+
+
+def _motor(f: Facts, p: MotorP) -> Hit:
+    exam = f.case.exam
+    hits: list[str] = []
+    for i, m in enumerate(exam.motor):
+        if m.mrc > p.mrc_le or (p.new and not m.new_since_surgery) or (p.progressive and not m.progressive):
+            continue
+        if p.myotomes and m.myotome not in p.myotomes:
+            continue
+        notes = [n for n, on in (("new since surgery", m.new_since_surgery), ("progressive", m.progressive)) if on]
+        extra = f" ({', '.join(notes)})" if notes else ""
+        hits.append(f"exam.motor[{i}]: {m.myotome} {m.side.value} MRC {m.mrc}/5{extra}")
+    if not p.new and not p.myotomes:
+        summary = exam.motor_deficit
+        grade = _SUMMARY_MRC.get(summary.value) if summary is not None else None
+        progressive = bool(exam.motor_deficit_progressive)
+        if p.progressive:
+            if progressive:
+                hits.append("exam.motor_deficit_progressive = True")
+        elif grade is not None and grade <= p.mrc_le:
+            hits.append(f"exam.motor_deficit = {summary}")
+    return hits or None
+
+
+def _sensory(f: Facts, p: SensoryP) -> Hit:
     hits = [
-        f"cultures[{i}]: {c.specimen} {c.date} {c.result}" + (f" ({c.organism})" if c.organism else "")
-        for i, c in enumerate(f.case.cultures)
-        if c.specimen in p.specimens and c.result in p.results
+        f"exam.sensory[{i}]: {s.distribution.value}" + (f" {s.root}" if s.root else "")
+        + (f" {s.side.value}" if s.side else "")
+        for i, s in enumerate(f.case.exam.sensory)
+        if s.distribution.value in p.distributions
     ]
+    return hits or None
+
+
+def _any_of(f: Facts, p: Any) -> Hit:
+    hits: list[str] = []
+    for fn, params, _ in p:
+        h = fn(f, params)
+        if h:
+            hits += h
+    return hits or None
+
+
+def _all_of(f: Facts, p: Any) -> Hit:
+    hits: list[str] = []
+    for fn, params, _ in p:
+        h = fn(f, params)
+        if not h:
+            return None
+        hits += h
+    return hits
+
+
+def _culture(f: Facts, p: CultureP) -> Hit:
+    hits = []
+    for i, c in enumerate(f.case.cultures):
+        if c.specimen not in p.specimens or c.result not in p.results:
+            continue
+        if p.virulence is not None and c.organism_virulence != p.virulence:
+            continue
+        if p.min_samples_positive is not None and (c.samples_positive or 0) < p.min_samples_positive:
+            continue
+        if p.max_samples_positive is not None and (
+            c.samples_positive is None or c.samples_positive > p.max_samples_positive
+        ):
+            continue
+        what = [x for x in (c.organism, c.organism_virulence and f"{c.organism_virulence} virulence") if x]
+        if c.samples_positive is not None:
+            what.append(f"{c.samples_positive}/{c.samples_total or '?'} samples")
+        hits.append(f"cultures[{i}]: {c.specimen} {c.date} {c.result}" + (f" ({', '.join(what)})" if what else ""))
     return hits or None
 
 
@@ -261,6 +393,8 @@ def _procedure(f: Facts, p: ProcedureP) -> Hit:
         and (not p.regions or s.region in p.regions)
         and (p.instrumented is None or s.instrumented == p.instrumented)
         and (not p.levels_any or not s.levels.isdisjoint(p.levels_any))
+        and (not p.approach or s.approach in p.approach)
+        and (p.incidental_durotomy is None or s.incidental_durotomy == p.incidental_durotomy)
     ]
     return hits or None
 
@@ -290,22 +424,44 @@ PREDICATES: dict[str, tuple[type[_P], Callable[[Facts, Any], Hit]]] = {
     "procedure": (ProcedureP, _procedure),
     "surgery_count": (CountP, _surgery_count),
     "days_after_surgery": (DaysP, _days),
+    "motor": (MotorP, _motor),
+    "sensory": (SensoryP, _sensory),
 }
+# any_of compiles its parts into (function, params) pairs; see _compile_params.
+PREDICATES["any_of"] = (AnyOfP, _any_of)
+PREDICATES["all_of"] = (AllOfP, _all_of)
+_COMPOSITE = {"any_of": "any", "all_of": "all"}
 
 def check_finding(finding: Finding) -> str | None:
     """Validate a finding's predicate name and parameters; return a message or None."""
     entry = PREDICATES.get(finding.predicate)
     if entry is None:
         return f"unknown predicate '{finding.predicate}'; known: {', '.join(sorted(PREDICATES))}"
+    return _check_params(finding.predicate, finding.params, "params")
+
+
+def _check_params(name: str, raw: dict[str, Any], where: str) -> str | None:
+    entry = PREDICATES.get(name)
+    if entry is None:
+        at = "" if where == "params" else f"{where}: "
+        return f"{at}unknown predicate '{name}'; known: {', '.join(sorted(PREDICATES))}"
     model, _ = entry
     try:
-        params = model.model_validate(finding.params)
+        params = model.model_validate(raw)
     except ValidationError as exc:
-        return "; ".join(f"params.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return "; ".join(f"{where}.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+    if isinstance(params, (AnyOfP, AllOfP)):
+        key = _COMPOSITE[name]
+        for k, part in enumerate(getattr(params, key)):
+            if set(part) - {"predicate", "params"} or not isinstance(part.get("predicate"), str):
+                return f"{where}.{key}[{k}]: give 'predicate' and 'params'"
+            msg = _check_params(part["predicate"], part.get("params") or {}, f"{where}.{key}[{k}].params")
+            if msg:
+                return msg
     items = [params] if isinstance(params, FieldP) else list(params.all) if isinstance(params, FieldsP) else []
     for item in items:
         if not _resolve_path(item.path):
-            return f"params.path '{item.path}' is not a field of the case"
+            return f"{where}.path '{item.path}' is not a field of the case"
     return None
 
 
@@ -326,8 +482,16 @@ def _resolve_path(path: str) -> bool:
 
 def compile_finding(finding: Finding) -> tuple[Callable[[Facts, Any], Hit], Any]:
     """A finding's predicate and its validated parameters (done once, at load): call ``fn(facts, params)``."""
-    model, fn = PREDICATES[finding.predicate]
-    return fn, model.model_validate(finding.params)
+    return _compile(finding.predicate, finding.params)
+
+
+def _compile(name: str, raw: dict[str, Any]) -> tuple[Callable[[Facts, Any], Hit], Any]:
+    model, fn = PREDICATES[name]
+    if name in _COMPOSITE:  # parts as (function, params, absent reader or None)
+        parts = raw.get(_COMPOSITE[name]) or []
+        return fn, tuple((*_compile(part["predicate"], part.get("params") or {}), ABSENT.get(part["predicate"]))
+                         for part in parts)
+    return fn, model.model_validate(raw)
 
 
 # -- Absent findings (ranking) ------------------------------------------------------------------
@@ -419,6 +583,46 @@ def _emg_absent(f: Facts, p: EmgP) -> Hit:
     return out or None
 
 
+def _motor_absent(f: Facts, p: MotorP) -> Hit:
+    """Strength recorded and no grade meets the finding; a weak grade whose newness or progression was not
+    recorded (when the finding asks for it) leaves the finding unknown."""
+    exam = f.case.exam
+    if exam.motor:
+        for m in exam.motor:
+            if m.mrc <= p.mrc_le and ((p.new and m.new_since_surgery is None)
+                                      or (p.progressive and m.progressive is None)):
+                return None
+        if p.myotomes and not any(m.myotome in p.myotomes for m in exam.motor):
+            return None
+        return [f"exam.motor: {len(exam.motor)} myotome(s) graded, none meets it (recorded)"]
+    if p.new or p.myotomes or exam.motor_deficit is None:
+        return None
+    if p.progressive:
+        if exam.motor_deficit.value == "none" or exam.motor_deficit_progressive is False:
+            return [f"exam.motor_deficit = {exam.motor_deficit} (recorded)"]
+        return None
+    return [f"exam.motor_deficit = {exam.motor_deficit} (recorded)"]
+
+
+def _any_of_absent(f: Facts, p: Any) -> Hit:
+    """Absent when every part is read as absent."""
+    used: list[str] = []
+    for _, params, absent in p:
+        h = absent(f, params) if absent is not None else None
+        if not h:
+            return None
+        used += h
+    return used
+
+
+def _all_of_absent(f: Facts, p: Any) -> Hit:
+    """Absent when any part is read as absent."""
+    for fn, params, absent in p:
+        if not fn(f, params) and absent is not None and (h := absent(f, params)):
+            return h
+    return None
+
+
 ABSENT: dict[str, Callable[[Facts, Any], Hit]] = {
     "field": _field_absent,
     "fields": _fields_absent,
@@ -428,6 +632,9 @@ ABSENT: dict[str, Callable[[Facts, Any], Hit]] = {
     "lab": _lab_absent,
     "block": _block_absent,
     "emg": _emg_absent,
+    "motor": _motor_absent,
+    "any_of": _any_of_absent,
+    "all_of": _all_of_absent,
 }
 
 

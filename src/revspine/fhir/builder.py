@@ -24,6 +24,10 @@ from .walk import Entry
 __all__ = ["Source", "CaseBuilder"]
 
 
+EXAM_VITALS = ("oxygen_saturation", "temperature_c")
+EXAM_VITAL_MAX_AGE_DAYS = 7
+
+
 @dataclass(frozen=True, slots=True)
 class Source:
     """Where a value came from: the resource and the element."""
@@ -114,7 +118,7 @@ class CaseBuilder:
 
     def _vitals(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for name in ("height_cm", "weight_kg", "bmi"):
+        for name in ("height_cm", "weight_kg", "bmi"):  # EXAM_VITALS go to exam (_exam)
             v = self.vitals.get(name)
             if v is not None:
                 out[name] = v.value
@@ -131,6 +135,24 @@ class CaseBuilder:
         for name in out:
             v = self.vitals[name]
             self.mapped(v.source, f"patient.{name}", f"{name} = {v.value:g} ({v.when})")
+        return out
+
+    def _exam(self) -> dict[str, Any]:
+        """Bedside measurements (SpO2, temperature) taken as today's examination when at most 7 days old."""
+        out: dict[str, Any] = {}
+        for name in EXAM_VITALS:
+            v = self.vitals.get(name)
+            if v is None or v.when is None:
+                continue
+            e = v.source.entry
+            age = (self.today - v.when).days
+            if age > EXAM_VITAL_MAX_AGE_DAYS:
+                self.report.note("skipped", e.rtype, e.rid, e.path, v.source.fhir_path,
+                                 f"{name} {v.value:g} of {v.when} is {age} days old; not taken as today's "
+                                 f"examination (at most {EXAM_VITAL_MAX_AGE_DAYS} days)", f"exam.{name}")
+                continue
+            out[name] = v.value
+            self.mapped(v.source, f"exam.{name}", f"{name} = {v.value:g} ({v.when})")
         return out
 
     def _questionnaires(self) -> dict[str, Any]:
@@ -199,6 +221,9 @@ class CaseBuilder:
             "labs": [lab for lab, _ in self.labs],
             "questionnaires": self._questionnaires(),
         }
+        exam = self._exam()
+        if exam:
+            data["exam"] = exam
         for i, (_, src) in enumerate(self.imaging):
             self.mapped(src, f"imaging[{i}]", "imaging study")
         for i, (lab, src) in enumerate(self.labs):

@@ -44,7 +44,8 @@ DOMAINS = frozenset({
     "condition", "procedure", "observation", "observation_answer", "medication", "allergy",
     "imaging_modality", "body_site", "imaging_procedure", "imaging_finding", "cds",
 })
-OBSERVATIONS = frozenset({"bmi", "weight_kg", "height_cm", "smoking_status", "phq9", "gad7", "pain_nrs"})
+OBSERVATIONS = frozenset({"bmi", "weight_kg", "height_cm", "smoking_status", "phq9", "gad7", "pain_nrs",
+                          "oxygen_saturation", "temperature_c"})
 MED_CLASSES = frozenset({"opioid", "systemic_steroid", "anticoagulant"})
 _RF_FIELDS = RiskFactors.model_fields
 

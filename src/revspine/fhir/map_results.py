@@ -18,8 +18,11 @@ _VITAL_UNITS: dict[str, dict[str, float]] = {
     "weight_kg": {"kg": 1.0, "g": 0.001, "[lb_av]": 0.45359237},
     "height_cm": {"cm": 1.0, "m": 100.0, "[in_i]": 2.54},
     "bmi": {"kg/m2": 1.0},
+    "oxygen_saturation": {"%": 1.0},
+    "temperature_c": {"Cel": 1.0},
 }
-_VITAL_RANGE = {"weight_kg": (20, 400), "height_cm": (50, 250), "bmi": (10, 100)}
+_VITAL_RANGE = {"weight_kg": (20, 400), "height_cm": (50, 250), "bmi": (10, 100), "oxygen_saturation": (49.9, 100.1),
+                "temperature_c": (30, 44)}
 _SCORES = {"phq9": ("phq9", 0, 27, True), "gad7": ("gad7", 0, 21, True), "pain_nrs": ("nrs_back", 0, 10, False)}
 
 

@@ -163,6 +163,8 @@ def _as_text(v: Any) -> str:
 def _flatten(obj: Any, prefix: str, out: dict[str, Any]) -> None:
     if isinstance(obj, Mapping):
         for k in obj:
+            if k == "comparator" and obj[k] == "=":  # the default: "value as measured" says nothing new
+                continue
             _flatten(obj[k], f"{prefix}.{k}" if prefix else str(k), out)
     elif isinstance(obj, list) and any(isinstance(x, (Mapping, list)) for x in obj):
         for i, x in enumerate(obj):
