@@ -57,6 +57,32 @@ def test_edit_form_twin_is_prefilled_from_the_latest_version(browser, api, examp
     assert {f["section"] for f in form["fields"]} >= {"History and prior surgeries", "Examination", "Imaging"}
 
 
+def test_edit_form_keeps_every_version_2_field(browser, api, examples):
+    """Motor grades, sensory findings, denied symptoms and inequality values survive the edit form unchanged."""
+    from revspine.web.case_form import unflatten
+
+    pid = new_patient(api)
+    case = json.loads(examples[0].read_text())
+    case.pop("schema_version", None)
+    case["symptoms"]["denied"] = ["fever"]
+    case["exam"]["motor"] = [{"myotome": "L5", "side": "left", "mrc": 4, "new_since_surgery": True}]
+    case["exam"]["sensory"] = [{"distribution": "dermatomal", "root": "L5", "side": "left"}]
+    case["exam"]["stridor"] = False
+    case["imaging"][0]["findings"][0].update({"comparator": ">", "value": 1, "unit": "mm"})
+    assert api.post(f"/api/patients/{pid}/assess", json=case).status_code == 200
+    case_id = api.get(f"/api/patients/{pid}/cases").json()[0]["id"]
+    form = browser.get(f"/cases/{case_id}/edit.json").json()
+    items = [(k, x) for k, v in form["values"].items() for x in (v if isinstance(v, list) else [v])]
+    data, _ = unflatten(items)
+    stored = api.get(f"/api/cases/{case_id}/versions/1").json()["data"]
+    assert data["exam"]["motor"] == [{"myotome": "L5", "side": "left", "mrc": "4", "new_since_surgery": True}]
+    assert data["exam"]["sensory"] == stored["exam"]["sensory"]
+    assert data["exam"]["stridor"] is False and data["symptoms"]["denied"] == ["fever"]
+    assert data["imaging"][0]["findings"][0]["comparator"] == ">"
+    page = browser.get(f"/cases/{case_id}/edit")
+    assert page.status_code == 200 and 'name="exam.motor[0].myotome"' in page.text
+
+
 def test_patient_search_finds_by_name_and_mrn(browser, api):
     new_patient(api, "Ada Lovelace", "MRN-100")
     new_patient(api, "Grace Hopper", "MRN-200")

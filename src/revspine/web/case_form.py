@@ -158,7 +158,13 @@ SECTIONS: tuple[Section, ...] = (
              initial_rows=1, item="Surgery"),
     )),
     Section("symptoms", "Symptoms and timeline", (Fields("symptoms", m.SymptomCourse, _all(m.SymptomCourse)),)),
-    Section("exam", "Examination", (Fields("exam", m.Examination, _all(m.Examination)),)),
+    Section("exam", "Examination", (
+        Fields("exam", m.Examination, _all(m.Examination, "motor", "sensory")),
+        Rows("exam.motor", m.MotorGrade, _all(m.MotorGrade), "Strength by myotome (MRC 0-5)", "Add a myotome",
+             item="Myotome"),
+        Rows("exam.sensory", m.SensoryFinding, _all(m.SensoryFinding), "Sensory findings", "Add a sensory finding",
+             item="Sensory finding"),
+    )),
     Section("imaging", "Imaging", (
         Rows("imaging", m.ImagingStudy, ("modality", "date", "limited_by_artefact"), "Studies", "Add a study",
              item="Study",
