@@ -618,8 +618,10 @@ def _any_of_absent(f: Facts, p: Any) -> Hit:
 def _all_of_absent(f: Facts, p: Any) -> Hit:
     """Absent when any part is read as absent."""
     for fn, params, absent in p:
-        if not fn(f, params) and absent is not None and (h := absent(f, params)):
-            return h
+        if not fn(f, params) and absent is not None:
+            h: Hit = absent(f, params)
+            if h:
+                return h
     return None
 
 
