@@ -49,6 +49,11 @@ def assess(case: Case, pack: KnowledgePack) -> Assessment:
         pack, flags, top, workup, risks, bool(case.imaging), options, hits, [*causes, *mimics], leading_note
     )
     deferred = workup if pack.decision_rules[decision.rule_id].defers_workup else []
+    if deferred and top is None:
+        leading_note = (
+            "No leading cause yet: within the expected post-operative course, without a red flag or an objective "
+            "finding; reassess if the pain persists or a red flag appears."
+        )
     if deferred:
         workup = []
     labs = [

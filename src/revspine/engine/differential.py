@@ -69,7 +69,9 @@ def score_cause(
             odds *= row.factor
             item_tier = row.tier
             if item_tier == "confirmatory" and row.confirm_when is not None and check(row.confirm_when, hits) is None:
-                item_tier = "supportive"
+                item_tier = row.unconfirmed_tier
+            if row.factor < 1:
+                item_tier = "against"
             items.append(make(EvidenceItem, **row.static, tier=item_tier, inputs=list(used),
                               citations=list(row.citations)))
             if row.factor > 1 and item_tier in _SUPPORT and TIER_ORDER[item_tier] < TIER_ORDER[tier]:

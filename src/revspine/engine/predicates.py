@@ -501,9 +501,12 @@ def _compile(name: str, raw: dict[str, Any]) -> tuple[Callable[[Facts, Any], Hit
 # inputs that show the finding absent (quoted with their JSON paths), or None (present or unknown).
 # Only called for findings that are not present.
 
+_NOT_DONE = frozenset({"not_done", "not_examined", "unknown"})  # recorded as not examined: unknown, never absent
+
+
 def _field_absent(f: Facts, p: FieldP) -> Hit:
     raw = _get(f.case, p.path)
-    if raw is None:
+    if raw is None or (isinstance(raw, str) and raw in _NOT_DONE):
         return None
     return [f"{p.path} = {raw} (recorded)"]  # recorded and (the finding not being present) not matching
 

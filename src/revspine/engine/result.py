@@ -67,8 +67,10 @@ class EvidenceItem(_R):
         "present",
         description="present: the finding was found; absent: looked for (examined, asked, imaged) and not found",
     )
-    tier: Literal["confirmatory", "supportive", "compatible", "risk", "timing"] = Field(
-        "supportive", description="What kind of support a present finding gives (risk and timing adjust the prior only)"
+    tier: Literal["confirmatory", "supportive", "compatible", "risk", "timing", "against"] = Field(
+        "supportive",
+        description="What kind of support a present finding gives (risk and timing adjust the prior only; "
+        "against: a finding that lowers the odds)",
     )
     basis: str | None = Field(None, description="For an ordinal band: expert-assigned, and the source of its direction")
     inputs: list[str] = Field(description="The case inputs the finding used, with their JSON paths")

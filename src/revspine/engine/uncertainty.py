@@ -38,8 +38,15 @@ def uncertainties(
             )
         if len(causes) > 1 and causes[1].score > 0 and lead.score - causes[1].score < 0.05:
             out.append(f"{lead.label} and {causes[1].label} score almost the same; the ranking between them is weak.")
-        if not lead.supporting:
-            out.append("No finding supports the leading cause; it leads on its prior alone.")
+        if lead.tier not in ("confirmatory", "supportive"):
+            out.append("No finding supports any cause over the others: there is no leading cause yet, and the "
+                       "order of the differential rests on the priors, timing and compatible patterns only.")
+        elif lead.tier == "supportive":
+            out.append(f"{lead.label} leads on supportive evidence; no objective finding confirms it yet.")
+        opposing = [e for e in lead.opposing if e.status == "absent"]
+        if opposing:
+            out.append(f"Findings looked for and not found count against {lead.label}: "
+                       + "; ".join(e.label for e in opposing) + ".")
     if not labs:
         out.append("No laboratory results are recorded (ESR and CRP before a revision; albumin and transferrin).")
     if deferred:

@@ -106,9 +106,10 @@ class KnowledgePack:
             a_static = {"rule_id": f"{cid}.{ev.finding}.absent", "finding": afid,
                         "label": f"Looked for, not found: {alabel[:1].lower()}{alabel[1:]}",
                         "status": "absent", "kind": a.kind, "lr": a.lr, "weight": a.weight, "factor": a_factor,
-                        "reason": a.reason, "basis": _basis(a.kind, a.basis), "tier": "compatible"}
+                        "reason": a.reason, "basis": _basis(a.kind, a.basis), "tier": "against"}
             absent = (a.finding or ev.finding, a_factor, a_static, tuple(a.citations))
-        return EvidenceRow(ev.finding, factor, static, tuple(ev.citations), ev.tier, ev.confirm_when, absent)
+        return EvidenceRow(ev.finding, factor, static, tuple(ev.citations), ev.tier, ev.confirm_when,
+                           ev.unconfirmed_tier, absent)
 
     # -- cross references -------------------------------------------------------------
     def cited_ids(self) -> set[str]:
@@ -196,6 +197,7 @@ class EvidenceRow(NamedTuple):
     citations: tuple[str, ...]
     tier: str
     confirm_when: s.Condition | None
+    unconfirmed_tier: str
     absent: tuple[str, float, dict[str, Any], tuple[str, ...]] | None
 
 

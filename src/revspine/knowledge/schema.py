@@ -152,6 +152,11 @@ class Evidence(_Entry):
     basis: str | None = Field(None, description="For an ordinal band: who set it and which source gives its direction")
     tier: EvidenceTier = "supportive"
     confirm_when: Condition | None = None
+    unconfirmed_tier: Literal["supportive", "compatible"] = Field(
+        "supportive",
+        description="The tier of a confirmatory finding whose confirm_when does not hold (e.g. a lesion on imaging "
+        "without symptoms that fit: compatible, since such lesions are common without symptoms)",
+    )
     absent: Absence | None = Field(None, description="How the odds move when the finding was looked for and is absent")
 
     @model_validator(mode="after")

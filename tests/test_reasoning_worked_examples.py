@@ -1,0 +1,163 @@
+"""Worked examples of the ranking model and the decision (docs/reasoning.md).
+
+Each test builds a situation and checks the engine reads it the way the model says: priors on one
+denominator, findings looked for and absent, evidence tiers, the lead, and a decision that moves on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from revspine.knowledge import schema
+
+from .test_rules_worked_examples import case, cause, day, expected_score, run
+
+
+def mri(days_ago: int, *findings: dict[str, Any], modality: str = "mri") -> dict[str, Any]:
+    return {"modality": modality, "date": day(days_ago), "findings": list(findings)}
+
+
+# -- priors on one denominator ---------------------------------------------------------------------------
+
+
+def test_per_operation_incidences_are_converted_to_shares_of_early_presentations(pack):
+    # Amiri 2013: 0.22% of operations; Smith 2011: 2.1%; LPDT 2015: 0.83%; all / 12.5% presenting early
+    # (Ogunsola 2024).
+    for cid, incidence in (("hematoma", 0.22), ("infection", 2.1), ("dural_tear", 0.83)):
+        prior = pack.causes[cid].prior
+        assert prior.window == "early" and "Ogunsola2024" in prior.citations
+        assert prior.value == pytest.approx(incidence / 12.5, abs=0.001)
+
+
+def test_a_prior_never_counts_its_own_window_twice(pack):
+    for c in pack.causes.values():
+        assert c.prior.window not in c.timing, c.id
+    body = pack.causes["recurrent_stenosis"].model_dump()
+    body["timing"] = {"late": {"weight": 2, "citations": ["Waguespack2002abs"], "reason": "late"}}
+    with pytest.raises(ValidationError, match="count that window twice"):
+        schema.Cause.model_validate(body)
+
+
+def test_mody_is_no_longer_a_prior_and_expert_assigned_priors_say_why(pack):
+    for c in pack.causes.values():
+        assert "Mody2014" not in c.prior.citations, c.id
+        if not c.prior.published:
+            assert "Expert-assigned" in c.prior.basis, c.id
+
+
+def test_every_ordinal_band_names_its_basis(pack):
+    a = run(pack, case("laminectomy", 400, symptoms={"symptoms": ["leg_pain"], "pattern": "radicular"}))
+    items = [e for c in (*a.differential, *a.mimics) for e in (*c.supporting, *c.opposing)]
+    assert items and all(e.basis for e in items if e.kind == "ordinal")
+
+
+# -- absent findings --------------------------------------------------------------------------------------
+
+
+def test_recurrent_stenosis_without_leg_symptoms_is_lowered_only_when_the_pattern_is_recorded(pack):
+    unknown = cause(run(pack, case("laminectomy", 800, symptoms={"symptoms": ["back_pain"]})), "recurrent_stenosis")
+    axial = cause(run(pack, case("laminectomy", 800, symptoms={"symptoms": ["back_pain"], "pattern": "axial"})),
+                  "recurrent_stenosis")
+    assert unknown.score == expected_score(0.29)  # not recorded: nothing changes
+    assert axial.score == expected_score(0.29, 0.2)  # pattern axial: leg pain looked for and absent
+    item = next(e for e in axial.opposing if e.status == "absent")
+    assert item.inputs == ["symptoms.pattern = axial (recorded)"] and item.basis
+
+
+def test_haematoma_is_lowered_by_a_clean_mri_after_the_onset_and_a_normal_motor_exam(pack):
+    base = case("laminectomy", 5, symptoms={"symptoms": ["back_pain"], "onset_days_after_surgery": 2})
+    clean = dict(base, imaging=[mri(1)], exam={"motor_deficit": "none"})
+    h = cause(run(pack, clean), "hematoma")
+    absent = {e.finding: e.factor for e in h.opposing if e.status == "absent"}
+    assert absent == {"hematoma_mri": 0.1, "motor_deficit_any": 0.2}
+    # an MRI taken before the onset says nothing about a haematoma that came later
+    early_mri = dict(base, imaging=[mri(4)])
+    assert "hematoma_mri" not in {e.finding for e in cause(run(pack, early_mri), "hematoma").opposing}
+
+
+def test_a_test_not_done_is_unknown_not_negative(pack):
+    a = run(pack, case("discectomy", 300, exam={"straight_leg_raise": "not_done"}))
+    assert not any(q.startswith("exam.straight_leg_raise") for c in a.differential
+                   for e in (*c.supporting, *c.opposing) for q in e.inputs)
+
+
+# -- tiers and the lead ----------------------------------------------------------------------------------
+
+
+def test_a_compressive_lesion_with_fitting_symptoms_confirms_and_outranks_priors(pack):
+    data = case("laminectomy", 900, symptoms={"symptoms": ["leg_pain", "neurogenic_claudication"],
+                                               "pattern": "radicular"},
+                imaging=[mri(30, {"code": "central_stenosis", "level": "L4-L5"})])
+    a = run(pack, data)
+    assert a.leading == "recurrent_stenosis" and a.differential[0].tier == "confirmatory"
+    assert all(c.rank > 1 for c in a.differential if c.tier == "none")
+
+
+def test_a_lesion_without_fitting_symptoms_is_only_compatible_and_no_cause_leads(pack):
+    data = case("laminectomy", 900, symptoms={"symptoms": ["back_pain"], "pattern": "axial"},
+                imaging=[mri(30, {"code": "central_stenosis", "level": "L4-L5"})])
+    a = run(pack, data)
+    assert cause(a, "recurrent_stenosis").tier == "compatible"
+    assert a.leading is None and a.leading_note.startswith("No leading cause yet")
+    assert a.decision.rule_id == "d_no_lead" and a.decision.category == "workup_first"
+
+
+def test_measured_translation_beyond_the_cited_threshold_confirms_instability(pack):
+    # Iguchi 2011: 3 mm or more of translation on flexion-extension films.
+    films = {"modality": "flexion_extension_xray", "date": day(20),
+             "findings": [{"code": "translation", "level": "L4-L5", "value": 5, "unit": "mm"}]}
+    a = run(pack, case("laminectomy", 700, symptoms={"symptoms": ["back_pain"], "pattern": "axial"},
+                       imaging=[films]))
+    inst = cause(a, "instability")
+    assert inst.tier == "confirmatory" and a.leading == "instability"
+    small = dict(films, findings=[{"code": "translation", "level": "L4-L5", "value": 2, "unit": "mm"}])
+    b = run(pack, case("laminectomy", 700, symptoms={"symptoms": ["back_pain"]}, imaging=[small]))
+    assert any(e.status == "absent" and e.factor == 0.2 for e in cause(b, "instability").opposing)
+
+
+def test_the_score_is_said_to_be_per_cause_and_not_a_share(pack):
+    a = run(pack, case())
+    assert "not a share across causes" in a.uncertainties[0]
+
+
+# -- the decision ---------------------------------------------------------------------------------------
+
+
+def test_a_confirmed_non_union_is_not_held_back_by_a_missing_cotinine(pack):
+    data = case("tlif", 400, symptoms={"symptoms": ["back_pain"], "pattern": "axial"},
+                risk_factors={"smoking": "never"},
+                imaging=[mri(30, {"code": "nonunion", "level": "L4-L5"}, modality="ct")],
+                labs=[{"test": "crp", "value": 2, "unit": "mg/L", "date": day(30)},
+                      {"test": "esr", "value": 10, "unit": "mm/h", "date": day(30)}])
+    a = run(pack, data)
+    assert a.leading == "pseudarthrosis" and a.decision.category == "revision"
+
+
+def test_a_culture_proven_implant_infection_is_not_deferred_for_optimisation(pack):
+    data = case("tlif", 500, symptoms={"symptoms": ["back_pain"]},
+                risk_factors={"diabetes": True, "smoking": "current"},
+                imaging=[mri(20, {"code": "peri_screw_lucency", "level": "L4-L5", "value": 2, "unit": "mm"},
+                             modality="ct")],
+                cultures=[{"date": day(10), "specimen": "biopsy", "result": "positive", "organism": "S. aureus"}],
+                labs=[{"test": "hba1c", "value": 9.1, "unit": "%", "date": day(10)},
+                      {"test": "albumin", "value": 29, "unit": "g/L", "date": day(10)}])
+    a = run(pack, data)
+    assert a.leading == "infection"
+    assert a.decision.rule_id in {"d_urgent", "d_not_deferred"} and a.decision.category in {"urgent", "revision"}
+
+
+def test_a_confirmed_si_joint_pain_goes_to_its_own_pathway(pack):
+    blocks = [{"type": "si_joint", "relief_percent": 85, "paradigm": "comparative", "date": day(10)}]
+    a = run(pack, case("tlif", 600, symptoms={"symptoms": ["buttock_pain", "back_pain"]}, blocks=blocks,
+                       imaging=[mri(40, modality="ct")]))
+    assert a.leading == "si_joint_pain"
+    assert a.decision.rule_id == "d_mimic" and a.decision.category == "non_surgical"
+
+
+def test_a_lead_without_support_never_gives_non_surgical_for_being_not_correctable(pack):
+    a = run(pack, case("laminectomy", 800, symptoms={"symptoms": ["back_pain"]}, imaging=[mri(30)]))
+    assert a.leading is None
+    assert a.decision.rule_id == "d_no_lead" and "separate" in a.decision.reasons[-1]
