@@ -26,8 +26,6 @@ CITATION_KEYS = {"citations", "threshold_citations", "normal_caveat_citations"}
 UNUSED_ON_PURPOSE = {
     "pars_block_positive": "Pars-block criteria and accuracy were not found (clinical-diagnosis.md 7.4); "
     "defined so a hospital's local pack can weigh it.",
-    "trend_rapid": "A worsening course matters with a deficit (motor_deficit_progressive, a red flag); "
-    "no source gives the symptom trend alone a weight.",
 }
 
 # Findings for the fields of case model v2. A rule may weigh them (red flags, causes); until one does,

@@ -25,6 +25,12 @@ from .workup import done_tests, missing_workup
 __all__ = ["assess"]
 
 
+def _asymptomatic(case: Case) -> bool:
+    """No symptom recorded as present, and some asked about and denied."""
+    sym = case.symptoms
+    return not sym.symptoms and sym.pattern is None and bool(getattr(sym, "denied", None))
+
+
 def assess(case: Case, pack: KnowledgePack) -> Assessment:
     """Assess one case. Pure: same case and pack, same Assessment."""
     if case.assessment_date is None:
@@ -46,7 +52,8 @@ def assess(case: Case, pack: KnowledgePack) -> Assessment:
     options = non_surgical_options(hits, lead, pack)
     top, leading_note = lead_cause(causes, mimics, pack)
     decision = decide(
-        pack, flags, top, workup, risks, bool(case.imaging), options, hits, [*causes, *mimics], leading_note
+        pack, flags, top, workup, risks, bool(case.imaging), options, hits, [*causes, *mimics], leading_note,
+        asymptomatic=_asymptomatic(case),
     )
     deferred = workup if pack.decision_rules[decision.rule_id].defers_workup else []
     if deferred and top is None:

@@ -33,6 +33,7 @@ class _Ctx:
     ranked: list[CauseResult]
     hits: Hits
     leading_note: str
+    asymptomatic: bool
 
 
 _LEADS = ("confirmatory", "supportive")
@@ -86,6 +87,21 @@ def _leading_not_correctable(x: _Ctx) -> list[str] | None:
                 f"({x.lead.tier} evidence: " + "; ".join(e.label for e in x.lead.supporting if e.tier in _LEADS)
                 + ")."]
     return None
+
+
+def _confirmed_not_correctable(x: _Ctx) -> list[str] | None:
+    """A lead confirmed by objective evidence that another operation does not correct: no imaging needed
+    to decide against a revision."""
+    if x.lead is None or x.lead.tier != "confirmatory":
+        return None
+    return _leading_not_correctable(x)
+
+
+def _asymptomatic(x: _Ctx) -> list[str] | None:
+    if not x.asymptomatic:
+        return None
+    return ["No symptom is recorded as present and the symptoms asked about were denied: findings on imaging "
+            "without symptoms are not an indication for treatment."]
 
 
 def _leading_unconfirmed(x: _Ctx) -> list[str] | None:
@@ -157,6 +173,8 @@ _PREDICATES: dict[str, Callable[[_Ctx], list[str] | None]] = {
     "leading_is_mimic": _own_pathway,
     "leading_own_pathway": _own_pathway,
     "leading_not_correctable": _leading_not_correctable,
+    "confirmed_not_correctable": _confirmed_not_correctable,
+    "asymptomatic": _asymptomatic,
     "no_imaging": _no_imaging,
     "no_supported_lead": _no_supported_lead,
     "leading_unconfirmed": _leading_unconfirmed,
@@ -179,12 +197,13 @@ def decide(
     hits: Hits,
     ranked: list[CauseResult],
     leading_note: str = "",
+    asymptomatic: bool = False,
 ) -> Decision:
     """The first rule, in order, whose findings (``when``) and predicate both hold decides.
 
     ``lead`` is the supported leading cause (None while no cause has a supporting finding).
     """
-    ctx = _Ctx(pack, red_flags, lead, workup, risks, has_imaging, ranked, hits, leading_note)
+    ctx = _Ctx(pack, red_flags, lead, workup, risks, has_imaging, ranked, hits, leading_note, asymptomatic)
     for rule in sorted(pack.decision_rules.values(), key=lambda r: r.order):
         if rule.when is not None and check(rule.when, hits) is None:
             continue

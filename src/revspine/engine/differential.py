@@ -11,7 +11,8 @@ The model (docs/reasoning.md):
 * Causes rank by evidence tier first (confirmatory, supportive, compatible, none), then by score:
   a cause with confirmatory evidence outranks any cause supported only by its prior and timing, and a
   cause with no supporting finding never leads while another has one.
-* A cause a red flag points to is kept in the top three.
+* A red flag counts as supportive evidence for each cause it points to (it is a cluster of findings
+  with a recognised meaning); within a tier such a cause comes first, and it is kept in the top three.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ _SUPPORT = ("confirmatory", "supportive", "compatible")
 
 
 def score_cause(
-    cause: Cause, hits: Hits, timing: TimingResult, pack: KnowledgePack, negatives: Negatives | None = None
+    cause: Cause, hits: Hits, timing: TimingResult, pack: KnowledgePack, negatives: Negatives | None = None,
+    symptoms_recorded: bool = True,
 ) -> tuple[float, list[EvidenceItem], Tier]:
     """Score in 0..1 = posterior odds / (1 + odds); the evidence items that moved it; the evidence tier."""
     odds = cause.prior.value / (1 - cause.prior.value)
@@ -64,12 +66,15 @@ def score_cause(
     tier: Tier = "none"
     negatives = negatives or {}
     for row in pack.cause_evidence[cause.id]:
+        if row.only_when is not None and check(row.only_when, hits) is None:
+            continue
         used = hits.get(row.finding)
         if used:
             odds *= row.factor
             item_tier = row.tier
             if item_tier == "confirmatory" and row.confirm_when is not None and check(row.confirm_when, hits) is None:
-                item_tier = row.unconfirmed_tier
+                # symptoms recorded that do not fit; with nothing recorded about the symptoms the fit is unknown
+                item_tier = row.unconfirmed_tier if symptoms_recorded else "supportive"
             if row.factor < 1:
                 item_tier = "against"
             items.append(make(EvidenceItem, **row.static, tier=item_tier, inputs=list(used),
@@ -83,9 +88,17 @@ def score_cause(
     return odds / (1 + odds), items, tier
 
 
-def rank_key(c: CauseResult) -> tuple[int, float, float, str]:
-    """Tier first, then score, then the higher prior, then the id: the order never depends on chance."""
-    return (TIER_ORDER[c.tier], -c.score, -c.prior, c.cause)
+def symptoms_recorded(facts: Facts) -> bool:
+    """Whether anything about the symptoms or the neurological examination is recorded (present or denied)."""
+    sym, exam = facts.case.symptoms, facts.case.exam
+    return bool(sym.symptoms or sym.pattern is not None or getattr(sym, "denied", None)
+                or exam.motor_deficit is not None or getattr(exam, "motor", None))
+
+
+def rank_key(c: CauseResult) -> tuple[int, bool, float, float, str]:
+    """Tier first; within a tier a cause a red flag points to first (the urgent problem first); then score,
+    then the higher prior, then the id: the order never depends on chance."""
+    return (TIER_ORDER[c.tier], not c.red_flag, -c.score, -c.prior, c.cause)
 
 
 def pointed_causes(red_flags: Sequence[RedFlagResult]) -> set[str]:
@@ -99,6 +112,7 @@ def rank_causes(
 ) -> tuple[list[CauseResult], list[CauseResult], list[ExcludedCause]]:
     """Score every cause that applies; rank causes and mimics separately, best first (see the module)."""
     flagged = pointed_causes(red_flags)
+    recorded = symptoms_recorded(facts)
     excluded: list[ExcludedCause] = []
     results: list[CauseResult] = []
     for cause in pack.causes.values():
@@ -115,7 +129,9 @@ def rank_causes(
             applicability = "applies"
         elif facts.surgery_count:
             applicability = "applies"
-        score, items, tier = score_cause(cause, hits, timing, pack, negatives)
+        score, items, tier = score_cause(cause, hits, timing, pack, negatives, recorded)
+        if cause.id in flagged and TIER_ORDER[tier] > TIER_ORDER["supportive"]:
+            tier = "supportive"  # a red flag is a cluster of findings that points to this cause
         results.append(_result(cause, applicability, score, items, tier, cause.id in flagged, done_tests, pack))
     results.sort(key=rank_key)
     causes = _flagged_in_top([c for c in results if c.kind == "cause"])

@@ -31,8 +31,10 @@ def lead_cause(
     candidates = sorted([*causes, *(m for m in mimics if m.tier != "none")], key=rank_key)
     if candidates and candidates[0].tier in _LEADS:
         lead = candidates[0]
-        why = "; ".join(e.label for e in lead.supporting if e.tier in _LEADS) or "its findings"
-        return lead, f"{lead.label} leads on {lead.tier} evidence: {why}."
+        why = "; ".join(e.label for e in lead.supporting if e.tier in _LEADS)
+        if lead.red_flag:
+            why = "; ".join(filter(None, ["a red flag points to it", why]))
+        return lead, f"{lead.label} leads on {lead.tier} evidence: {why or 'its findings'}."
     top = candidates[: pack.scoring_top_n]
     tests: list[str] = []
     for c in top:

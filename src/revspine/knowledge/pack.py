@@ -109,7 +109,7 @@ class KnowledgePack:
                         "reason": a.reason, "basis": _basis(a.kind, a.basis), "tier": "against"}
             absent = (a.finding or ev.finding, a_factor, a_static, tuple(a.citations))
         return EvidenceRow(ev.finding, factor, static, tuple(ev.citations), ev.tier, ev.confirm_when,
-                           ev.unconfirmed_tier, absent)
+                           ev.unconfirmed_tier, absent, ev.only_when)
 
     # -- cross references -------------------------------------------------------------
     def cited_ids(self) -> set[str]:
@@ -199,6 +199,7 @@ class EvidenceRow(NamedTuple):
     confirm_when: s.Condition | None
     unconfirmed_tier: str
     absent: tuple[str, float, dict[str, Any], tuple[str, ...]] | None
+    only_when: s.Condition | None
 
 
 def _basis(kind: str, basis: str | None) -> str | None:

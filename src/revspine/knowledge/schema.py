@@ -158,6 +158,9 @@ class Evidence(_Entry):
         "without symptoms that fit: compatible, since such lesions are common without symptoms)",
     )
     absent: Absence | None = Field(None, description="How the odds move when the finding was looked for and is absent")
+    only_when: Condition | None = Field(
+        None, description="The entry counts only when these findings hold (e.g. a fever after post-operative day 2)"
+    )
 
     @model_validator(mode="after")
     def _kind_matches(self) -> Evidence:
@@ -382,6 +385,8 @@ class DecisionRule(_Entry):
         "leading_is_mimic",
         "leading_own_pathway",
         "leading_not_correctable",
+        "confirmed_not_correctable",
+        "asymptomatic",
         "no_imaging",
         "no_supported_lead",
         "leading_unconfirmed",
