@@ -15,11 +15,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 if __package__ in (None, ""):  # run as a script: make `revspine` importable from the source tree
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
@@ -77,9 +77,25 @@ def leading_cause(a: Assessment) -> str | None:
     return max(candidates, key=lambda c: c.score).cause
 
 
+def _rank_key() -> Callable[[Any], Any]:
+    """The engine's own ranking key when it has one (tier first, then score), else the score."""
+    try:
+        from revspine.engine.differential import rank_key  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        return lambda c: -c.score
+    return cast(Callable[[Any], Any], rank_key)
+
+
+def _supported(c: Any) -> bool:
+    tier = getattr(c, "tier", None)
+    return bool(c.supporting) if tier is None else tier != "none"
+
+
 def top_three(a: Assessment) -> list[str]:
-    """The three best-scoring causes and mimics together (the leading cause always included)."""
-    ranked = sorted([*a.differential, *a.mimics], key=lambda c: -c.score)
+    """The three best-ranked causes and mimics together, ranked as the engine ranks them
+    (mimics only when something supports them); the leading cause always counts as one."""
+    supported_mimics = [m for m in a.mimics if _supported(m)]
+    ranked = sorted([*a.differential, *supported_mimics], key=_rank_key())
     ids = [c.cause for c in ranked[:3]]
     lead = leading_cause(a)
     if lead is not None and lead not in ids:
