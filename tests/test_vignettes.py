@@ -49,12 +49,27 @@ FLAG_CLASSES = {
 EXPECT_KEYS = {"top1", "top3", "red_flag", "red_flags_any", "decision", "workup", "flag_classes"}
 SOURCE_IDS = ("pmid", "doi", "url")
 
-#: Red-flag vignettes the engine does not flag yet (one class of error each; see the README).
+#: Red-flag vignettes the engine does not flag yet, by id prefix, each with its class of error.
 #: Strict xfail: when the engine starts flagging one, its test fails until it is removed from here.
-RED_FLAG_KNOWN_MISSES: dict[str, str] = {}
+RED_FLAG_KNOWN_MISSES: dict[str, str] = {
+    "v001": "haematoma on MRI on day 14: the haematoma flag stops at day 7",
+    "v002": "neck swelling with airway displacement after ACDF: no cervical airway flag",
+    "v003": "neck swelling with dysphagia after anterior cervical surgery: no flag",
+    "v007": "compressive lesion with an MRC 4 deficit: no flag below 'severe'",
+    "v014": "positional headache after surgery (CSF leak): no flag",
+    "v015": "pseudomeningocele with headache a week after surgery: no CSF-leak flag",
+    "v025": "new dermatomal deficit with a malpositioned screw: no new-deficit flag",
+    "v045": "recurrent myelopathy with cord compression: no new-myelopathy flag",
+    "v046": "Hoffmann signs with cord compression: no new-myelopathy flag",
+    "v052": "IV drug use with new pain after fusion: a weight only, no flag",
+}
 
 #: Controls on which the engine raises a red flag it should not (false alarms), same rule.
-CONTROL_KNOWN_FALSE_ALARMS: dict[str, str] = {}
+CONTROL_KNOWN_FALSE_ALARMS: dict[str, str] = {
+    "v055": "fever on day 1 with a clean wound flags infection (not read against the day)",
+    "v059": "asymptomatic haematoma on a routine MRI, strength normal, flags",
+    "v061": "fever on day 2 with a clean wound flags infection",
+}
 
 #: Whether the engine meets the issue-10 targets on this suite yet (strict: flip when it does).
 METRICS_MET = False
@@ -185,8 +200,8 @@ def test_metrics_meet_the_issue_10_targets(outcomes):
 
 def _flag_params(ids: list[str], known: dict[str, str]) -> list[Any]:
     return [
-        pytest.param(vid, marks=_strict_xfail(f"{known[vid]} (strict: remove from the list once fixed)"))
-        if vid in known else vid
+        pytest.param(vid, marks=_strict_xfail(f"{known[vid[:4]]} (strict: remove from the list once fixed)"))
+        if vid[:4] in known else vid
         for vid in ids
     ]
 
