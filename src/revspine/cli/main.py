@@ -23,7 +23,7 @@ from ..case.validate import parse_case
 from ..engine import assess
 from ..errors import InputError, Problem, RevspineError
 from ..knowledge import KnowledgePack, default_pack, load_pack
-from . import web_commands
+from . import screen_commands, web_commands
 from .render import to_json, to_markdown
 from .score import score_cmd
 
@@ -185,6 +185,7 @@ def examples_cmd(directory: Annotated[Path, typer.Argument(help="Folder to write
 
 app.command("score")(score_cmd)  # `revspine score INSTRUMENT ITEMS...` (cli/score.py)
 web_commands.register(app)  # serve, migrate, user, token, demo (cli/web_commands.py)
+screen_commands.register(app)  # screen run, synth, export (cli/screen_commands.py)
 
 
 def main() -> None:
