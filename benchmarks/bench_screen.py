@@ -130,7 +130,8 @@ def main() -> None:
             print(f"  session start-up {start:.1f} s (not counted); Spark / DuckDB = {swall / wall:.1f}x")
             same = [w["person_id"] for w in spark.worklist] == [w["person_id"] for w in duck.worklist]
             print(f"  same person set and order as DuckDB: {same}")
-        print(f"\nmax RSS of this process (getrusage): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB")
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+        print(f"\nmax RSS of this process (getrusage): {rss:.2f} GiB")
     finally:
         if args.keep is None:
             shutil.rmtree(root, ignore_errors=True)
