@@ -80,8 +80,8 @@ def used_findings(pack: KnowledgePack) -> set[str]:
             used.update(m.finding_ids())
         elif isinstance(m, schema.Evidence):
             used.add(m.finding)
-        elif isinstance(m, schema.Absence) and m.finding:
-            used.add(m.finding)
+        elif isinstance(m, schema.Absence):
+            used.update(filter(None, [m.finding, *m.unless]))
     return used
 
 

@@ -75,6 +75,7 @@ def add_finding(data: dict[str, Any], finding: schema.Finding) -> dict[str, Any]
         if scope == "adjacent":
             fused = [lv for s in out["surgeries"] if s["procedure"] in {
                 "posterolateral_fusion", "tlif", "plif", "alif", "llif", "acdf", "posterior_cervical_fusion"}
+                or (s["procedure"] == "other" and s.get("instrumented"))
                 for lv in s["levels"]]
             if not fused:
                 return None

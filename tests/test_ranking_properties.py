@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from revspine import assess, default_pack, parse_case
-from revspine.engine.differential import TIER_ORDER
+from revspine.engine.differential import TIER_ORDER, pointed_causes
 
 from .strategies import cases
 from .test_properties import add_finding
@@ -114,7 +114,7 @@ def test_a_red_flag_always_gives_an_urgent_decision_and_keeps_its_causes_in_the_
     a = run(data)
     if a.red_flags:
         assert a.decision.category == "urgent"
-    pointed = {cid for r in a.red_flags for cid in getattr(r, "points_to", None) or ()}
+    pointed = pointed_causes(a.red_flags, PACK)
     for ranked in (a.differential, a.mimics):
         flagged = [c for c in ranked if c.cause in pointed]
         assert all(c.red_flag for c in flagged)

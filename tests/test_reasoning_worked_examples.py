@@ -161,3 +161,18 @@ def test_a_lead_without_support_never_gives_non_surgical_for_being_not_correctab
     a = run(pack, case("laminectomy", 800, symptoms={"symptoms": ["back_pain"]}, imaging=[mri(30)]))
     assert a.leading is None
     assert a.decision.rule_id == "d_no_lead" and "separate" in a.decision.reasons[-1]
+
+
+def test_nicotine_replacement_is_not_held_back_by_an_unreadable_cotinine(pack):
+    data = case("tlif", 400, symptoms={"symptoms": ["back_pain"], "pattern": "axial"},
+                risk_factors={"smoking": "former", "nicotine_replacement": True},
+                imaging=[mri(30, {"code": "nonunion", "level": "L4-L5"}, modality="ct")],
+                labs=[{"test": "cotinine", "value": 150, "unit": "ng/mL", "date": day(20)},
+                      {"test": "crp", "value": 2, "unit": "mg/L", "date": day(30)},
+                      {"test": "esr", "value": 10, "unit": "mm/h", "date": day(30)}])
+    a = run(pack, data)
+    assert a.leading == "pseudarthrosis"
+    assert a.decision.category == "revision", a.decision.reasons
+    assert any("anabasine" in r for r in a.decision.reasons)
+    smoking = dict(data, risk_factors={"smoking": "current", "nicotine_replacement": True})
+    assert run(pack, smoking).decision.category == "revision_after_optimisation"  # still smoking: it holds

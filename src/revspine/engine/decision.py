@@ -144,22 +144,53 @@ def _not_deferrable(x: _Ctx) -> list[str] | None:
         return None
     reasons = [f"{x.lead.label} is confirmed by: " + "; ".join(_objective(x.lead, x.pack) or ["its findings"])
                + ". It is not deferred for optimisation."]
-    advisory = [f"{r.label}: target {r.target}" for r in x.risks if r.blocks_revision_until_met]
+    block, notes = _blocking(x)
+    advisory = [f"{r.label}: target {r.target}" for r in block] + notes
     if advisory:
         reasons.append("Optimise alongside, without delaying surgery (advisory): " + "; ".join(advisory) + ".")
     return _with_checklist(x, reasons)
 
 
+_NRT_NOTE = (
+    "On nicotine replacement, cotinine (a nicotine metabolite) cannot show abstinence from tobacco; urine "
+    "anabasine or anatabine (tobacco alkaloids absent from nicotine replacement) can."
+)
+
+
+def _cotinine_only(r: RiskFactorResult) -> bool:
+    """A risk raised only by a cotinine result (not by recorded smoking or a tobacco-specific alkaloid)."""
+    return bool(r.inputs) and all("cotinine" in q for q in r.inputs)
+
+
+def _blocking(x: _Ctx) -> tuple[list[RiskFactorResult], list[str]]:
+    """The risks that hold an elective revision until met, and notes. A patient on nicotine replacement is not
+    held back by a cotinine result alone: it cannot be read (the note says why and what to test instead)."""
+    nrt = bool(x.hits.get("nicotine_replacement"))
+    block, notes = [], []
+    for r in x.risks:
+        if not r.blocks_revision_until_met:
+            continue
+        if nrt and _cotinine_only(r):
+            notes.append(f"{r.label} rests on cotinine alone: {_NRT_NOTE}")
+            continue
+        block.append(r)
+    if nrt and not notes:
+        notes.append(_NRT_NOTE)
+    return block, notes
+
+
 def _modifiable_blocks(x: _Ctx) -> list[str] | None:
-    block = [r for r in x.risks if r.blocks_revision_until_met]
+    block, notes = _blocking(x)
     if not block:
         return None
-    return _with_checklist(x, [f"{r.label}: target {r.target}" for r in block])
+    return _with_checklist(x, [f"{r.label}: target {r.target}" for r in block] + notes)
 
 
 def _confirmed(x: _Ctx) -> list[str] | None:
     if x.lead and x.lead.tier == "confirmatory" and x.lead.correctable_by_surgery in ("yes", "sometimes"):
-        return _with_checklist(x, [f"{x.lead.label} is supported by: " + "; ".join(_objective(x.lead, x.pack))])
+        reasons = [f"{x.lead.label} is supported by: " + "; ".join(_objective(x.lead, x.pack))]
+        reasons += _blocking(x)[1]
+        return _with_checklist(x, reasons)
     return None
 
 

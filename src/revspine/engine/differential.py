@@ -81,8 +81,9 @@ def score_cause(
                               citations=list(row.citations)))
             if row.factor > 1 and item_tier in _SUPPORT and TIER_ORDER[item_tier] < TIER_ORDER[tier]:
                 tier = item_tier  # type: ignore[assignment]  # one of _SUPPORT
-        elif row.absent is not None and not hits.get(row.absent[0]) and (gone := negatives.get(row.absent[0])):
-            _, factor, static, citations = row.absent
+        elif (row.absent is not None and not hits.get(row.absent[0]) and not any(hits.get(u) for u in row.absent[4])
+              and (gone := negatives.get(row.absent[0]))):
+            _, factor, static, citations, _ = row.absent
             odds *= factor
             items.append(make(EvidenceItem, **static, inputs=list(gone), citations=list(citations)))
     return odds / (1 + odds), items, tier
@@ -101,9 +102,15 @@ def rank_key(c: CauseResult) -> tuple[int, bool, float, float, str]:
     return (TIER_ORDER[c.tier], not c.red_flag, -c.score, -c.prior, c.cause)
 
 
-def pointed_causes(red_flags: Sequence[RedFlagResult]) -> set[str]:
-    """The causes the red flags point to (``RedFlagResult.points_to``)."""
-    return {cid for r in red_flags for cid in getattr(r, "points_to", None) or ()}
+def pointed_causes(red_flags: Sequence[RedFlagResult], pack: KnowledgePack | None = None) -> set[str]:
+    """The causes the red flags point to: ``RedFlagResult.points_to``, or else the flag's ``rule_out`` in the pack."""
+    out: set[str] = set()
+    for r in red_flags:
+        points = getattr(r, "points_to", None)
+        if not points and pack is not None and r.rule_id in pack.red_flags:
+            points = pack.red_flags[r.rule_id].rule_out
+        out.update(points or ())
+    return out
 
 
 def rank_causes(
@@ -111,7 +118,7 @@ def rank_causes(
     red_flags: Sequence[RedFlagResult] = (), negatives: Negatives | None = None,
 ) -> tuple[list[CauseResult], list[CauseResult], list[ExcludedCause]]:
     """Score every cause that applies; rank causes and mimics separately, best first (see the module)."""
-    flagged = pointed_causes(red_flags)
+    flagged = pointed_causes(red_flags, pack)
     recorded = symptoms_recorded(facts)
     excluded: list[ExcludedCause] = []
     results: list[CauseResult] = []

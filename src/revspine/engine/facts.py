@@ -95,8 +95,9 @@ def derive_facts(case: Case) -> Facts:
     elif sym.onset_date is not None and index is not None:
         onset = (sym.onset_date - index.date).days
     procs = frozenset(s.procedure for s in case.surgeries)
-    # levels fused: a fusion procedure's, or an instrumented operation's (e.g. a corpectomy coded "other")
-    fused = frozenset(lv for s in case.surgeries if s.procedure in FUSION_PROCEDURES or s.instrumented
+    # levels fused: a fusion procedure's, or an instrumented operation coded "other" (e.g. a corpectomy)
+    fused = frozenset(lv for s in case.surgeries
+                      if s.procedure in FUSION_PROCEDURES or (s.procedure == Procedure.other and s.instrumented)
                       for lv in s.levels)
     by_test: dict[str, list[tuple[int, LabResult]]] = {}
     for i, lab in enumerate(case.labs):

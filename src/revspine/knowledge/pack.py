@@ -107,7 +107,7 @@ class KnowledgePack:
                         "label": f"Looked for, not found: {alabel[:1].lower()}{alabel[1:]}",
                         "status": "absent", "kind": a.kind, "lr": a.lr, "weight": a.weight, "factor": a_factor,
                         "reason": a.reason, "basis": _basis(a.kind, a.basis), "tier": "against"}
-            absent = (a.finding or ev.finding, a_factor, a_static, tuple(a.citations))
+            absent = (a.finding or ev.finding, a_factor, a_static, tuple(a.citations), tuple(a.unless))
         return EvidenceRow(ev.finding, factor, static, tuple(ev.citations), ev.tier, ev.confirm_when,
                            ev.unconfirmed_tier, absent, ev.only_when)
 
@@ -146,8 +146,10 @@ class KnowledgePack:
                             problems.append(Problem(where, f"refers to unknown finding '{fid}'"))
                 if isinstance(value, s.Evidence) and value.finding not in self.findings:
                     problems.append(Problem(where, f"evidence names unknown finding '{value.finding}'"))
-                if isinstance(value, s.Absence) and value.finding and value.finding not in self.findings:
-                    problems.append(Problem(where, f"absence names unknown finding '{value.finding}'"))
+                if isinstance(value, s.Absence):
+                    for fid in filter(None, [value.finding, *value.unless]):
+                        if fid not in self.findings:
+                            problems.append(Problem(where, f"absence names unknown finding '{fid}'"))
                 if key in ("when_causes_in_top", "rule_out") and isinstance(value, list):
                     for cid in value:
                         if cid not in self.causes:
@@ -198,7 +200,7 @@ class EvidenceRow(NamedTuple):
     tier: str
     confirm_when: s.Condition | None
     unconfirmed_tier: str
-    absent: tuple[str, float, dict[str, Any], tuple[str, ...]] | None
+    absent: tuple[str, float, dict[str, Any], tuple[str, ...], tuple[str, ...]] | None
     only_when: s.Condition | None
 
 

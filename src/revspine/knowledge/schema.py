@@ -124,6 +124,9 @@ class Absence(_Entry):
     citations: list[str] = Field(min_length=1)
     reason: str
     basis: str | None = Field(None, description="For an ordinal band: who set it and which source gives its direction")
+    unless: list[str] = Field(
+        default_factory=list, description="Findings whose presence means the absence is not read (another sign of it)"
+    )
 
     @model_validator(mode="after")
     def _kind_matches(self) -> Absence:
