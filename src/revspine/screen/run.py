@@ -192,7 +192,8 @@ def run_screen(cfg: ScreenConfig, pack: KnowledgePack | None = None, progress: P
         codes, names = code_rows(screen, pack), name_rows(screen, pack)
         steps = {s.name: s for s in pipeline(screen, codes, names, present, as_of)}
         counts: dict[str, int] = {}
-        stage_of = {"sc_codes": "concepts", "sc_names": "concepts", "sc_concept_ids": "concepts",
+        stage_of = {"sc_codes": "concepts", "sc_names": "concepts", "sc_concept_base": "concepts",
+                    "sc_concept_ids": "concepts",
                     "sc_events": "events", "sc_index": "index", "sc_evidence": "evidence", "sc_features": "evidence",
                     "sc_person": "cohort", "sc_worklist": "cohort"}
         current = None
@@ -217,8 +218,9 @@ def run_screen(cfg: ScreenConfig, pack: KnowledgePack | None = None, progress: P
         top = [w["person_id"] for w in worklist[: max(cfg.top_n, 0)]]
         results: dict[int, dict[str, Any]] = {}
         if top:
-            ids = " UNION ALL ".join(f"SELECT CAST({p} AS BIGINT) AS person_id" for p in top)
-            eng.materialize("sc_top", ids)
+            ids = ", ".join(f"({int(p)})" for p in top)
+            eng.materialize("sc_top",
+                            f"SELECT CAST(person_id AS BIGINT) AS person_id FROM (VALUES {ids}) AS t(person_id)")
             from .cases import case_rows_sql
 
             eng.materialize("sc_case_rows", case_rows_sql(present))

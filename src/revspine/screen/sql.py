@@ -81,10 +81,11 @@ def rules(screen: ScreenDefinition) -> list[Rule]:
 
 
 def _values_sql(rows: list[tuple[str, ...]], cols: tuple[str, ...]) -> str:
+    """One inline table (a single VALUES list: Spark plans it as one relation, not a union per row)."""
     if not rows:
         return f"SELECT {', '.join(f'CAST(NULL AS VARCHAR) AS {c}' for c in cols)} WHERE 1 = 0"
-    parts = [f"SELECT {', '.join(f'{_q(v)} AS {c}' for v, c in zip(r, cols, strict=True))}" for r in rows]
-    return " UNION ALL ".join(parts)
+    values = ", ".join("(" + ", ".join(_q(v) for v in r) + ")" for r in rows)
+    return f"SELECT * FROM (VALUES {values}) AS t({', '.join(cols)})"
 
 
 def codes_sql(codes: list[CodeRow]) -> str:
@@ -100,7 +101,8 @@ def _key(expr: str) -> str:
     return f"UPPER(REPLACE(REPLACE(TRIM({expr}), '.', ''), ' ', ''))"
 
 
-def _concept_ids_sql(codes: list[CodeRow], vocab: set[str]) -> str:
+def _concept_base_sql(codes: list[CodeRow], vocab: set[str]) -> str:
+    """Concepts of the vocabulary whose code (exact or by prefix) or name is in a concept set."""
     if "concept" not in vocab:
         return "SELECT CAST(NULL AS VARCHAR) AS concept_set, CAST(NULL AS VARCHAR) AS domain, " \
                "CAST(NULL AS BIGINT) AS concept_id WHERE 1 = 0"
@@ -117,17 +119,23 @@ def _concept_ids_sql(codes: list[CodeRow], vocab: set[str]) -> str:
         f"AND LEFT({_key('c.concept_code')}, {n}) = s.code_key"
         for n in lengths
     ]
-    sql = "WITH b AS (" + " UNION ".join(base) + ")"
-    parts = ["SELECT concept_set, domain, concept_id FROM b"]
+    return " UNION ".join(base)
+
+
+def _concept_ids_sql(vocab: set[str]) -> str:
+    """Concept ids of each set: the matched concepts, what they 'Map to', and the descendants of both."""
+    if "concept" not in vocab:
+        return "SELECT CAST(NULL AS VARCHAR) AS concept_set, CAST(NULL AS VARCHAR) AS domain, " \
+               "CAST(NULL AS BIGINT) AS concept_id WHERE 1 = 0"
+    parts = ["SELECT concept_set, domain, concept_id FROM sc_concept_base"]
     if "concept_relationship" in vocab:
-        sql += (", m AS (SELECT b.concept_set, b.domain, r.concept_id_2 AS concept_id FROM b "
-                "JOIN stg_concept_relationship r ON r.concept_id_1 = b.concept_id AND r.relationship_id = 'Maps to')")
-        parts.append("SELECT concept_set, domain, concept_id FROM m")
+        parts.append("SELECT b.concept_set, b.domain, r.concept_id_2 AS concept_id FROM sc_concept_base b "
+                     "JOIN stg_concept_relationship r "
+                     "ON r.concept_id_1 = b.concept_id AND r.relationship_id = 'Maps to'")
     if "concept_ancestor" in vocab:
-        src = "(SELECT * FROM b UNION SELECT * FROM m)" if "concept_relationship" in vocab else "b"
-        parts.append("SELECT x.concept_set, x.domain, a.descendant_concept_id AS concept_id FROM " + src +
-                     " x JOIN stg_concept_ancestor a ON a.ancestor_concept_id = x.concept_id")
-    return sql + " SELECT DISTINCT concept_set, domain, concept_id FROM (" + " UNION ".join(parts) + \
+        parts.append("SELECT x.concept_set, x.domain, a.descendant_concept_id AS concept_id FROM (" +
+                     " UNION ".join(parts) + ") x JOIN stg_concept_ancestor a ON a.ancestor_concept_id = x.concept_id")
+    return "SELECT DISTINCT concept_set, domain, concept_id FROM (" + " UNION ".join(parts) + \
         ") u WHERE concept_id IS NOT NULL AND concept_id <> 0"
 
 
@@ -206,7 +214,8 @@ def pipeline(screen: ScreenDefinition, codes: list[CodeRow], names: list[NameRow
     steps = [
         Step("sc_codes", codes_sql(codes)),
         Step("sc_names", names_sql(names)),
-        Step("sc_concept_ids", _concept_ids_sql(codes, vocab)),
+        Step("sc_concept_base", _concept_base_sql(codes, vocab)),
+        Step("sc_concept_ids", _concept_ids_sql(vocab)),
         Step("sc_events", _events_sql(codes, names, present)),
         Step("sc_index", (
             "SELECT o.person_id, o.op_date AS index_date, MAX(p.observation_period_end_date) AS period_end, "
