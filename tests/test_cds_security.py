@@ -71,6 +71,7 @@ ATTACKS = {
     "unknown kid": lambda k: k.token(DISCOVERY, kid="nope"),
     "tampered payload": lambda k: _tampered(k, DISCOVERY),
     "lifetime over an hour": lambda k: k.token(DISCOVERY, exp_in=7200),
+    "lifetime of ten minutes": lambda k: k.token(DISCOVERY, exp_in=600),
     "RS384 header with the EC key id": lambda k: k.token(DISCOVERY, alg="RS384", kid=k.kid),
     "garbage": lambda k: "not.a.jwt",
 }
@@ -79,10 +80,13 @@ ATTACKS = {
 REASONS = {
     "alg none": "algorithm none not allowed", "HS256 (HMAC with the public key)": "algorithm HS256 not allowed",
     "wrong key (same kid)": "InvalidSignatureError", "expired": "ExpiredSignatureError",
-    "iat in the future": "ImmatureSignatureError", "wrong aud": "InvalidAudienceError",
-    "aud of another host": "InvalidAudienceError", "unknown iss": "issuer not trusted",
+    "iat in the future": "ImmatureSignatureError",
+    "wrong aud": f"aud mismatch: expected {DISCOVERY}, received {DISCOVERY}/other",
+    "aud of another host": f"aud mismatch: expected {DISCOVERY}, received https://evil.test/cds-services",
+    "unknown iss": "issuer not trusted",
     "jku off the allow-list": "jku not on the allow-list", "missing kid": "kid missing", "unknown kid": "unknown kid",
     "tampered payload": "InvalidSignatureError", "lifetime over an hour": "token lifetime too long",
+    "lifetime of ten minutes": "token lifetime too long",
     "RS384 header with the EC key id": "key does not fit the algorithm", "garbage": "not a JWT",
 }
 
@@ -225,3 +229,53 @@ def test_settings_from_env(tmp_path, keys):
                               "REVSPINE_CDS_CORS_ORIGINS": "https://ehr.test, https://sandbox.test"})
     assert s.issuer(ISS) is not None and s.cors_origins == ["https://ehr.test", "https://sandbox.test"]
     assert s.require_auth is True
+
+
+def _counting_jwks(status: int, body: object = None) -> tuple[list[str], httpx.MockTransport]:
+    served: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        served.append(str(request.url))
+        return httpx.Response(status, json=body if body is not None else {"error": "down"})
+
+    return served, httpx.MockTransport(handler)
+
+
+@pytest.mark.parametrize("status", [200, 503])
+def test_unknown_kids_fetch_the_jwks_once_per_interval_whatever_the_outcome(keys, status):
+    """60 unauthenticated tokens with a trusted iss and unknown kids: one fetch, not 60 (also when it fails)."""
+    served, transport = _counting_jwks(status, keys.jwks if status == 200 else None)
+    s = CdsSettings(base_url=BASE, issuers=[{"iss": ISS, "jku": [JKU]}], jwks_min_refetch_seconds=30)
+    from revspine.cdshooks.app import create_ehr_app
+
+    app = create_ehr_app(s, jwks_transport=transport)
+    for i in range(60):
+        token = keys.token(DISCOVERY, kid=f"unknown-{i}", jku=JKU)
+        assert call(app, "GET", "/cds-services", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert served == [JKU]
+
+
+def test_one_jwks_fetch_in_flight_per_url(keys):
+    import asyncio
+
+    from revspine.cdshooks.auth import JwksCache
+
+    started = []
+
+    async def main() -> list[object]:
+        gate = asyncio.Event()
+
+        class Slow(httpx.AsyncBaseTransport):
+            async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+                started.append(1)
+                await gate.wait()
+                return httpx.Response(200, json=keys.jwks)
+
+        cache = JwksCache(600, 30, Slow())
+        tasks = [asyncio.create_task(cache.key(JKU, keys.kid)) for _ in range(20)]
+        await asyncio.sleep(0.05)
+        gate.set()
+        return list(await asyncio.gather(*tasks))
+
+    found = asyncio.run(main())
+    assert started == [1] and all(k is not None for k in found)

@@ -41,17 +41,23 @@ class Settings:
     secret_key: str = _s("", "Key that signs session cookies. Empty: generated once and kept in data_dir/secret_key.")
     host: str = _s("127.0.0.1", "Address `revspine serve` listens on.")
     port: int = _s(8000, "Port `revspine serve` listens on.")
-    workers: int = _s(1, "Worker processes of `revspine serve` (the login rate limit is kept per process).")
+    workers: int = _s(1, "Worker processes of `revspine serve` (sessions, the login limit and CDS replay "
+                         "protection live in the database, so workers and hosts behave as one).")
     threads: int = _s(4, "Threads per worker that run requests (database and engine work); more threads contend "
                          "for Python's interpreter lock.")
-    cookie_secure: str = _s("auto", "Mark the session cookie Secure: `auto` (yes unless serving on localhost), "
-                                    "`true` or `false`.")
+    cookie_secure: str = _s("auto", "Mark the session cookie Secure: `auto` (yes unless serving on localhost, and "
+                                    "yes for any request that came over https, as a trusted proxy's "
+                                    "`X-Forwarded-Proto` says), `true` or `false`.")
+    forwarded_allow_ips: str = _s("127.0.0.1", "Reverse proxies trusted to set `X-Forwarded-Proto` and "
+                                               "`X-Forwarded-For` (comma-separated addresses or networks, `*` for "
+                                               "any).")
     session_max_age: int = _s(12 * 3600, "Seconds a login lasts.")
     token_cache_seconds: float = _s(5.0, "Seconds a worker remembers an API token it has checked (0: look every "
                                          "token up on every request). A token revoked in one worker process stops "
                                          "working in the others within this time.")
-    login_max_attempts: int = _s(5, "Failed logins allowed per username within login_window_seconds.")
-    login_max_attempts_per_ip: int = _s(20, "Failed logins allowed per client address within login_window_seconds.")
+    login_max_attempts: int = _s(5, "Login attempts allowed per user name (and per account) within "
+                                    "login_window_seconds; a successful login gives them back.")
+    login_max_attempts_per_ip: int = _s(20, "Login attempts allowed per client address within login_window_seconds.")
     login_window_seconds: int = _s(900, "Window of the login rate limit, in seconds.")
     page_size: int = _s(50, "Patients listed per page.")
     knowledge_packs: str = _s("", "Local knowledge pack folders overlaid on the built-in pack, separated by `"
@@ -73,8 +79,10 @@ class Settings:
         """The signing key; generated and stored (mode 0600) in data_dir when not set."""
         if self.secret_key:
             return self.secret_key
+        from .storage.db import private_dir
+
         directory = self.resolved_data_dir()
-        directory.mkdir(parents=True, exist_ok=True)
+        private_dir(directory)
         path = directory / "secret_key"
         if not path.exists():
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -71,12 +71,34 @@ def postgres_db_url() -> Iterator[str]:
         admin.dispose()
 
 
+APP_ROLE = "revspine_app"
+
+
+def app_role_url(owner_url: str) -> str:
+    """Migrate as the owner, then connect as the application role, which owns nothing (storage/roles.py)."""
+    from revspine.storage.roles import grant_app_role
+
+    owner = Database(owner_url)
+    try:
+        migrate(owner)
+        try:
+            grant_app_role(owner, APP_ROLE, create=True)
+        except Exception:  # another test created the role at the same moment: grant again
+            grant_app_role(owner, APP_ROLE, create=True)
+    finally:
+        owner.dispose()
+    return make_url(owner_url).set(username=APP_ROLE, password=None).render_as_string(hide_password=False)
+
+
 def make_env(tmp_path: Path, pack: KnowledgePack, url: str | None = None, **overrides: object) -> Env:
+    if url is not None and url.startswith("postgresql"):
+        url = app_role_url(url)
     values = {"database_url": url or f"sqlite:///{tmp_path}/revspine.sqlite3", "data_dir": str(tmp_path),
               "secret_key": "test-secret-key", **overrides}
     settings = load_settings(values, environ={})
     db = Database(settings.resolved_database_url())
-    migrate(db)
+    if db.dialect == "sqlite":
+        migrate(db)
     with db.write() as s:
         alice = accounts.create_user(s, "alice", PASSWORD, "clinician")
         root = accounts.create_user(s, "root", PASSWORD, "admin")

@@ -124,10 +124,22 @@ def test_login_rate_limit_per_username_then_per_address(env, anon):
 def test_session_cookie_is_httponly_and_lax_and_secure_off_localhost(tmp_path, pack):
     local = make_env(tmp_path / "a", pack)
     remote = make_env(tmp_path / "b", pack, host="0.0.0.0")
-    for env_, secure in ((local, False), (remote, True)):
-        with TestClient(env_.app, base_url="https://testserver", follow_redirects=False) as c:
+    for env_, base, secure in ((local, "http://testserver", False), (local, "https://testserver", True),
+                               (remote, "http://testserver", True)):
+        with TestClient(env_.app, base_url=base, follow_redirects=False) as c:
             cookie = c.get("/login").headers["set-cookie"].lower()
             assert "httponly" in cookie and "samesite=lax" in cookie
+            assert ("secure" in cookie) is secure, (base, env_.settings.host)
+
+
+def test_cookie_secure_auto_behind_a_trusted_tls_proxy_on_localhost(tmp_path, pack):
+    """A TLS-terminating proxy on 127.0.0.1 forwards plain http with X-Forwarded-Proto: https."""
+    proxied = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    trusted = make_env(tmp_path / "a", pack, forwarded_allow_ips="testclient")  # TestClient's peer address
+    untrusted = make_env(tmp_path / "b", pack)
+    for env_, secure in ((trusted, True), (untrusted, False)):
+        with TestClient(env_.app, follow_redirects=False) as c:
+            cookie = c.get("/login", headers=proxied).headers["set-cookie"].lower()
             assert ("secure" in cookie) is secure
 
 

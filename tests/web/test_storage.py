@@ -123,3 +123,106 @@ def test_tokens_are_stored_hashed(db, user_id):
         assert plain not in stored[0] and len(stored[0]) == 64
         assert accounts.user_for_token(s, plain).id == user_id
         assert accounts.user_for_token(s, plain + "x") is None
+
+
+def _stored_rows(db, user_id):
+    from revspine.storage import audit
+
+    with db.write() as s:
+        patient = records.create_patient(s, user_id, "Append Only")
+        case, version = records.create_case(s, patient.id, user_id, "", {"n": 1}, "api")
+        row = records.add_assessment(s, patient.id, version, user_id, {}, {
+            "versions": {"engine": "e", "knowledge": "k", "knowledge_id": "id"}, "decision": {"category": "revision"}})
+        audit.record(s, user_id, "create", "patient", patient.id)
+    return patient, version, row
+
+
+_OVERWRITES = {
+    "audit_log": "{verb} INTO audit_log (id, at, user_id, action, object_type, object_id, detail) "
+                 "SELECT id, at, user_id, 'view', object_type, object_id, '{{}}' FROM audit_log",
+    "assessments": "{verb} INTO assessments SELECT id, patient_id, case_version_id, input_case, '{{}}', 'none', "
+                   "engine_version, knowledge_id, knowledge_version, created_at, created_by FROM assessments",
+    "case_versions": "{verb} INTO case_versions (id, case_id, version, data, source, created_at, created_by) "
+                     "SELECT id + 100, case_id, version, '{{}}', source, created_at, created_by FROM case_versions",
+}
+
+
+@pytest.mark.parametrize("verb", ["INSERT OR REPLACE", "REPLACE"])
+@pytest.mark.parametrize("table", sorted(_OVERWRITES))
+def test_sqlite_refuses_an_insert_over_a_stored_row(tmp_path, table, verb):
+    """REPLACE deletes the old row without firing DELETE triggers: a trigger on INSERT refuses it
+    (for case_versions also over its other unique key, (case_id, version))."""
+    db = Database(f"sqlite:///{tmp_path}/r.sqlite3")
+    migrate(db)
+    with db.write() as s:
+        user_id = accounts.create_user(s, "doc", "long enough password", "clinician").id
+    _stored_rows(db, user_id)
+    with pytest.raises(StorageError), db.write() as s:
+        s.execute(text(_OVERWRITES[table].format(verb=verb)))
+    with pytest.raises(StorageError), db.write() as s:
+        s.execute(text(f"INSERT INTO {table} SELECT * FROM {table} WHERE true ON CONFLICT DO NOTHING"))
+    with db.read() as s:
+        assert s.execute(text(f"SELECT count(*) FROM {table}")).scalar() == 1
+        if table == "assessments":
+            assert s.execute(text("SELECT decision FROM assessments")).scalar() == "revision"
+    db.dispose()
+
+
+@pytest.mark.postgres
+def test_postgres_refuses_truncate_even_to_the_owner(postgres_db_url):
+    db = Database(postgres_db_url)
+    migrate(db)
+    with db.write() as s:
+        user_id = accounts.create_user(s, "doc", "long enough password", "clinician").id
+    _stored_rows(db, user_id)
+    with pytest.raises(StorageError), db.write() as s:
+        s.execute(text("TRUNCATE audit_log, assessments, case_versions CASCADE"))
+    for table in ("audit_log", "assessments", "case_versions"):
+        with pytest.raises(StorageError), db.write() as s:
+            s.execute(text(f"TRUNCATE {table} CASCADE"))
+        with db.read() as s:
+            assert s.execute(text(f"SELECT count(*) FROM {table}")).scalar() == 1
+    db.dispose()
+
+
+@pytest.mark.postgres
+def test_postgres_app_role_owns_nothing_and_cannot_truncate_or_alter(postgres_db_url):
+    from .conftest import APP_ROLE, app_role_url
+
+    app = Database(app_role_url(postgres_db_url))
+    with app.read() as s:
+        owned = s.execute(text("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = :r"),
+                          {"r": APP_ROLE}).scalar()
+        assert owned == 0
+    with app.write() as s:
+        user_id = accounts.create_user(s, "doc", "long enough password", "clinician").id
+    _stored_rows(app, user_id)
+    for statement in ("TRUNCATE audit_log", "TRUNCATE users CASCADE", "ALTER TABLE audit_log DISABLE TRIGGER ALL",
+                      "DROP TABLE assessments CASCADE", "UPDATE audit_log SET action = 'view'"):
+        with pytest.raises(StorageError), app.write() as s:
+            s.execute(text(statement))
+    app.dispose()
+
+
+def test_sqlite_files_are_private(tmp_path, monkeypatch):
+    """Data directory 0700; database, -wal and -shm 0600, even under a permissive umask."""
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        folder = tmp_path / "data"
+        db = Database(f"sqlite:///{folder}/revspine.sqlite3")
+        migrate(db)
+        with db.write() as s:
+            accounts.create_user(s, "doc", "long enough password", "clinician")
+        with db.read() as s:  # keeps the -wal and -shm open
+            s.execute(text("SELECT 1"))
+            files = [folder / "revspine.sqlite3", folder / "revspine.sqlite3-wal", folder / "revspine.sqlite3-shm"]
+            assert all(f.exists() for f in files)
+            modes = {f.name: stat.S_IMODE(f.stat().st_mode) for f in files}
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+        assert modes == {f.name: 0o600 for f in files}
+        db.dispose()
+    finally:
+        os.umask(old)

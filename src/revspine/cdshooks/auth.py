@@ -2,21 +2,24 @@
 
 Only ES384/RS384; ``kid`` and ``typ: JWT`` required; ``iss`` from the allow-list; keys
 pinned out of band or fetched from an allow-listed ``jku`` (own TTL cache that keeps the
-last good keys and refetches at most every few seconds on an unknown ``kid``); ``aud``
-equal to the exact endpoint URL; ``exp``, ``iat`` (not in the future beyond a small
-leeway) and ``jti`` required; a ``jti`` is accepted once. Any failure raises AuthError
-with no detail for the caller and logs one line without the token or patient data.
+last good keys; each URL is fetched at most once per ``jwks_min_refetch_seconds`` whatever the
+outcome, one fetch in flight per URL); ``aud`` equal to the exact endpoint URL; ``exp``, ``iat``
+(not in the future beyond a small leeway) and ``jti`` required; a token lives at most
+``max_token_lifetime_seconds`` (5 minutes by default); a ``jti`` is accepted once (the web app
+keeps the seen ids in its database, so every worker and host agrees). Any failure raises
+AuthError with no detail for the caller and logs one line without the token or patient data.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import jwt
@@ -25,7 +28,7 @@ from jwt import PyJWK
 from ..errors import AuthError
 from .settings import CdsSettings, TrustedIssuer
 
-__all__ = ["ClientVerifier", "JwksCache", "ReplayCache", "VerifiedClient"]
+__all__ = ["ClientVerifier", "JwksCache", "ReplayCache", "ReplayGuard", "VerifiedClient"]
 
 log = logging.getLogger("revspine.cdshooks.auth")
 _KTY = {"ES384": ("EC", "P-384"), "RS384": ("RSA", None)}
@@ -62,19 +65,22 @@ class _Reject(Exception):
 class _CachedSet:
     keys: dict[str, _Key]
     fetched: float
-    tried: float
 
 
 @dataclass
 class JwksCache:
-    """JWK Sets by URL: TTL, last-good on failure, bounded refetch on an unknown kid."""
+    """JWK Sets by URL: TTL, last-good on failure; a URL is fetched at most once per ``min_refetch``
+    seconds whatever the outcome (a failed or refused fetch counts), with one fetch in flight per URL,
+    so tokens naming unknown ``kid`` values cannot make this service hammer a key server."""
 
     ttl: float
     min_refetch: float
     transport: httpx.AsyncBaseTransport | None = None
     clock: Callable[[], float] = time.monotonic
     sets: dict[str, _CachedSet] = field(default_factory=dict)
+    tried: dict[str, float] = field(default_factory=dict)
     fetches: int = 0
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
 
     async def _fetch(self, url: str) -> dict[str, _Key]:
         self.fetches += 1
@@ -84,22 +90,25 @@ class JwksCache:
             raise _Reject(f"jwks fetch failed ({r.status_code})")
         return _parse_set(r.json())
 
+    def _may_fetch(self, url: str) -> bool:
+        last = self.tried.get(url)
+        return last is None or self.clock() - last >= self.min_refetch
+
     async def key(self, url: str, kid: str) -> _Key | None:
-        now = self.clock()
         cached = self.sets.get(url)
-        fresh = cached is not None and now - cached.fetched < self.ttl
-        if cached is not None and fresh and kid in cached.keys:
+        if cached is not None and self.clock() - cached.fetched < self.ttl and kid in cached.keys:
             return cached.keys[kid]
-        if cached is None or now - cached.tried >= self.min_refetch:
-            try:
-                keys = await self._fetch(url)
-                self.sets[url] = _CachedSet(keys, now, now)
-                return keys.get(kid)
-            except (httpx.HTTPError, ValueError, _Reject) as exc:
-                log.warning("cds-hooks: JWKS fetch from %s failed (%s); keeping the last good keys",
-                            _safe(url, 200), type(exc).__name__)
-                if cached is not None:
-                    cached.tried = now
+        lock = self._locks.setdefault(url, asyncio.Lock())
+        if lock.locked() or self._may_fetch(url):
+            async with lock:  # one fetch in flight per URL; the others wait for its outcome
+                if self._may_fetch(url):
+                    self.tried[url] = self.clock()
+                    try:
+                        self.sets[url] = _CachedSet(await self._fetch(url), self.clock())
+                    except (httpx.HTTPError, ValueError, _Reject) as exc:
+                        log.warning("cds-hooks: JWKS fetch from %s failed (%s); keeping the last good keys",
+                                    _safe(url, 200), type(exc).__name__)
+        cached = self.sets.get(url)
         return cached.keys.get(kid) if cached is not None else None
 
 
@@ -119,8 +128,15 @@ def _parse_set(data: Any) -> dict[str, _Key]:
     return out
 
 
+class ReplayGuard(Protocol):
+    async def first_use(self, iss: str, jti: str, expires: float) -> bool:
+        """Remember (iss, jti) until ``expires`` (Unix time); False when it was used before."""
+        ...
+
+
 class ReplayCache:
-    """Seen (iss, jti) pairs until their token expires; bounded (oldest evicted)."""
+    """Seen (iss, jti) pairs until their token expires, in this process only; bounded (oldest evicted).
+    For the standalone service and tests: the web app uses its database (storage/once.py)."""
 
     def __init__(self, size: int, clock: Callable[[], float] = time.time):
         self.size = size
@@ -139,14 +155,17 @@ class ReplayCache:
         self.seen[(iss, jti)] = expires
         return True
 
+    async def first_use(self, iss: str, jti: str, expires: float) -> bool:
+        return self.check_and_add(iss, jti, expires)
+
 
 class ClientVerifier:
     def __init__(self, settings: CdsSettings, *, transport: httpx.AsyncBaseTransport | None = None,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, replay: ReplayGuard | None = None):
         self.settings = settings
         self.clock = clock
         self.jwks = JwksCache(settings.jwks_cache_seconds, settings.jwks_min_refetch_seconds, transport)
-        self.replay = ReplayCache(settings.jti_cache_size, clock)
+        self.replay: ReplayGuard = replay or ReplayCache(settings.jti_cache_size, clock)
         self._pinned = {i.iss: _parse_set(i.jwks) for i in settings.issuers if i.jwks}
 
     async def _key(self, issuer: TrustedIssuer, header: dict[str, Any], kid: str) -> _Key:
@@ -203,6 +222,10 @@ class ClientVerifier:
                 token, key.jwk.key, algorithms=[alg], audience=audience, issuer=issuer.iss, leeway=leeway,
                 options={"require": ["iss", "aud", "exp", "iat", "jti"], "verify_iat": True},
             )
+        except jwt.InvalidAudienceError:
+            raise _Reject(f"aud mismatch: expected {_safe(audience, 200)}, received "
+                          f"{_safe(claims.get('aud'), 200)} (set REVSPINE_CDS_BASE_URL to the URL clients call)"
+                          ) from None
         except jwt.PyJWTError as exc:
             raise _Reject(type(exc).__name__) from None
         now = self.clock()
@@ -215,8 +238,8 @@ class ClientVerifier:
         if issuer.tenants and tenant not in issuer.tenants:
             raise _Reject("tenant not allowed")
         jti = verified["jti"]
-        if not isinstance(jti, str) or not jti:
-            raise _Reject("jti missing")
-        if not self.replay.check_and_add(issuer.iss, jti, float(exp) + leeway):
+        if not isinstance(jti, str) or not jti or len(jti) > 255:
+            raise _Reject("jti missing or longer than 255 characters")
+        if not await self.replay.first_use(issuer.iss, jti, float(exp) + leeway):
             raise _Reject("jti replayed")
         return VerifiedClient(issuer.iss, jti, tenant if isinstance(tenant, str) else None, kid)

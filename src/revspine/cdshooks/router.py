@@ -15,11 +15,12 @@ from typing import Any
 import httpx
 import orjson
 from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
 from ..errors import AuthError, InputError
 from ..knowledge.pack import KnowledgePack, default_pack
-from .auth import ClientVerifier, VerifiedClient
+from .auth import ClientVerifier, ReplayGuard, VerifiedClient
 from .models import CdsRequest, FeedbackBody, operation_outcome
 from .prefetch import Unavailable
 from .service import HOOKS, BadRequest, Deps, discovery, run_service
@@ -37,12 +38,12 @@ class CdsState:
 
     def __init__(self, settings: CdsSettings, pack: KnowledgePack, feedback: FeedbackStore,
                  save_assessment: SaveAssessment, transport: httpx.AsyncBaseTransport | None,
-                 jwks_transport: httpx.AsyncBaseTransport | None):
+                 jwks_transport: httpx.AsyncBaseTransport | None, replay: ReplayGuard | None = None):
         self.settings = settings
         self.pack = pack
         self.feedback = feedback
         self.save_assessment = save_assessment
-        self.verifier = ClientVerifier(settings, transport=jwks_transport)
+        self.verifier = ClientVerifier(settings, transport=jwks_transport, replay=replay)
         self.issued = IssuedCards()
         self.deps = Deps(pack, settings, save_assessment, transport)
 
@@ -54,11 +55,13 @@ def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -
 def create_cds_router(settings: CdsSettings | None = None, *, pack: KnowledgePack | None = None,
                       feedback_store: FeedbackStore | None = None, save_assessment: SaveAssessment | None = None,
                       fhir_transport: httpx.AsyncBaseTransport | None = None,
-                      jwks_transport: httpx.AsyncBaseTransport | None = None) -> APIRouter:
-    """A router serving /cds-services. Transports are for tests (httpx.MockTransport)."""
+                      jwks_transport: httpx.AsyncBaseTransport | None = None,
+                      replay_guard: ReplayGuard | None = None) -> APIRouter:
+    """A router serving /cds-services. Transports are for tests (httpx.MockTransport); ``replay_guard``
+    remembers the ``jti`` of client tokens (default: in this process only)."""
     state = CdsState(settings or CdsSettings.from_env(), pack or default_pack(),
                      feedback_store or InMemoryFeedbackStore(), save_assessment or InMemoryAssessments(),
-                     fhir_transport, jwks_transport)
+                     fhir_transport, jwks_transport, replay_guard)
     router = APIRouter(tags=["CDS Hooks"])
     router.state = state  # type: ignore[attr-defined]
     s = state.settings
@@ -175,7 +178,7 @@ def create_cds_router(settings: CdsSettings | None = None, *, pack: KnowledgePac
             issued = state.issued.get(item.card)
             if issued is not None:
                 record["issued"] = issued
-            state.feedback.record(service_id, record, client)
+            await run_in_threadpool(state.feedback.record, service_id, record, client)
         return Response(status_code=200, headers=headers)
 
     return router

@@ -71,7 +71,7 @@ class CdsSettings(BaseModel):
     require_auth: bool = True
     algorithms: list[str] = Field(default_factory=lambda: ["ES384", "RS384"])
     leeway_seconds: int = Field(30, ge=0, le=300)
-    max_token_lifetime_seconds: int = Field(3600, gt=0)
+    max_token_lifetime_seconds: int = Field(300, gt=0)
     jwks_cache_seconds: int = Field(600, gt=0)
     jwks_min_refetch_seconds: int = Field(30, ge=0)
     jti_cache_size: int = Field(100_000, gt=0)

@@ -123,6 +123,22 @@ def register(app: typer.Typer) -> None:
         except RevspineError as exc:
             _fail(exc)
 
+    @app.command("grant-app-role")
+    def grant_app_role_cmd(role: Annotated[str, typer.Argument(help="The PostgreSQL role the app connects as")],
+                           create: Annotated[bool, typer.Option("--create", help="Create the role (LOGIN, no "
+                                                                "password: set one with ALTER ROLE)")] = False,
+                           database_url: DbUrl = None) -> None:
+        """PostgreSQL: give an application role (which owns nothing) what the app needs; run as the owner."""
+        from ..storage.roles import grant_app_role
+
+        try:
+            db = _open(_settings(database_url=database_url))
+            grant_app_role(db, role, create=create)
+        except RevspineError as exc:
+            _fail(exc)
+            return
+        typer.echo(f"granted {role} what revspine needs (it cannot alter, drop or truncate tables)")
+
     user_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
     app.add_typer(user_app, name="user")
 

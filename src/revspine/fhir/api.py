@@ -22,7 +22,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.routing import APIRoute
 
 from ..engine import assess
-from ..errors import AuthError, InputError, RevspineError
+from ..errors import AuthError, InputError, NotFound, Problem, RevspineError
 from ..knowledge.pack import KnowledgePack, default_pack
 from .reader import bundle_to_case, load_json
 from .writer import assessment_to_bundle
@@ -53,7 +53,7 @@ class _FhirRoute(APIRoute):
             except InputError as exc:
                 return _outcome(exc.status, "structure", [p.line() for p in exc.problems] or [exc.message])
             except RevspineError as exc:
-                return _outcome(exc.status, "processing", [exc.message])
+                return _outcome(exc.status, "not-found" if exc.status == 404 else "processing", [exc.message])
             except HTTPException as exc:
                 code = {401: "login", 403: "forbidden", 404: "not-found"}.get(exc.status_code, "invalid")
                 return _outcome(exc.status_code, code, [str(exc.detail)])
@@ -83,6 +83,9 @@ def create_fhir_router(*, pack: KnowledgePack | None = None, prefix: str = "/fhi
         raw = await request.body()
         bundle = load_json(raw, "FHIR Bundle")
         case, report = bundle_to_case(bundle, use, today=today, patient_id=patient)
+        if patient is not None and not report.used:  # an assessment built from nothing is no answer
+            raise NotFound(f"patient {patient} is not in the Bundle",
+                           [Problem("patient", "no Patient resource and no resource about this patient")])
         a = assess(case, use)
         out = assessment_to_bundle(a, case, report=report, bundle_type=type, pack=use)
         return Response(orjson.dumps(out), media_type=FHIR_JSON)

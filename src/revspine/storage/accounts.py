@@ -17,7 +17,7 @@ from .tables import ApiToken, User
 
 __all__ = ["ROLES", "TOKEN_PREFIX", "create_user", "authenticate", "get_user", "get_user_by_name", "list_users",
            "set_user_active", "set_password", "create_token", "token_digest", "user_for_token", "list_tokens",
-           "revoke_token", "count_users", "hash_password", "verify_password"]
+           "revoke_token", "count_users", "hash_password", "verify_password", "normalise_username"]
 
 ROLES = ("clinician", "admin")
 TOKEN_PREFIX = "rvs_"
@@ -29,6 +29,11 @@ _DUMMY_HASH = _hasher.hash("not a real password, used to keep timing even")
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def normalise_username(username: str) -> str:
+    """The one spelling of a user name that accounts are stored, found and rate-limited under."""
+    return username.strip().lower()
 
 
 def hash_password(password: str) -> str:
@@ -56,7 +61,7 @@ def _check_new_user(s: Session, username: str, password: str, role: str) -> list
 
 
 def create_user(s: Session, username: str, password: str, role: str = "clinician") -> User:
-    username = username.strip().lower()
+    username = normalise_username(username)
     problems = _check_new_user(s, username, password, role)
     if problems:
         raise InputError("the user cannot be created", problems)
@@ -74,7 +79,7 @@ def set_password(s: Session, user_id: int, password: str) -> None:
 
 def authenticate(s: Session, username: str, password: str) -> User | None:
     """The active user with this username and password, or None (same work either way)."""
-    user = s.scalar(select(User).where(User.username == username.strip().lower()))
+    user = get_user_by_name(s, username)
     if user is None:
         verify_password(_DUMMY_HASH, password)
         return None
@@ -91,7 +96,7 @@ def get_user(s: Session, user_id: int) -> User:
 
 
 def get_user_by_name(s: Session, username: str) -> User | None:
-    return s.scalar(select(User).where(User.username == username.strip().lower()))
+    return s.scalar(select(User).where(User.username == normalise_username(username)))
 
 
 def list_users(s: Session) -> list[User]:

@@ -11,6 +11,7 @@ Every driver exception leaves this package as :class:`~revspine.errors.StorageEr
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -26,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..errors import RevspineError, StorageError
 from .checkpoint import SAFETY_NET_PAGES, WalCheckpointer
 
-__all__ = ["Database", "storage_errors"]
+__all__ = ["Database", "storage_errors", "private_dir"]
 
 log = logging.getLogger("revspine.storage")
 
@@ -49,7 +50,8 @@ def _file_lock(path: str) -> Iterator[None]:
     """An exclusive lock on ``path`` shared by every process on this machine (POSIX flock)."""
     import fcntl
 
-    with open(path, "a") as fh:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
@@ -64,10 +66,29 @@ def _dumps(obj: Any) -> str:
 _JSON: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
 
 
+def private_dir(path: Path) -> None:
+    """Make ``path`` (and missing parents) readable by this user only (0700) when this call creates it."""
+    if not path.exists():
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(path, 0o700)  # mkdir's mode is masked by the umask
+
+
+def _private_sqlite_files(database: str) -> None:
+    """The database file and its -wal/-shm are patient data: 0600, whatever the umask (SQLite gives the
+    -wal and -shm it creates the main file's mode)."""
+    path = Path(database)
+    private_dir(path.parent)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for f in (path, Path(f"{database}-wal"), Path(f"{database}-shm"), Path(f"{database}.writelock")):
+        if f.exists() and f.stat().st_mode & 0o077:
+            os.chmod(f, 0o600)
+
+
 def _sqlite_engine(url: str, busy_timeout_ms: int) -> Engine:
     parsed = make_url(url)
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        _private_sqlite_files(parsed.database)
     engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
                            pool_size=10, max_overflow=20, **_JSON)
 

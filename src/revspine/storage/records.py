@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,10 +29,16 @@ _TOUCH_PATIENT = update(_T["patients"]).where(_T["patients"].c.id == bindparam("
 _INSERT_CASE = insert(_T["cases"]).returning(_T["cases"].c.id)
 _INSERT_VERSION = insert(_T["case_versions"]).returning(_T["case_versions"].c.id)
 _INSERT_ASSESSMENT = insert(_T["assessments"]).returning(_T["assessments"].c.id)
+_MRN_LOCK = 0x7265_7673  # the transaction lock MRN assignments queue on (PostgreSQL)
+
+
+def _has_nul(*values: str | None) -> bool:
+    return any(v is not None and "\x00" in v for v in values)
 
 
 def _patient_problems(display_name: str | None, mrn: str | None, birth_date: date | None) -> list[Problem]:
-    problems = []
+    problems = [Problem(field, "contains a NUL character") for field, value in
+                (("display_name", display_name), ("mrn", mrn)) if _has_nul(value)]
     if display_name is not None and not 1 <= len(display_name.strip()) <= 200:
         problems.append(Problem("display_name", "give a name of 1-200 characters"))
     if mrn is not None and len(mrn.strip()) > 64:
@@ -45,6 +51,11 @@ def _patient_problems(display_name: str | None, mrn: str | None, birth_date: dat
 
 
 def _mrn_taken(s: Session, mrn: str, exclude: int | None = None) -> bool:
+    """Whether another patient holds ``mrn``. On PostgreSQL MRN assignments queue on a transaction lock
+    first, so two concurrent saves of one MRN never reach the unique index: its violation message would
+    put the MRN in the server's log."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MRN_LOCK})
     q = select(PatientRow.id).where(PatientRow.mrn == mrn)
     if exclude is not None:
         q = q.where(PatientRow.id != exclude)
@@ -55,7 +66,7 @@ def create_patient(s: Session, user_id: int, display_name: str, mrn: str | None 
                    birth_date: date | None = None) -> PatientRow:
     mrn = (mrn or "").strip() or None
     problems = _patient_problems(display_name, mrn, birth_date)
-    if mrn and _mrn_taken(s, mrn):
+    if mrn and not problems and _mrn_taken(s, mrn):
         problems.append(Problem("mrn", "another patient has this MRN"))
     if problems:
         raise InputError("the patient cannot be saved", problems)
@@ -78,7 +89,7 @@ def update_patient(s: Session, patient_id: int, changes: dict[str, Any]) -> tupl
     problems = _patient_problems(changes.get("display_name"), changes.get("mrn"), changes.get("birth_date"))
     if "display_name" in changes and changes["display_name"] is None:
         problems.append(Problem("display_name", "cannot be empty"))
-    if changes.get("mrn") and _mrn_taken(s, changes["mrn"], exclude=patient_id):
+    if changes.get("mrn") and not problems and _mrn_taken(s, changes["mrn"], exclude=patient_id):
         problems.append(Problem("mrn", "another patient has this MRN"))
     if problems:
         raise InputError("the patient cannot be saved", problems)
@@ -127,8 +138,8 @@ def create_case(s: Session, patient_id: int, user_id: int, title: str, data: dic
                 source: str) -> tuple[CaseRow, CaseVersionRow]:
     """Open a case with its version 1 (and mark the patient as just changed); NotFound without the patient."""
     title = title.strip() or "Revision evaluation"
-    if len(title) > 200:
-        raise InputError("the case cannot be saved", [Problem("title", "at most 200 characters")])
+    if len(title) > 200 or _has_nul(title):
+        raise InputError("the case cannot be saved", [Problem("title", "at most 200 characters, no NUL")])
     touch_patient(s, patient_id)
     values = dict(patient_id=patient_id, title=title, created_at=now(), created_by=user_id)
     case_id = s.execute(_INSERT_CASE, values).scalar_one()

@@ -21,19 +21,20 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from ..cdshooks.settings import CdsSettings
 from ..knowledge import KnowledgePack, load_pack
 from ..settings import Settings, load_settings
 from ..storage import Database, migrate
+from ..storage.login_limit import LoginLimit
 from ..version import __version__
 from ..views import environment as views_environment
 from .ehr import ehr_routers
 from .errors import install_error_handlers
 from .logs import RequestLogMiddleware
-from .ratelimit import LoginLimiter
 from .routes import admin, api, assessments, cases, login, patient_materials, patients
-from .security import SecurityHeadersMiddleware
+from .security import SecureCookieOverHttps, SecurityHeadersMiddleware
 from .state import AppState
 from .tokencache import TokenCache
 
@@ -101,14 +102,17 @@ def create_app(settings: Settings | None = None, *, extra_routers: Sequence[APIR
                                 {"name": "pages (JSON twins)", "description": "The JSON form of each page"}])
     app.state.revspine = AppState(
         settings=settings, db=db, pack=pack, templates=templates,
-        limiter=LoginLimiter(settings.login_max_attempts, settings.login_max_attempts_per_ip,
-                             settings.login_window_seconds),
+        limiter=LoginLimit(settings.login_max_attempts, settings.login_max_attempts_per_ip,
+                           settings.login_window_seconds),
         tokens=TokenCache(settings.token_cache_seconds),
     )
     app.add_middleware(SessionMiddleware, secret_key=settings.resolved_secret_key(), session_cookie=SESSION_COOKIE,
                        max_age=settings.session_max_age, same_site="lax", https_only=settings.secure_cookies())
+    app.add_middleware(SecureCookieOverHttps, cookie=SESSION_COOKIE)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestLogMiddleware)
+    app.add_middleware(ProxyHeadersMiddleware,  # outermost: every layer sees the client and scheme the proxy saw
+                       trusted_hosts=[h.strip() for h in settings.forwarded_allow_ips.split(",") if h.strip()])
     install_error_handlers(app)
     _mount_docs(app)
     app.mount("/static", StaticFiles(directory=str(_WEB / "static")), name="static")

@@ -23,16 +23,16 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ..errors import AuthError, Problem
-from ..storage import accounts
+from ..storage import accounts, sessions
 from ..storage.tables import User
 from .state import app_state
 
 __all__ = ["LoginRequired", "require_user", "require_api_user", "require_admin", "CurrentUser", "AdminUser",
            "ApiUser", "csrf_token", "check_csrf", "check_csrf_signed_in", "CsrfChecked", "LoginCsrfChecked",
-           "wants_html", "client_address", "login_session", "bearer_scheme"]
+           "wants_html", "client_address", "login_session", "logout_session", "session_key", "bearer_scheme"]
 
 bearer_scheme = HTTPBearer(auto_error=False, description="An API token from your account page (`rvs_...`).")
-SESSION_USER = "uid"
+SESSION_KEY = "sid"
 SESSION_CSRF = "csrf"
 
 
@@ -70,15 +70,21 @@ def _user_from_token(request: Request, creds: HTTPAuthorizationCredentials | Non
     return app_state(request).tokens.get(token) or _look_up_token(request, token)
 
 
+def session_key(request: Request) -> str | None:
+    """The random key of this browser's server-side session (the cookie holds it, signed)."""
+    key = request.session.get(SESSION_KEY)
+    return key if isinstance(key, str) else None
+
+
 def _user_from_session(request: Request) -> User | None:
-    uid = request.session.get(SESSION_USER)
-    if not isinstance(uid, int):
+    """The user of a live server-side session: logout, revoke and deactivation end it in every worker."""
+    key = session_key(request)
+    if key is None:
         return None
     with app_state(request).db.read() as s:
-        user = s.get(User, uid)
-    if user is None or not user.active:
+        user = sessions.user_for_session(s, key)
+    if user is None:
         request.session.clear()
-        return None
     return user
 
 
@@ -168,7 +174,20 @@ CsrfChecked = Depends(check_csrf_signed_in)
 
 
 def login_session(request: Request, user: User) -> None:
-    """Start a fresh session for ``user`` (new CSRF token: no session fixation)."""
+    """Start a fresh server-side session for ``user`` (new key, new CSRF token: no session fixation)."""
+    state = app_state(request)
+    with state.db.write() as s:
+        key = sessions.start_session(s, user.id, state.settings.session_max_age, client=client_address(request),
+                                     user_agent=request.headers.get("user-agent"))
     request.session.clear()
-    request.session[SESSION_USER] = user.id
+    request.session[SESSION_KEY] = key
     request.session[SESSION_CSRF] = secrets.token_urlsafe(32)
+
+
+def logout_session(request: Request) -> None:
+    """End this browser's session in the database (every worker) and clear the cookie."""
+    key = session_key(request)
+    if key is not None:
+        with app_state(request).db.write() as s:
+            sessions.end_session(s, key)
+    request.session.clear()

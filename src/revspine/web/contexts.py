@@ -18,7 +18,8 @@ from ..views.patient import QuestionAnswerView
 
 __all__ = ["UserRef", "PatientSummary", "PatientListContext", "CaseVersionSummary", "CaseSummary",
            "AssessmentSummary", "PatientContext", "AssessmentRecord", "AssessmentPageContext", "CompareContext",
-           "CaseVersionContext", "UsersContext", "TokenSummary", "AccountContext", "AuditEntry", "AuditContext",
+           "CaseVersionContext", "UsersContext", "TokenSummary", "SessionSummary", "AccountContext", "AuditEntry",
+           "AuditContext",
            "Page", "AskContext", "RecordId", "RecordIdQuery", "FormField", "FormProblem", "CaseFormContext"]
 
 
@@ -168,9 +169,20 @@ class TokenSummary(Page):
     revoked: bool = Field(description="True once revoked")
 
 
+class SessionSummary(Page):
+    id: int = Field(description="Session id")
+    created_at: datetime = Field(description="When the user signed in")
+    expires_at: datetime = Field(description="When the session ends unless revoked first")
+    client: str | None = Field(description="The address the login came from")
+    user_agent: str | None = Field(description="The browser that signed in")
+    current: bool = Field(description="True for the session making this request")
+
+
 class AccountContext(Page):
     user: UserRef = Field(description="The signed-in user")
     tokens: list[TokenSummary] = Field(description="The user's API tokens")
+    sessions: list[SessionSummary] = Field(default_factory=list,
+                                           description="The user's signed-in sessions (any browser, any worker)")
     new_token: str | None = Field(None, description="A token just created: shown once, never stored in plain text")
 
 

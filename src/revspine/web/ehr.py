@@ -4,18 +4,20 @@
   knowledge versions) under a patient keyed by the EHR's patient id, so the card's link opens the
   assessment page of this app (after login).
 - Feedback on cards (accepted or overridden, with the override reason's code) is written to the
-  append-only audit log. Free-text comments are not stored: they may carry patient data.
+  append-only audit log, once per item across every worker (the database decides). Free-text
+  comments are not stored: they may carry patient data.
+- The ``jti`` of each client token is kept in the database until the token expires: a token
+  replayed to another worker, or after a restart, is refused.
 - ``POST /fhir/$assess`` needs an API token, like the REST API.
 """
 
 from __future__ import annotations
 
 import secrets
-import threading
-from collections import OrderedDict
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,12 +27,12 @@ from ..cdshooks.settings import CdsSettings
 from ..engine.result import Assessment
 from ..fhir.api import create_fhir_router
 from ..knowledge import KnowledgePack
-from ..storage import accounts, audit, records
+from ..storage import accounts, audit, once, records
 from ..storage.db import Database
 from ..storage.tables import PatientRow
 from .auth import require_api_user
 
-__all__ = ["CDS_SERVICE_USER", "StoredAssessments", "AuditFeedbackStore", "ehr_routers"]
+__all__ = ["CDS_SERVICE_USER", "StoredAssessments", "AuditFeedbackStore", "DatabaseReplayGuard", "ehr_routers"]
 
 CDS_SERVICE_USER = "cds-hooks"
 _EHR_MRN_PREFIX = "ehr:"
@@ -72,23 +74,29 @@ class StoredAssessments:
         return f"/assessments/{row.id}"
 
 
-class AuditFeedbackStore:
-    """Card feedback into the audit log; the same item sent twice is recorded once (per process)."""
+class DatabaseReplayGuard:
+    """The ``jti`` of every client token, kept in the database (UNIQUE(iss, jti)) until it expires."""
 
-    def __init__(self, db: Database, remember: int = 10000) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
-        self._seen: OrderedDict[tuple[str, ...], None] = OrderedDict()
-        self._remember = remember
-        self._lock = threading.Lock()
+
+    def _first_use(self, iss: str, jti: str, expires: float) -> bool:
+        with self.db.write() as s:
+            return once.first_use_of_jti(s, iss, jti, expires)
+
+    async def first_use(self, iss: str, jti: str, expires: float) -> bool:
+        return await run_in_threadpool(self._first_use, iss, jti, expires)
+
+
+class AuditFeedbackStore:
+    """Card feedback into the audit log; the same item sent twice is recorded once, whichever worker
+    or host receives it (the database keeps each item's digest, in the audit row's transaction)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     def record(self, service_id: str, item: dict[str, Any], client: dict[str, Any]) -> bool:
         key = (service_id, str(item.get("card")), str(item.get("outcome")), str(item.get("outcomeTimestamp")))
-        with self._lock:
-            if key in self._seen:
-                return False
-            self._seen[key] = None
-            while len(self._seen) > self._remember:
-                self._seen.popitem(last=False)
         reason = (item.get("overrideReason") or {}).get("reason") or {}
         detail = {
             "service": service_id[:40],
@@ -98,6 +106,8 @@ class AuditFeedbackStore:
             "suggestions": len(item.get("acceptedSuggestions") or []),
         }
         with self.db.write() as s:
+            if not once.first_feedback(s, *key):
+                return False
             audit.record(s, _service_user_id(s), "feedback", "cds_card", None, detail,
                          client=str(client.get("iss") or "")[:200] or None)
         return True
@@ -106,6 +116,7 @@ class AuditFeedbackStore:
 def ehr_routers(db: Database, pack: KnowledgePack, settings: CdsSettings | None = None) -> list[APIRouter]:
     """The CDS Hooks and FHIR routers, wired to this app's storage and audit log."""
     cds = create_cds_router(settings or CdsSettings.from_env(), pack=pack,
-                            feedback_store=AuditFeedbackStore(db), save_assessment=StoredAssessments(db))
+                            feedback_store=AuditFeedbackStore(db), save_assessment=StoredAssessments(db),
+                            replay_guard=DatabaseReplayGuard(db))
     return [cds, create_fhir_router(pack=pack, access=require_api_user)]
 

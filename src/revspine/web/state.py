@@ -12,7 +12,7 @@ from ..knowledge import KnowledgePack
 from ..lane import Lane
 from ..settings import Settings
 from ..storage import Database
-from .ratelimit import LoginLimiter
+from ..storage.login_limit import LoginLimit
 from .tokencache import TokenCache
 
 __all__ = ["AppState", "app_state"]
@@ -24,7 +24,7 @@ class AppState:
     db: Database
     pack: KnowledgePack
     templates: Jinja2Templates
-    limiter: LoginLimiter
+    limiter: LoginLimit
     tokens: TokenCache = field(default_factory=lambda: TokenCache(0))
     lane: Lane = field(default_factory=Lane)
 

@@ -8,14 +8,15 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ...errors import InputError
-from ...storage import accounts, audit
+from ...storage import accounts, audit, sessions
 from ...storage.tables import User
-from ..auth import AdminUser, CsrfChecked, CurrentUser, client_address
+from ..auth import AdminUser, CsrfChecked, CurrentUser, client_address, session_key
 from ..contexts import (
     AccountContext,
     AuditContext,
     AuditEntry,
     RecordId,
+    SessionSummary,
     TokenSummary,
     UserRef,
     UsersContext,
@@ -36,9 +37,12 @@ def _ref(u: User) -> UserRef:
 def _account(request: Request, user: User, new_token: str | None = None) -> AccountContext:
     with app_state(request).db.read() as s:
         tokens = accounts.list_tokens(s, user.id)
+        live = sessions.list_sessions(s, user.id, session_key(request))
     return AccountContext(user=_ref(user), new_token=new_token, tokens=[
         TokenSummary(id=t.id, name=t.name, prefix=t.prefix, created_at=t.created_at, revoked=t.revoked_at is not None)
-        for t in tokens])
+        for t in tokens], sessions=[SessionSummary(id=x.id, created_at=x.created_at, expires_at=x.expires_at,
+                                                   client=x.client, user_agent=x.user_agent, current=x.current)
+                                    for x in live])
 
 
 @twin_page(router, "/account", "account.html", AccountContext, summary="The signed-in user and their API tokens")
@@ -67,6 +71,15 @@ def revoke_token(request: Request, user: CurrentUser, token_id: RecordId) -> Res
     return RedirectResponse("/account", status_code=303)
 
 
+@router.post("/account/sessions/{session_id}/revoke", include_in_schema=False, dependencies=[CsrfChecked])
+def revoke_session(request: Request, user: CurrentUser, session_id: RecordId) -> Response:
+    """End one of your sessions (another browser, a lost device) in every worker at once."""
+    with app_state(request).db.write() as s:
+        sessions.revoke_session(s, user.id, session_id)
+        audit.record(s, user.id, "logout", "session", session_id, {}, client_address(request))
+    return RedirectResponse("/account", status_code=303)
+
+
 @twin_page(router, "/admin/users", "users.html", UsersContext, summary="Every account (administrators)")
 def users_page(request: Request, user: AdminUser) -> UsersContext:
     """Every account with its role and whether it is active."""
@@ -92,6 +105,8 @@ def create_user(request: Request, user: AdminUser, username: Annotated[str, Form
 def set_active(request: Request, user: AdminUser, user_id: RecordId, active: Annotated[str, Form()] = "") -> Response:
     with app_state(request).db.write() as s:
         accounts.set_user_active(s, user_id, active == "true")
+        if active != "true":
+            sessions.revoke_all_sessions(s, user_id)
         audit.record(s, user.id, "change", "user", user_id, {"active": active == "true"}, client_address(request))
     app_state(request).tokens.clear()
     return RedirectResponse("/admin/users", status_code=303)

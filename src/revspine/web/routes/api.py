@@ -6,6 +6,7 @@ Assessment JSON exactly as ``revspine assess --format json`` prints it.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from functools import partial
 from typing import Annotated, Any
@@ -14,7 +15,7 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ...case.model import Case
 from ...engine.result import Assessment
@@ -53,18 +54,34 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_date_only(value: Any) -> Any:
+    """A date of birth is a `YYYY-MM-DD` string: not a number (0 would be read as 1970-01-01)."""
+    if value is None or isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise ValueError("use the form YYYY-MM-DD")
+    return value
+
+
 class PatientIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     display_name: str = Field(min_length=1, max_length=200, description="Name as shown to clinicians")
     mrn: str | None = Field(None, max_length=64, description="Medical record number (unique)")
-    birth_date: date | None = Field(None, description="Date of birth")
+    birth_date: date | None = Field(None, description="Date of birth (YYYY-MM-DD)")
+
+    _birth_date = field_validator("birth_date", mode="before")(_iso_date_only)
 
 
 class PatientPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     display_name: str | None = Field(None, min_length=1, max_length=200)
     mrn: str | None = Field(None, max_length=64)
-    birth_date: date | None = None
+    birth_date: date | None = Field(None, description="Date of birth (YYYY-MM-DD)")
+
+    _birth_date = field_validator("birth_date", mode="before")(_iso_date_only)
 
 
 class PatientList(BaseModel):

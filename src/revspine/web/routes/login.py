@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ...storage import accounts, audit
-from ..auth import CsrfChecked, CurrentUser, LoginCsrfChecked, client_address, login_session
+from ..auth import CsrfChecked, CurrentUser, LoginCsrfChecked, client_address, login_session, logout_session
 from ..state import app_state
 from ..twins import render
 
@@ -49,11 +49,12 @@ def login(request: Request, username: Annotated[str, Form()] = "", password: Ann
           next: Annotated[str, Form()] = "") -> Response:
     state = app_state(request)
     ip = client_address(request)
-    wait = state.limiter.blocked(username, ip)
-    if wait > 0:
-        with state.db.write() as s:
+    with state.db.write() as s:  # the slot is taken before the password is checked (storage/login_limit.py)
+        reservation = state.limiter.reserve(s, username, ip)
+        if reservation.wait > 0:
             audit.record(s, None, "login_failed", "user", None, {"reason": "rate_limited"}, ip)
-        minutes = max(1, round(wait / 60))
+    if reservation.wait > 0:
+        minutes = max(1, round(reservation.wait / 60))
         return render(request, "login.html", {
             "next": _safe_next(next), "username": username,
             "error": f"Too many failed attempts. Try again in about {minutes} minute{'s' if minutes > 1 else ''}."},
@@ -61,15 +62,14 @@ def login(request: Request, username: Annotated[str, Form()] = "", password: Ann
     with state.db.read() as s:
         user = accounts.authenticate(s, username, password)
     if user is None:
-        state.limiter.failed(username, ip)
         with state.db.write() as s:
             audit.record(s, None, "login_failed", "user", None, {"reason": "bad_credentials"}, ip)
         return render(request, "login.html", {"next": _safe_next(next), "username": username,
                                               "error": "Unknown username or wrong password."}, status_code=401)
-    state.limiter.succeeded(username)
-    login_session(request, user)
     with state.db.write() as s:
+        state.limiter.succeeded(s, reservation)
         audit.record(s, user.id, "login", "user", user.id, {}, ip)
+    login_session(request, user)
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
@@ -77,7 +77,7 @@ def login(request: Request, username: Annotated[str, Form()] = "", password: Ann
 def logout(request: Request, user: CurrentUser) -> RedirectResponse:
     with app_state(request).db.write() as s:
         audit.record(s, user.id, "logout", "user", user.id, {}, client_address(request))
-    request.session.clear()
+    logout_session(request)
     return RedirectResponse("/login", status_code=303)
 
 
