@@ -15,6 +15,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from .clinical import clinical_label
 from .labels import fmt_num
 from .lordosis_svg import lordosis_chart_svg
 from .plan_sections import AlignmentView
@@ -79,6 +80,8 @@ def configure(env: Environment) -> Environment:
     env.globals["lordosis_chart"] = _lordosis
     env.globals["inline_svg"] = inline_svg
     env.globals["stylesheet"] = stylesheet
+    env.globals["clinical_label"] = clinical_label
+    env.filters["clinical"] = clinical_label
     return env
 
 

@@ -8,8 +8,10 @@ to pre-fill the form from a stored version.
 
 from __future__ import annotations
 
+import copy
 import re
 import types
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
@@ -19,10 +21,13 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from ..case import model as m
+from ..case.enums import ImagingCode
+from ..errors import InputError
+from ..views.clinical import IMAGING_GROUPS, LEVELS, clinical_label
 
-__all__ = ["FieldSpec", "Fields", "Rows", "Section", "SECTIONS", "FIELDS", "unflatten", "flatten", "row_indices",
-           "field_id", "errors_by_field", "form_path", "humanize", "form_values", "describe_path",
-           "form_fields"]
+__all__ = ["FieldSpec", "parse_number", "collect_problems", "confirmations", "CONFIRM_RANGES",
+           "Fields", "Rows", "Section", "SECTIONS", "FIELDS", "unflatten", "flatten", "row_indices", "field_id",
+           "errors_by_field", "form_path", "humanize", "form_values", "describe_path", "form_fields"]
 
 _LABELS = {
     "bmi": "BMI (kg/m²)", "height_cm": "Height (cm)", "weight_kg": "Weight (kg)", "age": "Age (years)",
@@ -58,12 +63,15 @@ def humanize(name: str) -> str:
 class FieldSpec:
     name: str
     label: str
-    widget: Literal["select", "tristate", "checkbox", "number", "date", "text", "textarea", "multicheck", "list"]
+    widget: Literal["select", "tristate", "checkbox", "number", "date", "text", "textarea", "multicheck", "list",
+                    "level", "unit"]
     options: tuple[tuple[str, str], ...] = ()
     help: str | None = None
     step: str | None = None
     default: str = ""
     blank_option: bool = True
+    groups: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    integer: bool = False
 
 
 def _unwrap(annotation: Any) -> tuple[Any, bool]:
@@ -86,23 +94,39 @@ def _spec(model: type[BaseModel], name: str) -> FieldSpec:
     if get_origin(ann) is list:
         inner = get_args(ann)[0]
         if isinstance(inner, type) and issubclass(inner, Enum):
-            return FieldSpec(name, label, "multicheck", tuple((e.value, humanize(e.value)) for e in inner), help_)
+            return FieldSpec(name, label, "multicheck", tuple((e.value, clinical_label(e.value)) for e in inner),
+                             help_)
         return FieldSpec(name, label, "list", help=help_)
     if isinstance(ann, type) and issubclass(ann, Enum):
-        return FieldSpec(name, label, "select", tuple((e.value, humanize(e.value)) for e in ann), help_,
+        options = tuple((e.value, clinical_label(e.value)) for e in ann)
+        groups = _groups(options) if ann is ImagingCode else ()
+        return FieldSpec(name, label, "select", options, help=help_, groups=groups,
                          default=dflt, blank_option=optional or default is None)
+    if name == "level":
+        return FieldSpec(name, "Level", "level", tuple((lv, lv) for lv in LEVELS), help_)
+    if name == "unit" and model is m.LabResult:
+        return FieldSpec(name, label, "unit", help=help_)
     if get_origin(ann) is Literal:
         return FieldSpec(name, label, "select", tuple((str(v), humanize(str(v))) for v in get_args(ann)), help_,
                          default=dflt, blank_option=optional or default is None)
     if ann is bool:
         return FieldSpec(name, label, "tristate" if optional else "checkbox", help=help_)
     if ann is int:
-        return FieldSpec(name, label, "number", help=help_, step="1")
+        return FieldSpec(name, label, "number", help=help_, step="1", integer=True)
     if ann is float:
         return FieldSpec(name, label, "number", help=help_, step="any")
     if ann is date:
         return FieldSpec(name, label, "date", help=help_)
     return FieldSpec(name, label, "textarea" if name == "notes" else "text", help=help_)
+
+
+def _groups(options: tuple[tuple[str, str], ...]) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """Options in the clinical groups of IMAGING_GROUPS; codes in no group go last, under "Other"."""
+    label = dict(options)
+    placed = {c for _, codes in IMAGING_GROUPS for c in codes}
+    out = [(title, tuple((c, label[c]) for c in codes if c in label)) for title, codes in IMAGING_GROUPS]
+    rest = tuple(o for o in options if o[0] not in placed)
+    return tuple(g for g in (*out, ("Other", rest)) if g[1])
 
 
 @dataclass(frozen=True)
@@ -217,7 +241,29 @@ def _parse_key(key: str) -> list[tuple[str, int | None]] | None:
     return out
 
 
-def _convert(spec: FieldSpec, values: list[str]) -> Any:
+_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+_COMMA_DECIMAL = re.compile(r"[+-]?\d+,\d+")
+
+
+def parse_number(text: str, *, integer: bool = False) -> tuple[int | float | None, str | None]:
+    """A number typed into a form: (the value, None) or (None, what is wrong).
+
+    Only a plain decimal is read: digits with at most one decimal point. Nothing is guessed: a
+    comma, a letter or an exponent is an error with a message, never a dropped or altered value."""
+    t = text.strip()
+    if _DECIMAL.fullmatch(t):
+        value = float(t)
+        if integer:
+            if value != int(value):
+                return None, f"“{t}” is not a whole number: type a whole number, e.g. {int(value)}"
+            return int(value), None
+        return value, None
+    if _COMMA_DECIMAL.fullmatch(t):
+        return None, f"use a decimal point: {t.replace(',', '.')}"
+    return None, f"“{t}” is not a number: type digits with at most one decimal point, e.g. 3.5"
+
+
+def _convert(spec: FieldSpec, values: list[str], problems: list[str]) -> Any:
     values = [v.strip() for v in values if v.strip()]
     if spec.widget == "multicheck":
         return values or None
@@ -232,11 +278,26 @@ def _convert(spec: FieldSpec, values: list[str]) -> Any:
         return True
     if spec.default and v == spec.default:
         return None  # the model's default: leave it out so a blank row stays blank
+    if spec.widget == "number":
+        number, problem = parse_number(v, integer=spec.integer)
+        if problem:
+            problems.append(problem)
+        return number
+    if spec.widget == "date":
+        try:
+            date.fromisoformat(v)
+        except ValueError:
+            problems.append(f"“{v}” is not a date: use the form YYYY-MM-DD")
+            return None
     return v
 
 
-def unflatten(form: list[tuple[str, str]]) -> tuple[dict[str, Any], dict[str, dict[int, int]]]:
-    """Form items -> (case JSON, row maps). Row maps: list path as submitted -> {kept index: form index}."""
+def unflatten(form: list[tuple[str, str]], problems: list[tuple[str, str]] | None = None
+              ) -> tuple[dict[str, Any], dict[str, dict[int, int]]]:
+    """Form items -> (case JSON, row maps). Row maps: list path as submitted -> {kept index: form index}.
+
+    A value that cannot be read (a number with a comma, a letter in a number, a malformed date) is
+    left out and reported in ``problems`` as (form field name, message)."""
     grouped: dict[str, list[str]] = {}
     for key, value in form:
         grouped.setdefault(key, []).append(value)
@@ -248,7 +309,10 @@ def unflatten(form: list[tuple[str, str]]) -> tuple[dict[str, Any], dict[str, di
         spec = FIELDS.get(".".join(p for p, _ in parts))
         if spec is None:
             continue
-        value = _convert(spec, values)
+        found: list[str] = []
+        value = _convert(spec, values, found)
+        if problems is not None:
+            problems.extend((key, message) for message in found)
         if value is None:
             continue
         node = tree
@@ -413,4 +477,109 @@ def form_fields() -> list[dict[str, Any]]:
                 if block.nested:
                     for spec in block.nested.specs:
                         add(section.title, f"{block.name}.{block.nested.name}.{spec.name}", spec, True)
+    return out
+
+
+def _remove(data: dict[str, Any], path: str, whole_row: bool) -> dict[str, dict[int, int]] | None:
+    """Take the value at ``path`` out of ``data`` (in place): the leaf, or with ``whole_row`` the list row
+    that holds it. Returns the row map of the list a row was removed from ({new index: old index}),
+    keyed by that list's JSON path, or None when only a leaf went (indices unchanged)."""
+    parts = _parse_key(path)
+    if parts is None:
+        return None
+    last_row = max((i for i, (_, idx) in enumerate(parts) if idx is not None), default=None)
+    node: Any = data
+    prefix = ""
+    for i, (name, index) in enumerate(parts):
+        if not isinstance(node, dict) or name not in node:
+            return None
+        here = f"{prefix}.{name}" if prefix else name
+        if index is None:
+            if i == len(parts) - 1:
+                node.pop(name, None)
+                return None
+            node, prefix = node[name], here
+            continue
+        rows = node[name]
+        if not isinstance(rows, list) or index >= len(rows):
+            return None
+        if whole_row and i == last_row or (i == len(parts) - 1):
+            del rows[index]
+            return {here: {n: (n if n < index else n + 1) for n in range(len(rows))}}
+        node, prefix = rows[index], f"{here}[{index}]"
+    return None
+
+
+def _natural(path: str) -> list[Any]:
+    return [int(x) if x.isdigit() else x for x in re.split(r"(\d+)", path)]
+
+
+def collect_problems(data: dict[str, Any], check: Callable[[dict[str, Any]], None], *,
+                     rounds: int = 5) -> list[tuple[str, str]]:
+    """Every problem of a submitted case in one pass, as (JSON path in ``data``, message).
+
+    ``check`` raises InputError for the first layer of problems it meets (types and ranges first,
+    then dates, units and scores). So the failing values are taken out of a copy and the rest is
+    checked again, until it passes: the clinician sees all problems after one submit. A value taken
+    out is never saved (nothing is saved while any problem stands)."""
+    current = copy.deepcopy(data)
+    chain: list[dict[str, dict[int, int]]] = []
+    found: dict[str, list[str]] = {}
+    tried: set[str] = set()
+
+    def original(path: str) -> str:
+        for row_map in reversed(chain):
+            path = form_path(path, row_map)
+        return path
+
+    for _ in range(rounds):
+        try:
+            check(current)
+            break
+        except InputError as exc:
+            problems = list(exc.problems)
+        for p in problems:
+            at = original(p.path)
+            messages = found.setdefault(at, [])
+            if not messages:
+                messages.append(p.message)
+        removals: list[tuple[str, bool]] = []
+        for p in problems:
+            at = original(p.path)
+            removals.append((p.path, at in tried))
+            tried.add(at)
+        # deepest and last rows first, so earlier removals do not shift the later paths
+        for path, whole in sorted(removals, key=lambda r: _natural(r[0]), reverse=True):
+            row_map = _remove(current, path, whole)
+            if row_map:
+                chain.append(row_map)
+    return [(path, message) for path, messages in found.items() for message in messages]
+
+
+#: Values that are possible but unusual enough to be a slip of the keyboard: the form asks the
+#: clinician to confirm them before saving (schema path -> (low, high, unit as printed)). These
+#: catch typing errors; they are not clinical thresholds, and the engine never reads them.
+CONFIRM_RANGES: dict[str, tuple[float, float, str]] = {
+    "patient.age": (16, 100, "years"),
+    "patient.height_cm": (120, 215, "cm"),
+    "patient.weight_kg": (35, 200, "kg"),
+    "patient.bmi": (15, 60, "kg/m²"),
+    "exam.temperature_c": (34, 41.5, "°C"),
+    "risk_factors.opioid_mme_per_day": (0, 300, "MME/day"),
+    "alignment.sva_mm": (-100, 250, "mm"),
+}
+
+
+def confirmations(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """Values in ``data`` outside CONFIRM_RANGES, as (JSON path, message asking to confirm them)."""
+    out: list[tuple[str, str]] = []
+    for path, (low, high, unit) in CONFIRM_RANGES.items():
+        node: Any = data
+        for part in path.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, (int, float)) and not low <= node <= high:
+            label = FIELDS[path].label if path in FIELDS else path
+            what = label.split(" (")[0].lower()
+            out.append((path, f"{node:g} {unit} is unusual for {what} (usually {low:g}-{high:g}): check it; if it "
+                              "is right, tick “this value is correct” and save again"))
     return out

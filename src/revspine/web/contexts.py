@@ -148,6 +148,11 @@ class CaseFormContext(Page):
     problems: list[FormProblem] = Field(description="Validation problems, each beside its field on the page")
     import_error: dict[str, Any] | None = Field(None, description="The error of a failed JSON import, if any")
     fields: list[FormField] = Field(description="Every field of the form, in order")
+    lab_units: dict[str, list[str]] = Field(description="Units the knowledge pack accepts for each lab test "
+                                                        "(the unit select), canonical unit first")
+    confirm: list[str] = Field(default_factory=list, description="Fields holding an unusual value the clinician "
+                                                                 "must confirm before the case is saved")
+    confirmed: list[str] = Field(default_factory=list, description="Of those, the ones already confirmed")
 
 
 class CaseVersionContext(Page):

@@ -15,12 +15,21 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from ...errors import InputError, Problem
+from ...knowledge import KnowledgePack
 from ...storage import audit, records
 from ...storage.tables import CaseRow, PatientRow
 from .. import case_form
 from ..auth import CsrfChecked, CurrentUser, client_address
 from ..contexts import CaseFormContext, CaseSummary, CaseVersionContext, FormField, FormProblem, RecordId
-from ..service import case_summary, patient_summary, reassess_latest, save_and_assess, usernames, version_summary
+from ..service import (
+    case_summary,
+    patient_summary,
+    prepare_case,
+    reassess_latest,
+    save_and_assess,
+    usernames,
+    version_summary,
+)
 from ..state import app_state
 from ..twins import render, twin_page
 
@@ -67,14 +76,21 @@ class _CaseForm(CaseFormContext):
             "title": self.title, "import_error": self.import_error, "sections": case_form.SECTIONS,
             "problems": pairs, "errors": case_form.errors_by_field(pairs), "field_id": case_form.field_id,
             "row_indices": case_form.row_indices, "describe_path": case_form.describe_path,
+            "lab_units": self.lab_units, "confirm_paths": set(self.confirm), "confirmed": set(self.confirmed),
         }
+
+
+def _lab_units(pack: KnowledgePack) -> dict[str, list[str]]:
+    return {test: [rule.canonical_unit, *(c.unit for c in rule.conversions)] for test, rule in pack.labs.items()}
 
 
 def _form_context(patient: PatientRow, case: CaseSummary | None, values: dict[str, Any],
                   problems: list[tuple[str, str]], title: str = "",
-                  import_error: dict[str, Any] | None = None) -> _CaseForm:
+                  import_error: dict[str, Any] | None = None, *, pack: KnowledgePack,
+                  confirm: list[str] | None = None, confirmed: list[str] | None = None) -> _CaseForm:
     action = f"/cases/{case.id}/versions" if case else f"/patients/{patient.id}/cases"
     return _CaseForm(
+        lab_units=_lab_units(pack), confirm=confirm or [], confirmed=confirmed or [],
         patient=patient_summary(patient), case=case, action=action, title=title or (case.title if case else ""),
         values=values, import_error=import_error, fields=[FormField(**f) for f in _FIELDS],
         problems=[FormProblem(path=p, label=case_form.describe_path(p), message=m) for p, m in problems],
@@ -83,8 +99,10 @@ def _form_context(patient: PatientRow, case: CaseSummary | None, values: dict[st
 
 def _form_page(request: Request, patient: PatientRow, case: CaseSummary | None, values: dict[str, Any],
                problems: list[tuple[str, str]], status_code: int = 200, title: str = "",
-               import_error: dict[str, Any] | None = None) -> Response:
-    ctx = _form_context(patient, case, values, problems, title, import_error)
+               import_error: dict[str, Any] | None = None, confirm: list[str] | None = None,
+               confirmed: list[str] | None = None) -> Response:
+    ctx = _form_context(patient, case, values, problems, title, import_error, pack=app_state(request).pack,
+                        confirm=confirm, confirmed=confirmed)
     return render(request, "case_form.html", {"ctx": ctx, **ctx.template_vars()}, status_code=status_code)
 
 
@@ -101,7 +119,7 @@ def new_case_form(request: Request, user: CurrentUser, patient_id: RecordId) -> 
         patient = records.get_patient(s, patient_id)
     today = date.today()
     values = {"assessment_date": today.isoformat(), "patient.age": _age(patient.birth_date, today)}
-    return _form_context(patient, None, values, [])
+    return _form_context(patient, None, values, [], pack=app_state(request).pack)
 
 
 @twin_page(router, "/cases/{case_id}/edit", "case_form.html", CaseFormContext,
@@ -115,14 +133,32 @@ def edit_case_form(request: Request, user: CurrentUser, case_id: RecordId) -> Ca
         summary = _case_summary(s, case)
     values = case_form.flatten(latest.data)
     values["assessment_date"] = date.today().isoformat()
-    return _form_context(patient, summary, values, [])
+    return _form_context(patient, summary, values, [], pack=app_state(request).pack)
 
 
 def _submit(request: Request, user: Any, patient: PatientRow, case: CaseSummary | None, items: FormItems) -> Response:
-    data, maps = case_form.unflatten(items)
+    """Check the whole submit at once (every problem, every unusual value to confirm); save only when none stands."""
+    state = app_state(request)
+    unread: list[tuple[str, str]] = []
+    data, maps = case_form.unflatten(items, unread)
     title = next((v for k, v in items if k == "_title"), "")
+    confirmed = {v for k, v in items if k == "_confirm"}
+
+    def check(d: dict[str, Any]) -> None:
+        prepare_case(d, state)
+
+    checked = case_form.collect_problems(data, check)
+    at_unread = {p for p, _ in unread}
+    problems = unread + [(p, m) for p, m in ((case_form.form_path(p, maps), m) for p, m in checked)
+                         if p not in at_unread]
+    unusual = [(case_form.form_path(p, maps), m) for p, m in case_form.confirmations(data)]
+    pending = [(p, m) for p, m in unusual if p not in confirmed]
+    if problems or pending:
+        values = case_form.form_values(items)
+        return _form_page(request, patient, case, values, problems + pending, status_code=422, title=title,
+                          confirm=[p for p, _ in unusual], confirmed=sorted(confirmed))
     try:
-        row, _ = save_and_assess(app_state(request), user, patient.id, data, source="form",
+        row, _ = save_and_assess(state, user, patient.id, data, source="form",
                                  case_id=case.id if case else None, title=title, client=client_address(request))
     except InputError as exc:
         problems = [(case_form.form_path(p.path, maps), p.message) for p in exc.problems]

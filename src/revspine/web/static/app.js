@@ -61,3 +61,22 @@ document.addEventListener("DOMContentLoaded", () => {
     compare.querySelectorAll("input[name=pick]").forEach((x) => (x.disabled = true));
   });
 });
+
+// Lab rows: the unit select offers the units of the chosen test only (the server checks it too).
+function filterUnits(row) {
+  const test = row.querySelector("select[name$='.test']");
+  const unit = row.querySelector("select[data-lab-unit]");
+  if (!test || !unit) return;
+  unit.querySelectorAll("optgroup").forEach((g) => {
+    const show = !test.value || g.dataset.test === test.value;
+    g.hidden = !show;
+    g.disabled = !show;
+  });
+}
+document.addEventListener("change", (event) => {
+  const row = event.target.closest("[data-row]");
+  if (row && event.target.matches("select[name$='.test']")) filterUnits(row);
+});
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("[data-row]").forEach(filterUnits);
+});
