@@ -60,6 +60,9 @@ class Settings:
     login_max_attempts_per_ip: int = _s(20, "Login attempts allowed per client address within login_window_seconds.")
     login_window_seconds: int = _s(900, "Window of the login rate limit, in seconds.")
     page_size: int = _s(50, "Patients listed per page.")
+    clinic_name: str = _s("", "The clinic's name, printed on the patient handout and the chart copy.")
+    clinic_contact: str = _s("", "How patients reach the clinic (phone, e-mail), printed on the patient handout.")
+    patient_link_days: int = _s(30, "Days a patient link (handout and question box without a login) stays valid.")
     knowledge_packs: str = _s("", "Local knowledge pack folders overlaid on the built-in pack, separated by `"
                               + os.pathsep + "`.")
     sqlite_busy_timeout_ms: int = _s(30000, "How long a SQLite writer waits for a lock before failing, in ms.")

@@ -39,7 +39,7 @@ def test_sections_follow_the_reading_order_of_the_brief():
 def test_page_sections_appear_in_the_order_of_the_view(infection: Built):
     page = render("_assessment.html", view=infection.view)
     ids = re.findall(r'<section id="([a-z-]+)"', page)
-    assert ids == [s.id for s in infection.view.sections]
+    assert ids == ["bottom-line", *(s.id for s in infection.view.sections)]
 
 
 def test_view_keeps_the_assessments_conclusions(built_cases: list[Built]):
@@ -73,7 +73,13 @@ def test_red_flags_lead_the_page_and_are_marked_urgent(infection: Built):
     page = render("_assessment.html", view=infection.view)
     assert 'class="rs-assessment is-urgent"' in page
     first_section = page.index('<section id="')
-    assert page.index('<section id="red-flags"') == first_section
+    assert page.index('<section id="bottom-line"') == first_section
+    # within the bottom line, the red flags come first, then the decision, then the causes
+    assert page.index('id="bl-flags"') < page.index('id="bl-decision"') < page.index('id="bl-causes"')
+    bottom = page[first_section:page.index('<section id="red-flags"')]
+    for r in infection.view.red_flags:
+        assert html.escape(r.label, quote=False) in bottom
+        assert html.escape(r.action, quote=False) in bottom
     for r in infection.view.red_flags:
         assert html.escape(r.label, quote=False) in page
         assert html.escape(r.action, quote=False) in page

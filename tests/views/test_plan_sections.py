@@ -80,7 +80,7 @@ def test_plan_sections_follow_the_decision_and_appear_only_when_present(built_ca
                 seen.add(sid)
                 assert ids.index("decision") < ids.index(sid) < ids.index("uncertainties")
         page = render("_assessment.html", view=b.view)
-        assert re.findall(r'<section id="([a-z-]+)"', page) == ids, b.name
+        assert re.findall(r'<section id="([a-z-]+)"', page) == ["bottom-line", *ids], b.name
     assert seen == set(PLAN_SECTION_TITLES), "the fixtures show every plan section somewhere"
 
 
@@ -155,15 +155,16 @@ def test_phq9_item_9_alert_leads_the_page_beside_the_red_flags(flatback: Built):
     assert alert.citations and alert.message in flatback.assessment.instruments.alerts
     page = render("_assessment.html", view=v)
     first = page.index('<section id="')
-    assert page.index('<section id="red-flags"') == first
-    section = page[first:page.index('<section id="timing"')]
+    assert page.index('<section id="bottom-line"') == first
+    red = page.index('<section id="red-flags"')
+    section = page[red:page.index('<section id="timing"')]
     assert f"<h2 id=\"h-red-flags\">{SAFETY_TITLE}</h2>" in section
     assert '<div class="rs-flag rs-flag--safety" role="alert">' in section
     assert _esc(alert.message) in section
     assert "item 9 answered 1" in section
-    # the header points to it, before any section
-    head = page[:first]
-    assert 'href="#red-flags"><strong>1 questionnaire alert: act today' in head
+    # the bottom line leads with it, before the decision
+    bottom = page[first:red]
+    assert _esc(alert.message) in bottom and bottom.index("SAFETY") < bottom.index('id="bl-decision"')
     assert "has-safety-alerts" in page[:page.index("<header")]
     # and the instruments section repeats it next to the score
     inst = page[page.index('<section id="instruments"'):]

@@ -1,5 +1,5 @@
-"""Printable reports: the assessment for the chart, and the handout for the patient."""
+"""Printable reports: the chart copy (two pages) and the full report of an assessment, and the patient handout."""
 
-from .pdf import assessment_pdf, handout_html, handout_pdf, report_html
+from .pdf import assessment_pdf, chart_html, chart_pdf, handout_html, handout_pdf, report_html
 
-__all__ = ["assessment_pdf", "report_html", "handout_pdf", "handout_html"]
+__all__ = ["assessment_pdf", "report_html", "chart_pdf", "chart_html", "handout_pdf", "handout_html"]

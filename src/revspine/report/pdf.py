@@ -12,15 +12,22 @@ import logging
 from typing import Any
 
 from ..views.assessment import AssessmentView
+from ..views.chart import ChartHeaderView
 from ..views.patient import HandoutView
 from ..views.render import render
 
-__all__ = ["assessment_pdf", "report_html", "handout_pdf", "handout_html", "RefusingFetcher"]
+__all__ = ["assessment_pdf", "report_html", "chart_pdf", "chart_html", "handout_pdf", "handout_html",
+           "RefusingFetcher"]
 
 
 def report_html(view: AssessmentView) -> str:
     """The full HTML document the PDF is made from."""
     return render("report.html", view=view)
+
+
+def chart_html(view: AssessmentView, head: ChartHeaderView) -> str:
+    """The chart copy as one self-contained HTML document (two A4 pages when printed)."""
+    return render("report_chart.html", view=view, head=head)
 
 
 def _fetcher_base() -> type:
@@ -61,8 +68,13 @@ def _pdf(document: str) -> bytes:
 
 
 def assessment_pdf(view: AssessmentView) -> bytes:
-    """The assessment as PDF bytes."""
+    """The full report (every section) as PDF bytes."""
     return _pdf(report_html(view))
+
+
+def chart_pdf(view: AssessmentView, head: ChartHeaderView) -> bytes:
+    """The chart copy as PDF bytes: the bottom line and a signature line on page 1, details on page 2."""
+    return _pdf(chart_html(view, head))
 
 
 def handout_pdf(handout: HandoutView) -> bytes:

@@ -15,6 +15,7 @@ from pydantic import Field
 from ..case.model import Case
 from ..engine.result import Assessment, CauseResult, EvidenceItem, WorkupItem
 from ..knowledge.pack import KnowledgePack, default_pack
+from .bottom_line import BottomLineView, build_bottom_line
 from .followup_sections import InstrumentsView, PatientView, SafetyAlertView
 from .labels import (
     ALERT_LAB_STATUSES,
@@ -69,6 +70,10 @@ class AssessmentView(ViewModel):
     notes: str | None = Field(description="Free-text notes from the case, shown as entered")
     sections: list[SectionRef] = Field(description="The sections below, in display order (the page's contents)")
     urgent: bool = Field(description="True when any red flag is raised: the page leads with them")
+    bottom_line: BottomLineView = Field(
+        description="What to read first: decision with what blocks it, top three causes with their strongest "
+        "finding, modifiable risks, next steps"
+    )
     safety_alerts: list[SafetyAlertView] = Field(
         description="Questionnaire answers that need action today (e.g. PHQ-9 item 9), shown first, beside the red "
         "flags"
@@ -173,6 +178,8 @@ def build_assessment_view(
     }
     titles = {**SECTION_TITLES, "red-flags": SAFETY_TITLE if alerts else SECTION_TITLES["red-flags"]}
     urgency_order = {"emergency": 0, "urgent": 1}
+    numbers = {cid: n for n, cid in enumerate(sorted(a.citations), start=1)}
+    headline = DECISION_HEADLINES.get(d.category, d.category)
     flags = sorted(a.red_flags, key=lambda r: urgency_order[r.urgency])  # stable: pack order within a level
     return AssessmentView(
         title="Revision spine surgery assessment",
@@ -187,6 +194,7 @@ def build_assessment_view(
             if k not in PLAN_SECTION_TITLES or plan_present[k] is not None
         ],
         urgent=bool(a.red_flags),
+        bottom_line=build_bottom_line(a, numbers, headline),
         safety_alerts=alerts,
         red_flags=[
             RedFlagView(rule_id=r.rule_id, label=r.label, urgency=r.urgency, action=r.action, inputs=list(r.inputs),
@@ -223,7 +231,7 @@ def build_assessment_view(
             for r in a.risk_factors
         ],
         decision=DecisionView(
-            category=d.category, headline=DECISION_HEADLINES.get(d.category, d.category), rule_id=d.rule_id,
+            category=d.category, headline=headline, rule_id=d.rule_id,
             summary=d.summary, reasons=list(d.reasons),
             non_surgical_options=[
                 NonSurgicalView(rule_id=o.rule_id, option=o.option, label=o.label, reason=o.reason,

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from ..case.model import Case
 from ..engine.result import Assessment
 from ..knowledge import KnowledgePack
-from ..report.pdf import assessment_pdf
+from ..report.pdf import assessment_pdf, chart_pdf
 from ..views import AssessmentView, ComparisonView, build_assessment_view, compare_assessments
+from ..views.chart import ChartHeaderView
 from .contexts import PatientSummary
 
-__all__ = ["assessment_view", "compare_view", "pdf_bytes", "patient_label"]
+__all__ = ["assessment_view", "compare_view", "pdf_bytes", "chart_bytes", "chart_header", "patient_label"]
 
 
 def patient_label(patient: PatientSummary) -> str:
@@ -37,4 +39,31 @@ def compare_view(older: tuple[int, dict[str, Any], dict[str, Any]],
 
 
 def pdf_bytes(view: AssessmentView) -> bytes:
+    """The full report."""
     return assessment_pdf(view)
+
+
+def _age(born: date | None, on: date) -> int | None:
+    if born is None:
+        return None
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def chart_header(view: AssessmentView, patient: PatientSummary, input_case: dict[str, Any], clinician: str,
+                 clinic: str = "", printed_at: datetime | None = None) -> ChartHeaderView:
+    """The chart copy's header: the patient record's identifiers, age and sex from the case assessed."""
+    recorded = input_case.get("patient") or {}
+    age = recorded.get("age")
+    return ChartHeaderView(
+        patient_name=patient.display_name, age=age if isinstance(age, int) else _age(patient.birth_date,
+                                                                                       view.assessment_date),
+        sex=recorded.get("sex"), mrn=patient.mrn, birth_date=patient.birth_date, clinician=clinician,
+        clinic=clinic or None, assessment_date=view.assessment_date,
+        printed_at=printed_at or datetime.now().astimezone(), engine=view.versions.engine,
+        knowledge=f"{view.versions.knowledge_id} {view.versions.knowledge}",
+    )
+
+
+def chart_bytes(view: AssessmentView, head: ChartHeaderView) -> bytes:
+    """The two-page chart copy."""
+    return chart_pdf(view, head)

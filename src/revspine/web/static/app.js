@@ -80,3 +80,58 @@ document.addEventListener("change", (event) => {
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("[data-row]").forEach(filterUnits);
 });
+
+// Assessment: the trace (rule ids, inputs, JSON paths) on demand; a link to a folded section opens it.
+document.addEventListener("click", (event) => {
+  const toggle = event.target.closest("[data-toggle-trace]");
+  if (!toggle) return;
+  const page = toggle.closest(".rs-assessment");
+  const on = page.classList.toggle("show-trace");
+  toggle.setAttribute("aria-pressed", String(on));
+  toggle.textContent = on ? "Hide the trace" : "Show the trace";
+  if (on) page.querySelectorAll("details.rs-sec").forEach((d) => (d.open = true));
+});
+function openTarget() {
+  const id = decodeURIComponent(location.hash.slice(1));
+  const target = id && document.getElementById(id);
+  if (!target) return;
+  for (let d = target.closest("details"); d; d = d.parentElement.closest("details")) d.open = true;
+  target.querySelector(":scope > details.rs-sec")?.setAttribute("open", "");
+  target.scrollIntoView();
+}
+window.addEventListener("hashchange", openTarget);
+document.addEventListener("DOMContentLoaded", openTarget);
+
+// PDF links: show progress while the server renders, then save the file. Without script the link works as is.
+document.addEventListener("click", async (event) => {
+  const link = event.target.closest("a[data-pdf]");
+  if (!link || event.ctrlKey || event.metaKey || event.shiftKey) return;
+  event.preventDefault();
+  const status = document.querySelector("[data-pdf-status]");
+  const started = Date.now();
+  link.setAttribute("aria-busy", "true");
+  link.classList.add("is-busy");
+  const tick = () => { if (status) status.textContent = `Preparing the PDF… ${Math.round((Date.now() - started) / 1000)} s`; };
+  tick();
+  const timer = setInterval(tick, 500);
+  try {
+    const response = await fetch(link.href, { credentials: "same-origin" });
+    if (!response.ok) throw new Error(`the server answered ${response.status}`);
+    const blob = await response.blob();
+    const match = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "");
+    const save = document.createElement("a");
+    save.href = URL.createObjectURL(blob);
+    save.download = match ? match[1] : "revspine.pdf";
+    document.body.appendChild(save);
+    save.click();
+    save.remove();
+    setTimeout(() => URL.revokeObjectURL(save.href), 60000);
+    if (status) status.textContent = `PDF ready (${((Date.now() - started) / 1000).toFixed(1)} s).`;
+  } catch (error) {
+    if (status) status.textContent = `The PDF could not be made: ${error.message}. Try again.`;
+  } finally {
+    clearInterval(timer);
+    link.removeAttribute("aria-busy");
+    link.classList.remove("is-busy");
+  }
+});
