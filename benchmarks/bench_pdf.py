@@ -56,14 +56,25 @@ def main() -> int:
     warm = build_assessment_view(assess(first, pack), first, "Warm Up", pack=pack)
     chart_pdf(warm, _head(warm, first.patient.age))
     all_chart: list[float] = []
-    print(f"{'case':40} {'html ms':>8} {'chart s':>8} {'cpu s':>6} {'×html':>6} {'full s':>7} {'cpu s':>6} {'×html':>6}")
+    print(f"{'case':40} {'html ms':>8} {'chart s':>8} {'cpu s':>6} {'×html':>6} {'full s':>7} {'cpu s':>6} "
+          f"{'×html':>6}")
     for path in paths:
         case = parse_case(read_case_file(path), pack, today=TODAY)
         view = build_assessment_view(assess(case, pack), case, "Bench Patient", "1", pack=pack)
         head = _head(view, case.patient.age)
-        html = [timed(lambda: render("_assessment.html", view=view)) for _ in range(max(5, args.rounds))]
-        chart = [timed(lambda: chart_pdf(view, head)) for _ in range(args.rounds)]
-        full = [timed(lambda: assessment_pdf(view)) for _ in range(args.rounds)]
+
+        def page(v: AssessmentView = view) -> object:
+            return render("_assessment.html", view=v)
+
+        def chart_doc(v: AssessmentView = view, h: ChartHeaderView = head) -> object:
+            return chart_pdf(v, h)
+
+        def full_doc(v: AssessmentView = view) -> object:
+            return assessment_pdf(v)
+
+        html = [timed(page) for _ in range(max(5, args.rounds))]
+        chart = [timed(chart_doc) for _ in range(args.rounds)]
+        full = [timed(full_doc) for _ in range(args.rounds)]
         h = statistics.median(w for w, _ in html)
         c, cc = statistics.median(w for w, _ in chart), statistics.median(c for _, c in chart)
         f, fc = statistics.median(w for w, _ in full), statistics.median(c for _, c in full)
