@@ -253,5 +253,5 @@ def test_question_box_answers_offline(pack):
 
 def test_question_box_returns_this_patients_answer(pack):
     a = explanations(pack)["recurrent_disc"]
-    best = QuestionBox(pack).ask("will another surgery work for me", personalised=a.patient.answers)[0]
+    best = QuestionBox(pack).ask("how likely is it that more surgery will help me", personalised=a.patient.answers)[0]
     assert best.id == "success_rate" and "7 to 9 in 10" in best.answer

@@ -34,8 +34,8 @@ def _protected_routes(app):
 
 def test_public_routes_are_only_login_health_docs_and_static(env):
     paths = {path for path, _, _ in route_table(env.app)}
-    assert {"/login", "/healthz", "/openapi.json", "/docs"} <= paths
-    assert paths & PUBLIC_PATHS == {"/login", "/healthz", "/openapi.json", "/docs"}
+    assert {"/login", "/healthz", "/openapi.json", "/docs", "/favicon.ico"} <= paths
+    assert paths & PUBLIC_PATHS == {"/login", "/healthz", "/openapi.json", "/docs", "/favicon.ico"}
     assert len(_protected_routes(env.app)) >= 30
 
 

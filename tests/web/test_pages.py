@@ -117,3 +117,30 @@ def test_html_errors_keep_the_navigation_for_a_signed_in_user(browser):
     assert "Log out" in r.text and "assessment 424242 not found" in r.text
     bad = browser.get("/patients", params={"page": "0"})
     assert bad.status_code == 422 and "page" in bad.text
+
+
+def test_favicon_and_head_login_answer(anon):
+    r = anon.get("/favicon.ico")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg+xml") and b"<svg" in r.content
+    assert anon.head("/login").status_code == 200
+
+
+def test_handout_carries_the_clinic_print_button_and_right_plurals(tmp_path, pack, api, examples):
+    import json
+
+    from fastapi.testclient import TestClient
+
+    from .conftest import login, make_env
+
+    env = make_env(tmp_path / "clinic", pack, clinic_name="Spine Clinic North", clinic_contact="call 555 0100")
+    with TestClient(env.app, follow_redirects=False) as c, TestClient(
+            env.app, headers={"Authorization": f"Bearer {env.token}"}) as token_client:
+        login(c, "alice")
+        pid = new_patient(token_client)
+        r = token_client.post(f"/api/patients/{pid}/assess", json=json.loads(examples[0].read_text()))
+        aid = r.headers["X-Revspine-Assessment-Id"]
+        page = c.get(f"/assessments/{aid}/handout").text
+    env.db.dispose()
+    assert "Spine Clinic North" in page and "call 555 0100" in page
+    assert "data-print" in page and "Print this page" in page
+    assert "(s)" not in page

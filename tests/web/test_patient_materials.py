@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 from pypdf import PdfReader
 
@@ -30,7 +31,8 @@ def test_assessment_page_links_the_handout_and_offers_the_question_box(browser, 
 def test_handout_html_and_pdf_are_for_this_patient_and_audited(env, browser, api, examples):
     aid = _assessment(api, examples, "Handout Person")
     html = browser.get(f"/assessments/{aid}/handout")
-    assert html.status_code == 200 and "Handout Person" in html.text and "<script" not in html.text
+    assert html.status_code == 200 and "Handout Person" in html.text and "<script>" not in html.text
+    assert re.findall(r"<script[^>]*>", html.text) == ['<script src="/static/app.js" defer>']  # the print button
     pdf = browser.get(f"/assessments/{aid}/handout.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)

@@ -90,7 +90,7 @@ def load_demo_patients(db: Any, user_id: int) -> int:
             if s.query(PatientRow.id).filter(PatientRow.mrn == mrn).first() is not None:
                 continue
             user = s.get(User, user_id)
-        name = "Demo – " + path.stem.split("_", 1)[-1].replace("_", " ")
+        name = "Demo – " + demo_name(path.stem)
         with db.write() as s:
             patient = records.create_patient(s, user_id, name, mrn)
         save_and_assess(state, user, patient.id, read_case_file(path), source="import", title="Demo case")
@@ -222,3 +222,11 @@ def register(app: typer.Typer) -> None:
                 typer.echo(line)
             return
         _serve(settings, db, banner)
+
+
+def demo_name(stem: str) -> str:
+    """A demo patient's name from an example's file name, in clinical capitals: '11_si_joint_pain' ->
+    'SI joint pain', '22_cervical_acdf_adjacent_segment' -> 'Cervical ACDF adjacent segment'."""
+    from ..views.clinical import clinical_label
+
+    return clinical_label(stem.split("_", 1)[-1])

@@ -81,7 +81,8 @@ def _plan(a: Assessment, case: Case, pack: KnowledgePack, t: _Texts) -> list[Pat
             out += _keep(t.para("plan.prior_ops_first", pass_first=f"{first:.0f}"))
         if est.prior_operations > 0 and est.odds_ratio_not_pass is not None:
             odds = f"{est.odds_ratio_not_pass:g}"
-            out += _keep(t.para("plan.prior_ops_more", earlier=est.prior_operations, odds=odds))
+            out += _keep(t.para("plan.prior_ops_more", odds=odds,
+                           earlier=_count(est.prior_operations, "earlier operation")))
         if est.prior_operations > 0 and est.pass_percent is not None:
             out += _keep(t.para("plan.prior_ops_pass_now", pass_now=f"{est.pass_percent:.0f}"))
         out += _keep(t.para("plan.uncertain"))
@@ -137,3 +138,8 @@ def explain_for_patient(a: Assessment, case: Case, pack: KnowledgePack) -> Patie
     answers = personalised_answers(pack, lead, a.decision.category)
     cited = {c for s in sections for p in s.paragraphs for c in p.citations} | {c for x in answers for c in x.citations}
     return make(PatientExplanation, title=TITLE, sections=sections, answers=answers, citations=sorted(cited))
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 earlier operation', '2 earlier operations': a count with its noun in the right number."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

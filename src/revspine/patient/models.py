@@ -45,4 +45,6 @@ class QuestionMatch(_R):
     question: str
     answer: str
     score: float = Field(description="BM25 score; higher is a closer match")
+    confidence: float = Field(0.0, description="0..1: how much of the question the answer covers, and how clearly "
+                                               "it beats the next answer; below the box's threshold it is not shown")
     citations: list[str]

@@ -50,9 +50,10 @@ class RefusingFetcher(_fetcher_base()):  # type: ignore[misc]
         return super().fetch(url, headers)
 
 
-def handout_html(handout: HandoutView) -> str:
-    """The patient handout as one self-contained HTML document (print it, or make the PDF from it)."""
-    return render("handout.html", handout=handout)
+def handout_html(handout: HandoutView, *, with_script: bool = False) -> str:
+    """The patient handout as one self-contained HTML document (print it, or make the PDF from it).
+    ``with_script`` adds the web app's script (the print button) for the page served in a browser."""
+    return render("handout.html", handout=handout, with_script=with_script)
 
 
 def _pdf(document: str) -> bytes:

@@ -22,7 +22,7 @@ from ..engine.result import Assessment
 from ..errors import InputError, Problem
 from ..knowledge.pack import KnowledgePack
 from ..patient.handout import HANDOUT_FOOTER
-from ..patient.questions import NO_MATCH, QuestionBox
+from ..patient.questions import CONFIDENCE_THRESHOLD, NO_MATCH, QuestionBox
 from .followup_sections import PatientAnswerView, PatientSectionView
 from .plan_view import patient_view
 from .sections import CitationView, ViewModel
@@ -49,13 +49,16 @@ class HandoutView(ViewModel):
     sections: list[PatientSectionView] = Field(description="The explanation, section by section")
     answers: list[PatientAnswerView] = Field(description="Answers to the questions chosen for this handout")
     footer: str = Field(description="What the handout is and is not; the care team's report lists the sources")
+    clinic_name: str | None = Field(None, description="The clinic's name (a setting), printed at the top")
+    clinic_contact: str | None = Field(None, description="How to reach the clinic (a setting), printed at the top "
+                                                         "and the bottom")
 
 
 class QuestionMatchView(ViewModel):
     id: str = Field(description="Id of the answer in the knowledge pack")
     question: str = Field(description="The question the answer was written for")
     answer: str = Field(description="The answer; this patient's personalised version when there is one")
-    score: float = Field(description="BM25 score of the match; higher is closer")
+    score: float = Field(description="BM25 score of the match; higher is closer (clinician side only)")
     personalised: bool = Field(description="True when the answer carries a sentence for this patient")
     citations: list[str] = Field(description="Citation ids for the answer; the text is in `citations`")
 
@@ -66,7 +69,8 @@ class QuestionAnswerView(ViewModel):
     question: str = Field(description="The question as asked (trimmed)")
     found: bool = Field(description="True when at least one answer matched")
     message: str = Field(description="Shown when nothing matched: ask the care team; empty otherwise")
-    matches: list[QuestionMatchView] = Field(description="The best answers, best first (at most `top`)")
+    matches: list[QuestionMatchView] = Field(description="The best answer when the box is confident of it; empty "
+                                                         "otherwise (the message then says to ask the care team)")
     citations: list[CitationView] = Field(description="Sources of the answers shown, sorted by id")
 
 
@@ -84,6 +88,8 @@ def build_handout_view(
     patient_label: str | None = None,
     *,
     answer_ids: list[str] | None = None,
+    clinic_name: str | None = None,
+    clinic_contact: str | None = None,
 ) -> HandoutView | None:
     """The handout of an assessment, or None when it carries no patient explanation.
 
@@ -101,7 +107,8 @@ def build_handout_view(
         answers = [by_id[i] for i in answer_ids]
     return HandoutView(
         title=pv.title, patient_label=patient_label, assessment_date=assessment.assessment_date,
-        sections=pv.sections, answers=answers, footer=HANDOUT_FOOTER,
+        sections=pv.sections, answers=answers, footer=HANDOUT_FOOTER, clinic_name=clinic_name or None,
+        clinic_contact=clinic_contact or None,
     )
 
 
@@ -127,7 +134,9 @@ def answer_question(assessment: Assessment | None, question: str, pack: Knowledg
     if not 1 <= top <= 10:
         raise InputError("top is out of range", [Problem("top", f"1 to 10; got {top}")])
     mine = {a.id: a for a in assessment.patient.answers} if assessment and assessment.patient else {}
-    matches = _box(pack).ask(q, top=top, personalised=list(mine.values()))
+    found = _box(pack).ask(q, top=top, personalised=list(mine.values()))
+    # only a confident best answer is shown: below the threshold, "ask your care team", never a guess
+    matches = found[:1] if found and found[0].confidence >= CONFIDENCE_THRESHOLD else []
     views = [
         QuestionMatchView(id=m.id, question=m.question, answer=m.answer, score=m.score,
                           personalised=m.id in mine and mine[m.id].personalised, citations=list(m.citations))

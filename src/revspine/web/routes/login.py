@@ -17,7 +17,7 @@ __all__ = ["router", "PUBLIC_PATHS"]
 
 router = APIRouter()
 #: Routes anyone may reach (a test checks that every other route needs credentials).
-PUBLIC_PATHS = frozenset({"/login", "/healthz", "/static", "/docs", "/openapi.json"})
+PUBLIC_PATHS = frozenset({"/login", "/healthz", "/static", "/docs", "/openapi.json", "/favicon.ico"})
 
 
 def _safe_next(target: str | None) -> str:
@@ -39,7 +39,7 @@ def home() -> RedirectResponse:
     return RedirectResponse("/patients", status_code=303)
 
 
-@router.get("/login", response_class=HTMLResponse, include_in_schema=False)
+@router.api_route("/login", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
 def login_form(request: Request, next: str = "") -> Response:
     return render(request, "login.html", {"next": _safe_next(next), "error": None, "username": ""})
 

@@ -31,7 +31,10 @@ def _handout(request: Request, user_id: int, assessment_id: int, fmt: str) -> Ha
         patient = records.get_patient(s, row.patient_id)
         audit.record(s, user_id, "export", "assessment", row.id, {"patient_id": row.patient_id, "format": fmt},
                      client_address(request))
-    view = build_handout_view(Assessment.model_validate(row.result), patient.display_name)
+    settings = state.settings
+    view = build_handout_view(Assessment.model_validate(row.result), patient.display_name,
+                              clinic_name=getattr(settings, "clinic_name", ""),
+                              clinic_contact=getattr(settings, "clinic_contact", ""))
     if view is None:
         raise NotFound("this assessment has no explanation for the patient",
                        [Problem("assessment_id", "no patient explanation was made for it")])
@@ -42,7 +45,8 @@ def _handout(request: Request, user_id: int, assessment_id: int, fmt: str) -> Ha
             summary="The printable patient handout (HTML)")
 def handout_page(request: Request, user: CurrentUser, assessment_id: RecordId) -> HTMLResponse:
     """The plain-language handout for the patient, ready to print (audited as an export)."""
-    return HTMLResponse(handout_html(_handout(request, user.id, assessment_id, "handout")), headers=NO_STORE)
+    return HTMLResponse(handout_html(_handout(request, user.id, assessment_id, "handout"), with_script=True),
+                        headers=NO_STORE)
 
 
 @router.get("/assessments/{assessment_id}/handout.pdf", response_class=Response, tags=["pages (JSON twins)"],

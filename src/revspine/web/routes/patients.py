@@ -32,6 +32,17 @@ def parse_birth_date(text: str) -> date | None:
                          [Problem("birth_date", "use the form YYYY-MM-DD")]) from None
 
 
+FAVICON = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" '
+           'fill="#12343b"/><path d="M16 4v24M11 8h10M10 14h12M11 20h10M13 26h6" stroke="#7fd1d9" stroke-width="3" '
+           'stroke-linecap="round"/></svg>')
+
+
+@router.api_route("/favicon.ico", methods=["GET", "HEAD"], include_in_schema=False)
+def favicon() -> Response:
+    """The site icon (no patient data; no login needed), so browsers stop asking for it on every page."""
+    return Response(FAVICON, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
+
+
 @twin_page(router, "/patients", "patients.html", PatientListContext, summary="Patients, with search")
 def patient_list(request: Request, user: CurrentUser,
                  q: Annotated[str, Query(max_length=200, description="Name or MRN contains")] = "",

@@ -135,3 +135,8 @@ document.addEventListener("click", async (event) => {
     link.classList.remove("is-busy");
   }
 });
+
+// The handout's print button.
+document.addEventListener("click", (event) => {
+  if (event.target.closest("[data-print]")) window.print();
+});
