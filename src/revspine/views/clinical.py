@@ -118,7 +118,8 @@ LEVELS: tuple[str, ...] = (
 
 _ACRONYMS = {"ct": "CT", "mri": "MRI", "tlif": "TLIF", "plif": "PLIF", "alif": "ALIF", "acdf": "ACDF",
              "crp": "CRP", "esr": "ESR", "wbc": "WBC", "si": "SI", "emg": "EMG", "dexa": "DEXA", "spect": "SPECT",
-             "sva": "SVA", "ssi": "SSI", "pi": "PI", "ll": "LL", "pt": "PT", "csf": "CSF", "mrsa": "MRSA", "xray": "X-ray",
+             "sva": "SVA", "ssi": "SSI", "pi": "PI", "ll": "LL", "pt": "PT", "csf": "CSF", "mrsa": "MRSA",
+             "xray": "X-ray",
              "hba1c": "HbA1c", "ncv": "NCV", "odi": "ODI", "ndi": "NDI", "nrs": "NRS", "phq9": "PHQ-9",
              "gad7": "GAD-7", "bmi": "BMI", "iv": "IV", "ckd": "CKD", "sij": "SIJ"}
 
