@@ -75,7 +75,7 @@ def test_edit_form_keeps_every_version_2_field(browser, api, examples):
     items = [(k, x) for k, v in form["values"].items() for x in (v if isinstance(v, list) else [v])]
     data, _ = unflatten(items)
     stored = api.get(f"/api/cases/{case_id}/versions/1").json()["data"]
-    assert data["exam"]["motor"] == [{"myotome": "L5", "side": "left", "mrc": "4", "new_since_surgery": True}]
+    assert data["exam"]["motor"] == [{"myotome": "L5", "side": "left", "mrc": 4, "new_since_surgery": True}]
     assert data["exam"]["sensory"] == stored["exam"]["sensory"]
     assert data["exam"]["stridor"] is False and data["symptoms"]["denied"] == ["fever"]
     assert data["imaging"][0]["findings"][0]["comparator"] == ">"
@@ -144,3 +144,27 @@ def test_handout_carries_the_clinic_print_button_and_right_plurals(tmp_path, pac
     assert "Spine Clinic North" in page and "call 555 0100" in page
     assert "data-print" in page and "Print this page" in page
     assert "(s)" not in page
+
+
+def test_patient_list_triages_with_sort_and_filters(browser, api, examples):
+    import json
+
+    flagged = new_patient(api, "Flag Patient")
+    api.post(f"/api/patients/{flagged}/assess",
+             json=json.loads(next(p for p in examples if p.stem.startswith("07")).read_text()))
+    calm = new_patient(api, "Calm Patient")
+    api.post(f"/api/patients/{calm}/assess",
+             json=json.loads(next(p for p in examples if p.stem.startswith("01")).read_text()))
+    new_patient(api, "New Patient")
+    page = browser.get("/patients").text
+    assert "3 red flags" in page and "Not yet: work-up first" in page and "not assessed" in page
+    by_flags = browser.get("/patients.json?sort=red_flags").json()["patients"]
+    assert [p["display_name"] for p in by_flags][0] == "Flag Patient"
+    assert by_flags[0]["red_flags"] == 3 and by_flags[0]["next_step"] and by_flags[0]["age"]
+    only = browser.get("/patients.json?flags=yes").json()
+    assert [p["display_name"] for p in only["patients"]] == ["Flag Patient"] and only["total"] == 1
+    urgent = browser.get("/patients.json?decision=urgent&q=flag").json()["patients"]
+    assert [p["display_name"] for p in urgent] == ["Flag Patient"]
+    assert browser.get("/patients.json?decision=revision").json()["total"] == 0
+    by_name = [p["display_name"] for p in browser.get("/patients.json?sort=name").json()["patients"]]
+    assert by_name == sorted(by_name)

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..views import AssessmentView, ComparisonView
 from ..views.patient import QuestionAnswerView
 
-__all__ = ["UserRef", "PatientSummary", "PatientListContext", "CaseVersionSummary", "CaseSummary",
+__all__ = ["UserRef", "PatientSummary", "PatientRowSummary", "PatientListContext", "CaseVersionSummary", "CaseSummary",
            "AssessmentSummary", "PatientContext", "AssessmentRecord", "AssessmentPageContext", "CompareContext",
            "CaseVersionContext", "UsersContext", "TokenSummary", "SessionSummary", "AccountContext", "AuditEntry",
            "AuditContext",
@@ -42,12 +42,27 @@ class PatientSummary(Page):
     updated_at: datetime = Field(description="Last change to the patient record")
 
 
+class PatientRowSummary(PatientSummary):
+    age: int | None = Field(None, description="Age in years (from the birth date, else the latest case)")
+    sex: str | None = Field(None, description="Sex recorded in the latest case")
+    assessment_id: int | None = Field(None, description="The latest assessment, if any")
+    decision: str | None = Field(None, description="Decision category of the latest assessment")
+    headline: str | None = Field(None, description="That decision, in words")
+    red_flags: int = Field(0, description="Red flags raised by the latest assessment")
+    next_step: str | None = Field(None, description="The first missing work-up item of the latest assessment")
+
+
 class PatientListContext(Page):
     q: str = Field(description="The search text (name or MRN contains it)")
-    total: int = Field(description="Patients matching the search")
+    total: int = Field(description="Patients matching the search and the filters")
     page: int = Field(description="Page number, from 1")
     page_size: int = Field(description="Patients per page")
-    patients: list[PatientSummary] = Field(description="This page of matching patients, most recently changed first")
+    sort: str = Field("changed", description="Sort key: changed, name, age, sex, decision or red_flags")
+    decision: str = Field("", description="Only patients whose latest decision is this category (empty: all)")
+    flags: str = Field("", description="`yes`: only patients with a red flag; `no`: only without; empty: all")
+    sex: str = Field("", description="Only patients of this sex (empty: all)")
+    decisions: dict[str, str] = Field(default_factory=dict, description="Decision categories and their words")
+    patients: list[PatientRowSummary] = Field(description="This page of matching patients, in the chosen order")
 
 
 class CaseVersionSummary(Page):

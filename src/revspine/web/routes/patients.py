@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated
 
@@ -10,9 +11,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ...errors import InputError, Problem
 from ...storage import audit, records
+from ...storage.tables import AssessmentRow, PatientRow
+from ...views.labels import DECISION_HEADLINES as _HEADLINES
 from ..auth import CsrfChecked, CurrentUser, client_address
-from ..contexts import PatientContext, PatientListContext, RecordId
-from ..service import assessment_summary, case_summary, patient_summary, usernames
+from ..contexts import PatientContext, PatientListContext, PatientRowSummary, RecordId
+from ..service import assessment_summary, case_summary, headline, patient_summary, usernames
 from ..state import app_state
 from ..twins import render, twin_page
 
@@ -43,17 +46,79 @@ def favicon() -> Response:
     return Response(FAVICON, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
 
 
-@twin_page(router, "/patients", "patients.html", PatientListContext, summary="Patients, with search")
+#: Triage order of decisions: what needs action first.
+_DECISION_ORDER = {"urgent": 0, "workup_first": 1, "revision_after_optimisation": 2, "revision": 3,
+                   "non_surgical": 4, "not_applicable": 5}
+_SORTS = ("changed", "name", "age", "sex", "decision", "red_flags")
+_MAX_LISTED = 2000
+
+
+def _row(p: PatientRow, latest: AssessmentRow | None) -> PatientRowSummary:
+    base = patient_summary(p).model_dump()
+    if latest is None:
+        return PatientRowSummary(**base, age=_age(p.birth_date, date.today()))
+    case = latest.input_case.get("patient") or {}
+    result = latest.result
+    workup = result.get("workup") or []
+    age = _age(p.birth_date, date.today()) if p.birth_date else case.get("age")
+    return PatientRowSummary(
+        **base, age=age if isinstance(age, int) else None, sex=case.get("sex"), assessment_id=latest.id,
+        decision=latest.decision, headline=headline(latest.decision), red_flags=len(result.get("red_flags") or []),
+        next_step=workup[0].get("label") if workup else None,
+    )
+
+
+def _age(born: date | None, on: date) -> int | None:
+    if born is None:
+        return None
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def _sort_key(sort: str) -> Callable[[PatientRowSummary], tuple[object, ...]]:
+    keys: dict[str, Callable[[PatientRowSummary], tuple[object, ...]]] = {
+        "name": lambda r: (r.display_name.lower(),),
+        "age": lambda r: (r.age is None, r.age or 0),
+        "sex": lambda r: (r.sex is None, r.sex or ""),
+        "decision": lambda r: (_DECISION_ORDER.get(r.decision or "", 9), -r.red_flags),
+        "red_flags": lambda r: (-r.red_flags, _DECISION_ORDER.get(r.decision or "", 9)),
+    }
+    return keys.get(sort, lambda r: (-r.updated_at.timestamp(),))
+
+
+@twin_page(router, "/patients", "patients.html", PatientListContext, summary="Patients, with search, triage, "
+           "sort and filters")
 def patient_list(request: Request, user: CurrentUser,
                  q: Annotated[str, Query(max_length=200, description="Name or MRN contains")] = "",
-                 page: Annotated[int, Query(ge=1, le=100000)] = 1) -> PatientListContext:
-    """Patients whose name or MRN contains `q`, most recently changed first."""
+                 page: Annotated[int, Query(ge=1, le=100000)] = 1,
+                 sort: Annotated[str, Query(max_length=20, description="changed, name, age, sex, decision or "
+                                                                       "red_flags")] = "changed",
+                 decision: Annotated[str, Query(max_length=40, description="Latest decision category")] = "",
+                 flags: Annotated[str, Query(max_length=3, description="`yes` or `no`: with a red flag")] = "",
+                 sex: Annotated[str, Query(max_length=10, description="Sex in the latest case")] = "",
+                 ) -> PatientListContext:
+    """Patients whose name or MRN contains `q`, with age, sex, latest decision, red-flag count and next step;
+    filtered and sorted as asked (default: most recently changed first)."""
     state = app_state(request)
     size = state.settings.page_size
     with state.db.write() as s:
-        rows, total = records.search_patients(s, q, limit=size, offset=(page - 1) * size)
+        found, _ = records.search_patients(s, q, limit=_MAX_LISTED, offset=0)
+        rows = []
+        for p in found:
+            latest = records.list_assessments(s, p.id)
+            rows.append(_row(p, latest[0] if latest else None))
         audit.record(s, user.id, "view", "patient_list", None, {"results": len(rows)}, client_address(request))
-    return PatientListContext(q=q, total=total, page=page, page_size=size, patients=[patient_summary(p) for p in rows])
+    if decision:
+        rows = [r for r in rows if r.decision == decision]
+    if flags in ("yes", "no"):
+        rows = [r for r in rows if (r.red_flags > 0) == (flags == "yes")]
+    if sex:
+        rows = [r for r in rows if r.sex == sex]
+    rows.sort(key=_sort_key(sort if sort in _SORTS else "changed"))
+    return PatientListContext(
+        q=q, total=len(rows), page=page, page_size=size, sort=sort if sort in _SORTS else "changed",
+        decision=decision, flags=flags, sex=sex, decisions=dict(_HEADLINES),
+        patients=rows[(page - 1) * size: page * size],
+    )
 
 
 @router.get("/patients/new", response_class=HTMLResponse, include_in_schema=False)
