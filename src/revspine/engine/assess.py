@@ -47,10 +47,12 @@ def assess(case: Case, pack: KnowledgePack) -> Assessment:
     flags = red_flags(hits, pack)  # before and independent of the ranking
     causes, mimics, excluded = rank_causes(facts, hits, timing, pack, done, flags, negatives)
     lead = leading(causes, mimics, pack)
-    workup = missing_workup(hits, lead, done, pack)
+    top, leading_note = lead_cause(causes, mimics, pack)
+    # The work-up reads the case (to name exactly the missing part of a lab panel) and the leading cause
+    # (its pathway: spinal-revision tests are not suggested for an SI-joint or non-spinal lead).
+    workup = missing_workup(hits, lead, done, pack, facts, top)
     risks = risk_factors(hits, pack)
     options = non_surgical_options(hits, lead, pack)
-    top, leading_note = lead_cause(causes, mimics, pack)
     decision = decide(
         pack, flags, top, workup, risks, bool(case.imaging), options, hits, [*causes, *mimics], leading_note,
         asymptomatic=_asymptomatic(case),

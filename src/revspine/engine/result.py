@@ -165,6 +165,9 @@ class WorkupReason(_R):
     rule_id: str
     reason: str
     citations: list[str]
+    for_test: str | None = Field(
+        None, description="Set when this reason belongs to another test this item also covers (e.g. plain radiographs)"
+    )
 
 
 class WorkupItem(_R):
@@ -173,6 +176,16 @@ class WorkupItem(_R):
     priority: int
     before_revision: bool
     reasons: list[WorkupReason]
+    separates: list[str] = Field(
+        default_factory=list, description="Cause ids among the leading candidates that this test confirms or excludes"
+    )
+    before_revision_reason: str | None = Field(
+        None,
+        description=(
+            "Why the test belongs before any revision; once a lesion is confirmed the decision lists these items "
+            "as a pre-operative checklist instead of waiting on them"
+        ),
+    )
 
 
 class RiskFactorResult(_R):
@@ -184,6 +197,18 @@ class RiskFactorResult(_R):
     blocks_revision_until_met: bool
     inputs: list[str]
     citations: list[str]
+    advisory_when_never_deferred: bool = Field(
+        False,
+        description=(
+            "Advisory only (optimised alongside, never a reason to wait) when the lead cause is never deferred: "
+            "infection, a progressive deficit, instability with neural compromise"
+        ),
+    )
+    advisory_note: str | None = Field(None, description="What to do with this risk when it is advisory only")
+    caveats: list[str] = Field(
+        default_factory=list,
+        description="How the risk's test or target reads differently here (e.g. on nicotine replacement)",
+    )
 
 
 class NonSurgicalResult(_R):

@@ -69,11 +69,19 @@ def risk_factors(hits: Hits, pack: KnowledgePack) -> list[RiskFactorResult]:
     for rule in pack.risk_factors.values():
         used = check(rule.when, hits)
         if used is not None:
+            cites = list(rule.citations)
+            caveats: list[str] = []
+            for cav in rule.caveats:
+                if (why := check(cav.when, hits)) is not None:
+                    caveats.append(cav.text)
+                    used += [u for u in why if u not in used]
+                    cites += [c for c in cav.citations if c not in cites]
             out.append(
                 make(
                     RiskFactorResult, rule_id=rule.id, label=rule.label, modifiable=rule.modifiable, target=rule.target,
                     effect=rule.effect, blocks_revision_until_met=rule.blocks_revision_until_met, inputs=used,
-                    citations=list(rule.citations),
+                    citations=cites, advisory_when_never_deferred=rule.advisory_when_never_deferred,
+                    advisory_note=rule.advisory_note, caveats=caveats,
                 )
             )
     out.sort(key=lambda r: (not r.blocks_revision_until_met, not r.modifiable, r.rule_id))

@@ -1,19 +1,24 @@
-"""The missing work-up: which tests to do next, in order, and why."""
+"""The missing work-up: which tests to do next, in order, why, and which candidate causes each separates."""
 
 from __future__ import annotations
 
 from ..knowledge.pack import KnowledgePack
+from ..knowledge.schema import WorkupTest
 from .conditions import Hits, check
 from .facts import Facts
 from .result import CauseResult, WorkupItem, WorkupReason, make
 
-__all__ = ["done_tests", "missing_workup"]
+__all__ = ["done_tests", "missing_workup", "lead_pathway"]
+
+
+def _modalities_done(facts: Facts) -> set[str]:
+    return {s.modality.value for s in facts.case.imaging if not s.limited_by_artefact}
 
 
 def done_tests(facts: Facts, hits: Hits, pack: KnowledgePack) -> set[str]:
     """Tests whose result is already in the case."""
     case = facts.case
-    modalities = {s.modality.value for s in case.imaging if not s.limited_by_artefact}
+    modalities = _modalities_done(facts)
     labs = {lab.test.value for lab in case.labs}
     blocks = {b.type.value for b in case.blocks}
     done: set[str] = set()
@@ -40,41 +45,112 @@ def done_tests(facts: Facts, hits: Hits, pack: KnowledgePack) -> set[str]:
     return done
 
 
+def lead_pathway(top: CauseResult | None, pack: KnowledgePack) -> str:
+    """The care pathway of the leading cause: ``spinal`` unless the pack routes it elsewhere (an SI-joint or
+    non-spinal lead); a mimic without a pathway of its own is non-spinal."""
+    if top is None:
+        return "spinal"
+    cause = pack.causes.get(top.cause)
+    pathway = getattr(cause, "pathway", None) if cause is not None else None
+    if isinstance(pathway, str):
+        return pathway
+    return "non_spinal" if top.kind == "mimic" else "spinal"
+
+
+def _lc(text: str) -> str:
+    """Lower-case the first letter of a label inside a sentence, but not of an acronym (CRP, MRI)."""
+    return text[:1].lower() + text[1:] if len(text) > 1 and text[1].islower() else text
+
+
+def _partial_label(test: WorkupTest, labs: set[str]) -> str | None:
+    """For a combined lab test with some parts already in the case, exactly the parts still missing."""
+    sat, names = test.satisfied_by, test.part_labels
+    if not names:
+        return None
+    all_parts = [p for p in sat.get("labs_all", ()) if isinstance(p, str)]
+    any_parts = [p for p in sat.get("labs_any", ()) if isinstance(p, str)]
+    present = labs & {*all_parts, *any_parts}
+    if not present:
+        return None
+    missing = [names.get(p, p) for p in all_parts if p not in labs]
+    if any_parts and not (labs & set(any_parts)):
+        group = [names.get(p, p) for p in any_parts]
+        missing.append(group[0] if len(group) == 1 else ", ".join(group[:-1]) + " or " + _lc(group[-1]))
+    if not missing:
+        return None
+    return " and ".join(missing)
+
+
 def missing_workup(
-    hits: Hits, lead: list[CauseResult], done: set[str], pack: KnowledgePack
+    hits: Hits,
+    lead: list[CauseResult],
+    done: set[str],
+    pack: KnowledgePack,
+    facts: Facts | None = None,
+    top: CauseResult | None = None,
 ) -> list[WorkupItem]:
-    top = {c.cause for c in lead}
+    """The work-up still missing, best first.
+
+    ``lead`` are the leading candidates (the causes with a supporting finding, or the top candidates
+    while none has one): a rule that names causes fires only when one of them is among these. Each
+    item says which of them it ``separates``. ``top`` is the leading cause: when it goes to another
+    pathway (SI joint, non-spinal) the spinal-revision tests that name no cause are not suggested.
+    """
+    lead_ids = [c.cause for c in lead]
+    top_ids = set(lead_ids)
+    spinal = lead_pathway(top, pack) == "spinal"
+    labs = {lab.test.value for lab in facts.case.labs} if facts is not None else set()
+    modalities = _modalities_done(facts) if facts is not None else set()
     items: dict[str, WorkupItem] = {}
     order: dict[str, int] = {}
     for n, rule in enumerate(pack.workup_rules.values()):
         if rule.test in done:
             continue
-        if rule.when_causes_in_top and not (top & set(rule.when_causes_in_top)):
+        if rule.when_causes_in_top and not (top_ids & set(rule.when_causes_in_top)):
             continue
-        if rule.when is not None and check(rule.when, hits) is None:
+        if rule.spinal_revision and not spinal and not rule.when_causes_in_top:
+            continue
+        if rule.requires_done and not all(_is_done(t, done, modalities, pack) for t in rule.requires_done):
+            continue
+        if check(rule.when, hits) is None or check(rule.also, hits) is None:
             continue
         reason = make(WorkupReason, rule_id=rule.id, reason=rule.reason, citations=list(rule.citations))
+        named = set(rule.when_causes_in_top)
+        separates = [c for c in lead_ids if c in named or rule.test in pack.causes[c].workup]
         item = items.get(rule.test)
         if item is None:
             test = pack.workup_tests[rule.test]
             items[rule.test] = make(
-                WorkupItem, test=rule.test, label=test.label, priority=rule.priority,
-                before_revision=rule.before_revision, reasons=[reason],
+                WorkupItem, test=rule.test, label=_partial_label(test, labs) or test.label, priority=rule.priority,
+                before_revision=rule.before_revision, reasons=[reason], separates=separates,
+                before_revision_reason=rule.before_revision_reason,
             )
             order[rule.test] = n
         else:
             item.priority = min(item.priority, rule.priority)
             item.before_revision = item.before_revision or rule.before_revision
+            item.before_revision_reason = item.before_revision_reason or rule.before_revision_reason
             item.reasons.append(reason)
+            item.separates += [c for c in separates if c not in item.separates]
     _merge_covered(items, pack)
     return sorted(items.values(), key=lambda i: (i.priority, order[i.test]))
+
+
+def _is_done(test_id: str, done: set[str], modalities: set[str], pack: KnowledgePack) -> bool:
+    """A test is in the case (used for work-up that reads an existing study, e.g. Hounsfield units on a CT)."""
+    if test_id in done:
+        return True
+    test = pack.workup_tests.get(test_id)
+    return bool(test is not None and modalities & set(test.satisfied_by.get("modalities", ())))
 
 
 def _merge_covered(items: dict[str, WorkupItem], pack: KnowledgePack) -> None:
     """Fold a test into another listed one that would also satisfy it and is not later in the order.
 
-    Contrast MRI satisfies "MRI", so asking for both is one request: the contrast MRI, with
-    both reasons. A CT myelogram (priority 3) does not absorb a fine-cut CT (priority 1).
+    Contrast MRI satisfies "MRI", so asking for both is one request: the contrast MRI. The folded
+    test's reasons stay with it by name (``for_test``): flexion-extension films do not take over the
+    reason of plain radiographs, they say they also cover them. A CT myelogram (priority 3) does not
+    absorb a fine-cut CT (priority 1).
     """
     modalities = {t: set(pack.workup_tests[t].satisfied_by.get("modalities", ())) for t in items}
     for covered in list(items):
@@ -84,6 +160,15 @@ def _merge_covered(items: dict[str, WorkupItem], pack: KnowledgePack) -> None:
             small, big = modalities[cover], modalities[covered]
             if small and small < big and items[cover].priority <= items[covered].priority:
                 absorbed = items.pop(covered)
-                items[cover].before_revision = items[cover].before_revision or absorbed.before_revision
-                items[cover].reasons.extend(absorbed.reasons)
+                host = items[cover]
+                host.before_revision = host.before_revision or absorbed.before_revision
+                host.before_revision_reason = host.before_revision_reason or absorbed.before_revision_reason
+                for r in absorbed.reasons:
+                    host.reasons.append(
+                        make(
+                            WorkupReason, rule_id=r.rule_id, citations=r.citations, for_test=absorbed.test,
+                            reason=f"Also covers {_lc(absorbed.label)}: {r.reason}",
+                        )
+                    )
+                host.separates += [c for c in absorbed.separates if c not in host.separates]
                 break

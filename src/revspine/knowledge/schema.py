@@ -29,9 +29,11 @@ __all__ = [
     "RedFlag",
     "UnitConversion",
     "Kinetics",
+    "AgeSexLimit",
     "LabTestRule",
     "WorkupTest",
     "WorkupRule",
+    "RiskCaveat",
     "RiskFactorRule",
     "DecisionRule",
     "NonSurgicalOption",
@@ -300,13 +302,38 @@ class UnitConversion(_Entry):
 
 
 class Kinetics(_Entry):
-    """How long a marker is expected to stay raised after an uncomplicated operation."""
+    """How long a marker is expected to stay raised after an uncomplicated operation.
+
+    Up to ``expected_raised_until_day`` a raised value is the expected course. From then to
+    ``tail_until_day`` (when the source shows a minority still raised) one value cannot be read
+    alone: it is ``raised_indeterminate`` unless a value before it shows the trend (still falling:
+    expected; not falling: ``second_rise``). Later, a raised value is beyond the expected course.
+    From ``peak_day`` on, a value not lower than the one before it is a second rise (or a failure
+    to fall), whatever the day.
+    """
 
     applies_to: Literal["instrumented_fusion", "any"]
     expected_raised_until_day: int = Field(ge=0)
+    tail_until_day: int | None = Field(None, ge=0)
     peak_day: int | None = None
     citations: list[str] = Field(min_length=1)
     reason: str
+
+    @model_validator(mode="after")
+    def _tail_after(self) -> Kinetics:
+        if self.tail_until_day is not None and self.tail_until_day <= self.expected_raised_until_day:
+            raise ValueError("tail_until_day must be after expected_raised_until_day")
+        return self
+
+
+class AgeSexLimit(_Entry):
+    """An upper limit of normal that depends on age and sex: (age + offset) / divisor."""
+
+    divisor: float = Field(gt=0)
+    male_offset: float
+    female_offset: float
+    citations: list[str] = Field(min_length=1)
+    note: str
 
 
 class LabTestRule(_Entry):
@@ -323,6 +350,13 @@ class LabTestRule(_Entry):
     threshold_meaning: str
     threshold_citations: list[str] = Field(default_factory=list)
     kinetics: list[Kinetics] = Field(default_factory=list)
+    age_sex_limit: AgeSexLimit | None = Field(
+        None,
+        description=(
+            "When age and sex are known, the threshold is the higher of upper_threshold and this limit "
+            "(a value within the age-and-sex limit of normal is never read as raised)"
+        ),
+    )
     normal_caveat: str | None = None
     normal_caveat_citations: list[str] = Field(default_factory=list)
 
@@ -340,6 +374,13 @@ class LabTestRule(_Entry):
 class WorkupTest(_Entry):
     id: str
     label: str
+    part_labels: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Short names of the lab parts of a combined test (e.g. esr: ESR); when some parts are in the case, "
+            "the item names exactly the parts still missing"
+        ),
+    )
     done_when: Condition | None = None
     satisfied_by: dict[str, Any] = Field(
         default_factory=dict, description="What in the case counts as done: modalities, labs, blocks, emg"
@@ -350,17 +391,65 @@ class WorkupTest(_Entry):
 
 
 class WorkupRule(_Entry):
+    """When a test is missing work-up, and why.
+
+    ``when`` and ``also`` must both hold (each a Condition over findings), so a rule can say
+    "a marker raised beyond its course AND a compatible clinical picture". ``when_causes_in_top``
+    needs one of these causes among the leading ones (the causes with a supporting finding, or the
+    top candidates while none has one); the item then says which of them it ``separates``.
+    ``before_revision`` marks a test to have before any revision; the decision lists these as a
+    pre-operative checklist once a lesion is confirmed instead of gating on them, with
+    ``before_revision_reason`` saying why. ``spinal_revision`` marks a test that belongs to the
+    work-up for a spinal revision: it is not suggested when the lead goes to another pathway (a
+    confirmed SI-joint or non-spinal lead).
+    """
+
     id: str
     test: str
     priority: int = Field(ge=1, le=5, description="1 = do first")
     when: Condition | None = None
+    also: Condition | None = None
     when_causes_in_top: list[str] = Field(default_factory=list, description="Cause ids among the leading ones")
     reason: str
     citations: list[str] = Field(min_length=1)
     before_revision: bool = False
+    before_revision_reason: str | None = None
+    spinal_revision: bool = False
+    requires_done: list[str] = Field(
+        default_factory=list,
+        description="Tests already in the case that this one reads (e.g. Hounsfield units on a CT)",
+    )
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _before_revision_says_why(self) -> WorkupRule:
+        if self.before_revision and not self.before_revision_reason:
+            raise ValueError("a before_revision rule needs before_revision_reason (why it comes before a revision)")
+        if self.before_revision_reason and not self.before_revision:
+            raise ValueError("before_revision_reason without before_revision")
+        return self
+
+
+class RiskCaveat(_Entry):
+    """A condition under which the risk factor's test or target reads differently, and what to do."""
+
+    when: Condition
+    text: str
+    citations: list[str] = Field(min_length=1)
 
 
 class RiskFactorRule(_Entry):
+    """A risk factor, its effect, and the target where it can be changed.
+
+    ``advisory_when_never_deferred``: when the lead is a cause that is never deferred for
+    optimisation (``Cause.never_deferred``: infection, a progressive deficit, instability with
+    neural compromise), this risk is optimised alongside the treatment and is advisory only: it
+    never delays the revision, even when ``blocks_revision_until_met`` is set for elective cases.
+    The decision reads this flag; ``advisory_note`` says what to do instead (e.g. albumin is low
+    partly because of the infection). ``target_alternatives`` are other ways to show the target is
+    met (e.g. a negative urine anabasine when cotinine cannot be read on nicotine replacement).
+    """
+
     id: str
     label: str
     when: Condition
@@ -368,6 +457,9 @@ class RiskFactorRule(_Entry):
     target: str | None = None
     effect: str
     blocks_revision_until_met: bool = False
+    advisory_when_never_deferred: bool = False
+    advisory_note: str | None = None
+    caveats: list[RiskCaveat] = Field(default_factory=list)
     citations: list[str] = Field(min_length=1)
 
 

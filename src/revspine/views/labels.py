@@ -72,7 +72,8 @@ LAB_STATUS_LABELS: dict[str, str] = {
     "raised_expected": "raised, expected after surgery",
     "not_interpreted": "not interpreted: no threshold in the pack",
     "raised_beyond_expected": "raised beyond the expected course",
-    "second_rise": "second rise",
+    "second_rise": "second rise or failure to fall",
+    "raised_indeterminate": "raised, in the tail of the expected course: repeat to see the trend",
     "low": "low",
 }
 
