@@ -145,7 +145,9 @@ def _not_deferrable(x: _Ctx) -> list[str] | None:
     reasons = [f"{x.lead.label} is confirmed by: " + "; ".join(_objective(x.lead, x.pack) or ["its findings"])
                + ". It is not deferred for optimisation."]
     block, notes = _blocking(x)
-    advisory = [f"{r.label}: target {r.target}" for r in block] + notes
+    advisory = [
+        f"{r.label}: target {r.target}" + (f" ({r.advisory_note})" if r.advisory_note else "") for r in block
+    ] + notes
     if advisory:
         reasons.append("Optimise alongside, without delaying surgery (advisory): " + "; ".join(advisory) + ".")
     return _with_checklist(x, reasons)

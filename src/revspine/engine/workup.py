@@ -51,10 +51,9 @@ def lead_pathway(top: CauseResult | None, pack: KnowledgePack) -> str:
     if top is None:
         return "spinal"
     cause = pack.causes.get(top.cause)
-    pathway = getattr(cause, "pathway", None) if cause is not None else None
-    if isinstance(pathway, str):
-        return pathway
-    return "non_spinal" if top.kind == "mimic" else "spinal"
+    if top.kind == "mimic" and (cause is None or cause.pathway == "spinal"):
+        return "non_spinal"
+    return cause.pathway if cause is not None else "spinal"
 
 
 def _lc(text: str) -> str:
