@@ -320,3 +320,38 @@ def test_an_esr_in_the_wrong_unit_is_rejected_naming_the_field(pack):
     with pytest.raises(InputError) as exc:
         parse_case(case("tlif", 400, labs=[lab("esr", 40, "mg/L", 1)]), pack, today=ASSESSED)
     assert any(p.path.startswith("labs[0]") for p in exc.value.problems)
+
+
+# -- nicotine replacement: cotinine cannot be read, anabasine can (Jacob 2002) -------------------------
+
+
+class TestNicotineReplacement:
+    def smoker(self, pack: KnowledgePack, labs: list[dict[str, Any]] | None = None) -> Assessment:
+        return run(pack, nonunion_case(risk_factors={"smoking": "current", "nicotine_replacement": True},
+                                       labs=labs or []))
+
+    def test_on_replacement_the_workup_asks_for_anabasine_not_cotinine(self, pack):
+        items = workup(self.smoker(pack))
+        assert "tobacco_alkaloids" in items and "cotinine" not in items
+        assert "cannot show tobacco use" in items["tobacco_alkaloids"].reasons[0].reason
+
+    def test_the_risk_factor_says_why_cotinine_cannot_be_read(self, pack):
+        a = self.smoker(pack, [lab("cotinine", 150, "ng/mL", 1)])
+        rf = next(r for r in a.risk_factors if r.rule_id == "rf_smoking")
+        assert any("cotinine cannot be read" in c for c in rf.caveats)
+        assert "Jacob2002Anabasine" in rf.citations
+
+    def test_a_negative_anabasine_meets_the_target(self, pack):
+        a = self.smoker(pack, [lab("cotinine", 150, "ng/mL", 1), lab("anabasine", 1, "ng/mL", 1)])
+        assert not {"rf_smoking", "rf_tobacco_alkaloids"} & {r.rule_id for r in a.risk_factors}
+        assert "tobacco_alkaloids" not in workup(a)
+        assert all("smoking" not in r.lower() for r in a.decision.reasons)
+
+    def test_a_positive_anabasine_shows_tobacco_use(self, pack):
+        a = self.smoker(pack, [lab("anabasine", 12, "ng/mL", 1)])
+        rf = next(r for r in a.risk_factors if r.rule_id == "rf_tobacco_alkaloids")
+        assert rf.blocks_revision_until_met
+
+    def test_without_replacement_cotinine_is_asked_for(self, pack):
+        items = workup(run(pack, nonunion_case(risk_factors={"smoking": "current"})))
+        assert "cotinine" in items and "tobacco_alkaloids" not in items

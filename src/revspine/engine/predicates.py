@@ -119,7 +119,8 @@ class LabP(_P):
     test: str
     status: list[
         Literal[
-            "normal", "not_interpreted", "raised", "raised_expected", "raised_beyond_expected", "low", "second_rise"
+            "normal", "not_interpreted", "raised", "raised_expected", "raised_beyond_expected", "low", "second_rise",
+            "raised_indeterminate",
         ]
     ]
 
