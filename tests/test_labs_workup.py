@@ -256,7 +256,7 @@ class TestBoneHealth:
     def test_hounsfield_units_from_the_ct_she_already_has(self, pack):
         data = nonunion_case(patient={"sex": "female", "age": 61}, risk_factors={"smoking": "current"})
         item = workup(run(pack, data))["ct_hounsfield"]
-        assert "160 HU" in item.reasons[0].reason and "Pickhardt2013HU" in item.reasons[0].citations
+        assert "160 HU" in item.reasons[0].reason and "Pickhardt2013" in item.reasons[0].citations
 
     def test_no_hounsfield_item_without_a_ct(self, pack):
         data = case("tlif", 400, patient={"sex": "female", "age": 61}, risk_factors={"smoking": "current"})
@@ -355,3 +355,19 @@ class TestNicotineReplacement:
     def test_without_replacement_cotinine_is_asked_for(self, pack):
         items = workup(run(pack, nonunion_case(risk_factors={"smoking": "current"})))
         assert "cotinine" in items and "tobacco_alkaloids" not in items
+
+
+def test_a_confirmed_si_joint_lead_is_not_routed_to_spinal_revision_tests(pack):
+    surgery = {"procedure": "tlif", "region": "lumbar", "levels": ["L5-S1"], "date": day(400), "instrumented": True}
+    data = {
+        "case_id": "si", "assessment_date": ASSESSED.isoformat(), "surgeries": [surgery],
+        "symptoms": {"symptoms": ["back_pain", "buttock_pain"]},
+        "exam": {"fortin_finger_test": True},
+        "imaging": [{"modality": "ct", "date": day(30), "findings": []}],
+        "blocks": [{"type": "si_joint", "side": "left", "relief_percent": 85, "paradigm": "comparative",
+                    "date": day(10)}],
+    }
+    a = run(pack, data)
+    assert a.leading == "si_joint_pain", a.leading_note
+    items = workup(a)
+    assert not {"esr_crp", "xray", "standing_full_length_xray", "flexion_extension_xray"} & set(items)

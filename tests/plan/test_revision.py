@@ -26,7 +26,7 @@ def test_pseudarthrosis_plan_in_a_smoker(pack):
     assert ids[:4] == ["exclude_infection", "anterior", "lateral", "posterior_circumferential"]
     assert "stop_smoking" in ids
     assert p.levels.levels == ["L4-L5"] and p.levels.basis == "imaging"
-    assert not p.timing.ready and any("Nicotine-free" in t for t in p.timing.targets)
+    assert not p.timing.ready and any("Tobacco-free" in t for t in p.timing.targets)
     assert "rf_smoking" in p.timing.rule_ids
     assert any("100%" in o for o in p.expected_outcomes)
     assert "retrospective" in p.uncertainty
