@@ -63,6 +63,7 @@ DECISION_HEADLINES: dict[str, str] = {
     "revision_after_optimisation": "Revision after optimising modifiable risks",
     "non_surgical": "Non-surgical care",
     "workup_first": "Not yet: work-up first",
+    "not_applicable": "Not applicable: no prior spine operation",
 }
 
 LAB_STATUS_LABELS: dict[str, str] = {
