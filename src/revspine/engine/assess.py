@@ -71,7 +71,8 @@ def assess(case: Case, pack: KnowledgePack) -> Assessment:
         top, leading_note = lead_cause(causes, mimics, pack)
     else:  # no prior spine operation: the failed-surgery pathway does not apply; the red flags still do
         causes, mimics, excluded, lead, workup, options = [], [], [], [], [], []
-        top, leading_note = None, "No leading cause yet: no prior spine operation is recorded, so the pathway does not apply."
+        top = None
+        leading_note = "No leading cause yet: no prior spine operation is recorded, so the pathway does not apply."
     risks = risk_factors(hits, pack)
     if applies or flags:
         decision = decide(
