@@ -30,8 +30,9 @@ ALL_LEVELS = [lv for levels in REGION_LEVELS.values() for lv in levels]
 QUANTITATIVE = {  # code -> (unit, max value)
     "peri_screw_lucency": ("mm", 10.0), "pedicle_breach": ("mm", 10.0), "translation": ("mm", 20.0),
     "angular_motion": ("deg", 30.0), "sva": ("mm", 250.0), "pelvic_tilt": ("deg", 60.0),
-    "pi_ll_mismatch": ("deg", 60.0),
+    "pi_ll_mismatch": ("deg", 60.0), "prevertebral_soft_tissue_swelling": ("mm", 30.0),
 }
+MYOTOMES = ["C5", "C6", "C7", "C8", "T1", "L2", "L3", "L4", "L5", "S1"]
 
 
 def values(enum: type) -> list[str]:
@@ -64,6 +65,8 @@ def surgery(draw: st.DrawFn, earliest: date) -> dict[str, Any]:
         out["instrumented"] = draw(st.booleans())
     if draw(st.booleans()):
         out["approach"] = draw(st.sampled_from(values(enums.Approach)))
+    if draw(st.booleans()):
+        out["incidental_durotomy"] = draw(st.booleans())
     return out
 
 
@@ -77,10 +80,17 @@ def imaging_finding(draw: st.DrawFn) -> dict[str, Any]:
     side = draw(maybe(st.sampled_from(values(enums.Side))))
     if side:
         out["side"] = side
-    if code in QUANTITATIVE:
+    if code in QUANTITATIVE and draw(st.integers(0, 4)):  # now and then reported without a measurement
         unit, top = QUANTITATIVE[code]
         out["value"] = draw(st.floats(min_value=0, max_value=top, allow_nan=False).map(lambda v: round(v, 1)))
         out["unit"] = unit
+        out["comparator"] = draw(st.sampled_from(["=", "=", ">", ">=", "<", "<="]))
+    severity = draw(maybe(st.sampled_from(["mild", "moderate", "severe"])))
+    if severity:
+        out["severity"] = severity
+    direction = draw(maybe(st.sampled_from(["medial", "lateral", "superior", "inferior", "anterior", "posterior"])))
+    if direction:
+        out["direction"] = direction
     return out
 
 
@@ -114,6 +124,25 @@ def exam(draw: st.DrawFn) -> dict[str, Any]:
         "sensory_loss_dermatomal": st.booleans(),
         "stocking_sensory_loss": st.booleans(),
         "widespread_tenderness": st.booleans(),
+        "fortin_finger_test": st.booleans(),
+        "allodynia": st.booleans(),
+        "incisional_tenderness": st.booleans(),
+        "hoffmann_sign": st.booleans(),
+        "hyperreflexia": st.booleans(),
+        "gait_ataxia": st.booleans(),
+        "mjoa": st.integers(0, 18),
+        "neck_swelling": st.booleans(),
+        "stridor": st.booleans(),
+        "oxygen_saturation": st.floats(80, 100).map(lambda v: round(v)),
+        "meningism": st.booleans(),
+        "motor": st.lists(st.fixed_dictionaries(
+            {"myotome": st.sampled_from(MYOTOMES), "side": st.sampled_from(["left", "right"]),
+             "mrc": st.integers(0, 5)},
+            optional={"new_since_surgery": st.booleans(), "progressive": st.booleans()}),
+            max_size=3, unique_by=lambda m: (m["myotome"], m["side"])),
+        "sensory": st.lists(st.fixed_dictionaries(
+            {"distribution": st.sampled_from(values(enums.SensoryDistribution))},
+            optional={"root": st.sampled_from(MYOTOMES), "side": st.sampled_from(["left", "right"])}), max_size=2),
     }
     chosen = draw(st.lists(st.sampled_from(sorted(fields)), unique=True, max_size=len(fields)))
     return {k: draw(fields[k]) for k in chosen}
@@ -128,10 +157,12 @@ def risk_factors(draw: st.DrawFn) -> dict[str, Any]:
         "dexa_t_score": st.floats(-5, 3).map(lambda v: round(v, 1)),
         "ct_hounsfield_l1": st.floats(20, 400).map(lambda v: round(v)),
         "opioid_mme_per_day": st.floats(0, 400).map(lambda v: round(v)),
+        "anticoagulant_restarted_day": st.integers(0, 30),
     }
     for flag in ("diabetes", "immunosuppression", "chronic_steroids", "dialysis", "osteoporosis", "cancer_history",
                  "workers_compensation", "litigation", "depression", "anxiety", "iv_drug_use",
-                 "recent_bacterial_infection", "prior_spine_infection", "fibromyalgia", "anticoagulant_use"):
+                 "recent_bacterial_infection", "prior_spine_infection", "fibromyalgia", "anticoagulant_use",
+                 "nicotine_replacement", "antiplatelet_use", "thrombophilia", "prior_vte"):
         fields[flag] = st.booleans()
     chosen = draw(st.lists(st.sampled_from(sorted(fields)), unique=True, max_size=len(fields)))
     return {k: draw(fields[k]) for k in chosen}
@@ -176,6 +207,8 @@ def cases(draw: st.DrawFn, pack: KnowledgePack, *, consistent_dates: bool = True
         latest = max(date.fromisoformat(s["date"]) for s in surgeries)
         span = (ASSESSED - latest).days
         symptoms["onset_days_after_surgery"] = draw(st.integers(0, span)) if consistent_dates else span + 5
+    others = [v for v in values(enums.Symptom) if v not in symptoms["symptoms"]]
+    symptoms["denied"] = draw(st.lists(st.sampled_from(others), unique=True, max_size=3)) or None
     case["symptoms"] = {k: v for k, v in symptoms.items() if v is not None}
     case["exam"] = draw(exam())
     case["risk_factors"] = draw(risk_factors())
@@ -195,7 +228,12 @@ def cases(draw: st.DrawFn, pack: KnowledgePack, *, consistent_dates: bool = True
         "date": study_dates, "result": st.sampled_from(values(enums.EmgResult))}), max_size=2))
     case["cultures"] = draw(st.lists(st.fixed_dictionaries({
         "date": study_dates, "specimen": st.sampled_from(["biopsy", "tissue", "sonication", "wound", "blood"]),
-        "result": st.sampled_from(["positive", "negative", "pending"])}), max_size=2))
+        "result": st.sampled_from(["positive", "pending"])},
+        optional={"samples_positive": st.integers(1, 2), "organism_virulence": st.sampled_from(["high", "low"])}),
+        max_size=2))
+    case["cultures"] += draw(st.lists(st.fixed_dictionaries({
+        "date": study_dates, "specimen": st.sampled_from(["biopsy", "tissue"]), "result": st.just("negative")},
+        optional={"samples_total": st.integers(1, 6)}), max_size=1))
     case["questionnaires"] = draw(questionnaires())
     if draw(st.booleans()):
         case["alignment"] = {

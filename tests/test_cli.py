@@ -32,7 +32,9 @@ def test_assess_json_has_the_documented_keys():
     out = json.loads(r.stdout)
     assert {"versions", "timing_window", "red_flags", "differential", "workup", "risk_factors", "decision"} <= set(out)
     assert out["differential"][0] == {**out["differential"][0], "cause": "recurrent_disc_herniation", "rank": 1}
-    assert out["decision"]["category"] == "revision"
+    # a recurrent disc compressing the root, with a mild deficit and worsening symptoms: a red flag (urgent)
+    assert out["decision"]["category"] == "urgent"
+    assert {f["rule_id"] for f in out["red_flags"]} == {"compression_with_deficit", "worsening_deficit"}
 
 
 def test_assess_markdown_is_a_readable_report():
@@ -44,7 +46,7 @@ def test_assess_markdown_is_a_readable_report():
                     "## Decision", "## Uncertain or missing", "## Citations"):
         assert heading in md
     assert "1. Recurrent or residual disc herniation — score 0.95" in md
-    assert "`revision`" in md and "[Hueftle1988]" in md
+    assert "`urgent`" in md and "[Hueftle1988]" in md
     assert "not a diagnosis" in md
 
 

@@ -24,11 +24,13 @@ EXPECTED: dict[str, tuple[str | None, str, set[str]]] = {
     "01_pseudarthrosis_smoker": ("pseudarthrosis", "revision_after_optimisation", set()),
     "02_adjacent_segment_disease": ("adjacent_segment_disease", "revision", set()),
     "03_hardware_failure": ("hardware_failure", "revision", set()),
-    "04_recurrent_disc_herniation": ("recurrent_disc_herniation", "revision", set()),
+    # a compressive lesion with a deficit, and a deficit with worsening symptoms: red flags (issue 10)
+    "04_recurrent_disc_herniation": ("recurrent_disc_herniation", "urgent",
+                                     {"compression_with_deficit", "worsening_deficit"}),
     "05_epidural_fibrosis": ("epidural_fibrosis", "non_surgical", set()),
     "06_recurrent_stenosis": ("recurrent_stenosis", "revision", set()),
     "07_infection_early_deep_ssi": (
-        "infection", "urgent", {"wound_infection", "systemic_infection", "spinal_infection_imaging"},
+        "infection", "urgent", {"wound_infection", "fever_after_day_2", "spinal_infection_imaging"},
     ),
     "08_infection_late_low_grade": ("infection", "revision", set()),
     "09_instability": ("instability", "revision", set()),
@@ -36,15 +38,17 @@ EXPECTED: dict[str, tuple[str | None, str, set[str]]] = {
     "11_si_joint_pain": ("si_joint_pain", "non_surgical", set()),  # its own (SI-joint) pathway
     "12_facet_pain": ("facet_pain", "non_surgical", set()),
     "13_neuropathic_pain_arachnoiditis": ("neuropathic_pain", "non_surgical", set()),
-    "14_dural_tear": ("dural_tear", "revision", set()),
-    "15_epidural_hematoma": ("hematoma", "urgent", {"postoperative_hematoma", "progressive_deficit"}),
-    "16_wrong_level": ("wrong_level", "revision", set()),
+    "14_dural_tear": ("dural_tear", "urgent", {"csf_leak"}),  # pseudomeningocele with headache on standing
+    "15_epidural_hematoma": ("hematoma", "urgent", {"postoperative_hematoma", "progressive_deficit",
+                                                   "severe_deficit"}),
+    "16_wrong_level": ("wrong_level", "urgent", {"compression_with_deficit"}),  # root compression, MRC 4
     "17_hip_disease": ("hip_disease", "non_surgical", set()),
     "18_vascular_claudication": ("vascular_claudication", "non_surgical", set()),
     "19_peripheral_neuropathy": ("peripheral_neuropathy", "non_surgical", set()),
-    "20_cauda_equina": ("recurrent_disc_herniation", "urgent", {"cauda_equina"}),
+    "20_cauda_equina": ("recurrent_disc_herniation", "urgent", {"cauda_equina", "worsening_deficit"}),
     "21_missing_workup": (None, "workup_first", set()),
-    "22_cervical_acdf_adjacent_segment": ("adjacent_segment_disease", "revision", set()),
+    "22_cervical_acdf_adjacent_segment": ("adjacent_segment_disease", "urgent",
+                                          {"compression_with_deficit", "worsening_deficit"}),
     "23_normal_early_postop": (None, "non_surgical", set()),
     "24_malignancy": ("malignancy", "urgent", {"malignancy_suspected"}),
     "25_widespread_pain": ("widespread_pain", "non_surgical", set()),

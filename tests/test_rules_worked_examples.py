@@ -275,9 +275,12 @@ def test_new_deficit_in_the_first_week_is_the_haematoma_red_flag(pack):
 
 
 def test_fever_above_38_is_a_red_flag_but_38_is_not(pack):
-    # NHSN: fever (>38.0 C) is a criterion of deep incisional and organ/space SSI.
-    assert "systemic_infection" in {r.rule_id for r in run(pack, case(exam={"temperature_c": 38.1})).red_flags}
+    # NHSN: fever (>38.0 C) is a criterion of deep incisional and organ/space SSI; after post-operative day 2
+    # (97% of first fevers after lumbar fusion start within 48 h, Mayo 2018) it is a red flag.
+    assert "fever_after_day_2" in {r.rule_id for r in run(pack, case(exam={"temperature_c": 38.1})).red_flags}
     assert run(pack, case(exam={"temperature_c": 38.0})).red_flags == []
+    early = run(pack, case(days_ago=1, exam={"temperature_c": 38.6, "wound": "healed"}))
+    assert early.red_flags == []
 
 
 # -- work-up rules ------------------------------------------------------------------------------------

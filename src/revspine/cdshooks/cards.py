@@ -121,6 +121,9 @@ def _card(ctx: CardContext, summary: str, indicator: str, detail: str, citations
 
 def _differential_md(ctx: CardContext, n: int = 3) -> str:
     a = ctx.assessment
+    if a.applicability == "not_applicable":
+        return ("**Not applicable**: no prior spine operation is recorded in the structured data, so no "
+                "differential is ranked. Record the operation if there was one.")
     lines = ["**Leading causes** (evidence-weighted; not calibrated probabilities):"]
     for c in a.differential[:n]:
         why = "; ".join(f"{e.label} ({_cite(ctx, e.citations)})" for e in c.supporting[:3]) or "prior only"
@@ -173,6 +176,8 @@ def summary_card(ctx: CardContext) -> dict[str, Any]:
     if a.workup:
         bits.append(f"{len(a.workup)} work-up item{'s' if len(a.workup) > 1 else ''} missing")
     summary = f"After spine surgery: {', '.join(bits) + '; ' if bits else ''}leading: {lead}"
+    if a.applicability == "not_applicable":
+        summary = f"{', '.join(bits) + '; ' if bits else ''}Not applicable: no prior spine operation recorded"
     parts = [f"**{a.decision.summary}**"]
     if a.red_flags:
         parts.append("**Red flags**\n" + _flags_md(ctx))

@@ -43,10 +43,14 @@ def to_markdown(a: Assessment, pack: KnowledgePack | None = None) -> str:
     L.append("")
     L.append(f"> {a.decision.disclaimer}")
     L.append("")
+    if a.applicability == "not_applicable":
+        L.append(f"**{DECISION_HEADLINES['not_applicable']}.** " + " ".join(a.decision.reasons[-1:]))
+        L.append("")
     L.append("## Red flags")
     if a.red_flags:
         for r in a.red_flags:
-            L.append(f"- **{r.urgency.upper()}: {r.label}.** {r.action} [{', '.join(r.citations)}]")
+            points = f" Points to: {', '.join(r.points_to)}." if r.points_to else ""
+            L.append(f"- **{r.urgency.upper()}: {r.label}.** {r.action}{points} [{', '.join(r.citations)}]")
             for i in r.inputs:
                 L.append(f"  - input: `{i}`")
     else:
@@ -109,6 +113,11 @@ def to_markdown(a: Assessment, pack: KnowledgePack | None = None) -> str:
     for u in a.uncertainties:
         L.append(f"- {u}")
     L.append("")
+    if a.unweighed:
+        L.append("## Recorded, not weighed")
+        L.append("No rule of this knowledge pack weighs these entries; they are shown so that nothing is dropped:")
+        L.extend(f"- `{u}`" for u in a.unweighed)
+        L.append("")
     # alignment, revision plan, order set, instruments, patient (when present)
     L.extend(extra_sections(a, pack or default_pack()))
     L.append("## Citations")

@@ -12,17 +12,34 @@ from ..plan.order_set import build_order_set
 from ..plan.revision import revision_plan
 from ..version import __version__
 from .conditions import evaluate_findings, evaluate_negatives
-from .decision import decide
+from .decision import DISCLAIMER, decide
 from .differential import rank_causes
 from .facts import derive_facts
 from .labs import read_labs
-from .result import Assessment, IndexSurgery, LabReading, Versions, make
+from .result import Assessment, Decision, IndexSurgery, LabReading, Versions, make
 from .rules import lead_cause, leading, non_surgical_options, red_flags, risk_factors
 from .timing import timing_window
 from .uncertainty import uncertainties
+from .unweighed import unweighed
 from .workup import done_tests, missing_workup
 
-__all__ = ["assess"]
+__all__ = ["assess", "not_applicable_decision"]
+
+NOT_APPLICABLE_REASON = (
+    "No prior spine operation is recorded. revspine assesses pain that persists or returns after spine surgery "
+    "(persistent spinal pain syndrome type 2); without an operation there is no failed surgery to explain, so no "
+    "differential is ranked. Record the operation (procedure, region, levels, date) if there was one."
+)
+
+
+def not_applicable_decision(pack: KnowledgePack) -> Decision:
+    """The decision for a case the pathway does not apply to (no prior spine operation, no red flag)."""
+    cites = [c for c in ("Christelis2021", "Sebaaly2018") if c in pack.citations]
+    return make(
+        Decision, category="not_applicable", rule_id="applicability.no_prior_spine_operation",
+        summary="Not applicable: no prior spine operation", reasons=[NOT_APPLICABLE_REASON], non_surgical_options=[],
+        citations=cites, disclaimer=DISCLAIMER,
+    )
 
 
 def _asymptomatic(case: Case) -> bool:
@@ -45,19 +62,31 @@ def assess(case: Case, pack: KnowledgePack) -> Assessment:
     timing = timing_window(facts, pack)
     done = done_tests(facts, hits, pack)
     flags = red_flags(hits, pack)  # before and independent of the ranking
-    causes, mimics, excluded = rank_causes(facts, hits, timing, pack, done, flags, negatives)
-    lead = leading(causes, mimics, pack)
-    top, leading_note = lead_cause(causes, mimics, pack)
-    # The work-up reads the case (to name exactly the missing part of a lab panel) and the leading cause
-    # (its pathway: spinal-revision tests are not suggested for an SI-joint or non-spinal lead).
-    workup = missing_workup(hits, lead, done, pack, facts, top)
+    applies = facts.index is not None
+    if applies:
+        causes, mimics, excluded = rank_causes(facts, hits, timing, pack, done, flags, negatives)
+        lead = leading(causes, mimics, pack)
+        top, leading_note = lead_cause(causes, mimics, pack)
+        # The work-up reads the case (to name exactly the missing part of a lab panel) and the leading cause
+        # (its pathway: spinal-revision tests are not suggested for an SI-joint or non-spinal lead).
+        workup = missing_workup(hits, lead, done, pack, facts, top)
+        options = non_surgical_options(hits, lead, pack)
+    else:  # no prior spine operation: the failed-surgery pathway does not apply; the red flags still do
+        causes, mimics, excluded, lead, workup, options = [], [], [], [], [], []
+        top = None
+        leading_note = "No leading cause yet: no prior spine operation is recorded, so the pathway does not apply."
     risks = risk_factors(hits, pack)
-    options = non_surgical_options(hits, lead, pack)
-    decision = decide(
-        pack, flags, top, workup, risks, bool(case.imaging), options, hits, [*causes, *mimics], leading_note,
-        asymptomatic=_asymptomatic(case),
-    )
-    deferred = workup if pack.decision_rules[decision.rule_id].defers_workup else []
+    if applies or flags:
+        decision = decide(
+            pack, flags, top, workup, risks, bool(case.imaging), options, hits, [*causes, *mimics], leading_note,
+            asymptomatic=_asymptomatic(case),
+        )
+        if not applies:
+            decision.reasons.append(NOT_APPLICABLE_REASON)
+    else:
+        decision = not_applicable_decision(pack)
+    rule = pack.decision_rules.get(decision.rule_id)
+    deferred = workup if rule is not None and rule.defers_workup else []
     if deferred and top is None:
         leading_note = (
             "No leading cause yet: within the expected post-operative course, without a red flag or an objective "
@@ -85,7 +114,7 @@ def assess(case: Case, pack: KnowledgePack) -> Assessment:
     alignment = assess_alignment(case, pack)
     plan = (
         revision_plan(case, pack, cause=top.cause, decision_category=decision.category, risk_factors=risks, hits=hits)
-        if top is not None
+        if top is not None and applies
         else None
     )
     orders = build_order_set(case, pack, hits) if plan is not None else None
@@ -112,6 +141,7 @@ def assess(case: Case, pack: KnowledgePack) -> Assessment:
         versions=versions,
         case_id=case.case_id,
         assessment_date=case.assessment_date,
+        applicability="applies" if applies else "not_applicable",
         index_surgery=index,
         timing_window=timing,
         red_flags=flags,
@@ -125,12 +155,13 @@ def assess(case: Case, pack: KnowledgePack) -> Assessment:
         workup_deferred=deferred,
         risk_factors=risks,
         decision=decision,
-        uncertainties=uncertainties(facts, timing, causes, labs, workup, pack, deferred),
+        uncertainties=uncertainties(facts, timing, causes, labs, workup, pack, deferred) if applies else [],
         alignment=alignment,
         revision_plan=plan,
         order_set=orders,
         instruments=scores,
         patient=None,
+        unweighed=unweighed(case, pack),
         citations={},
     )
     result.patient = explain_for_patient(result, case, pack)

@@ -8,7 +8,7 @@ paths) that make it present. Parameters are validated at pack load time.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import cache
 from typing import Any, Literal
 
@@ -79,6 +79,7 @@ class MotorP(_P):
 
     mrc_le: int = 4
     new: bool = False
+    new_or_unknown: bool = False  # weakness not recorded as present before the operation (new or not said)
     progressive: bool = False
     myotomes: list[str] | None = None  # e.g. C5 for a post-operative C5 palsy
 
@@ -100,11 +101,16 @@ class AllOfP(_P):
 
 
 class ImagingAbsentP(_P):
-    """A study of these modalities, after the index operation and not limited by artefact, shows none of the codes."""
+    """A study of these modalities, after the index operation and not limited by artefact, shows none of the codes.
+
+    ``after: onset`` counts only a study on or after the symptom onset; when the onset is not recorded,
+    only a study of the assessment day or the day before (the symptoms being assessed now).
+    """
 
     codes: list[str]
     modalities: list[str]
     scope: Literal["any", "operated"] = "any"
+    after: Literal["surgery", "onset"] = "surgery"
 
 
 class CultureP(_P):
@@ -259,6 +265,11 @@ def _symptom(f: Facts, p: SymptomP) -> Hit:
 
 def _imaging_absent(f: Facts, p: ImagingAbsentP) -> Hit:
     after = f.index.date if f.index is not None else None
+    if p.after == "onset":
+        if f.index is not None and f.onset_days is not None:
+            after = date.fromordinal(f.index.date.toordinal() + f.onset_days)
+        else:
+            after = date.fromordinal(f.ref_date.toordinal() - 1)
 
     def counts(study: ImagingStudy) -> bool:
         return (study.modality.value in p.modalities and not study.limited_by_artefact
@@ -286,6 +297,8 @@ def _motor(f: Facts, p: MotorP) -> Hit:
     hits: list[str] = []
     for i, m in enumerate(exam.motor):
         if m.mrc > p.mrc_le or (p.new and not m.new_since_surgery) or (p.progressive and not m.progressive):
+            continue
+        if p.new_or_unknown and m.new_since_surgery is False:
             continue
         if p.myotomes and m.myotome not in p.myotomes:
             continue

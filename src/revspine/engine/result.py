@@ -107,6 +107,9 @@ class RedFlagResult(_R):
     action: str
     inputs: list[str]
     citations: list[str]
+    points_to: list[str] = Field(
+        default_factory=list, description="Cause ids this flag points to; the ranking keeps them in its top three"
+    )
 
 
 class CauseResult(_R):
@@ -220,7 +223,9 @@ class NonSurgicalResult(_R):
 
 
 class Decision(_R):
-    category: Literal["urgent", "revision", "revision_after_optimisation", "non_surgical", "workup_first"]
+    category: Literal[
+        "urgent", "revision", "revision_after_optimisation", "non_surgical", "workup_first", "not_applicable"
+    ]
     rule_id: str
     summary: str
     reasons: list[str]
@@ -235,6 +240,11 @@ class Assessment(_R):
     versions: Versions
     case_id: str | None
     assessment_date: Date
+    applicability: Literal["applies", "not_applicable"] = Field(
+        "applies",
+        description="not_applicable: no prior spine operation is recorded, so the failed-surgery pathway does not "
+        "apply; no differential is ranked and the decision says why (red flags are still evaluated)",
+    )
     index_surgery: IndexSurgery | None
     timing_window: TimingResult
     red_flags: list[RedFlagResult]
@@ -265,4 +275,9 @@ class Assessment(_R):
         None, description="Questionnaire scores, bands and outcome trends (when any are recorded)"
     )
     patient: PatientExplanation | None = Field(None, description="The plain-language explanation for the patient")
+    unweighed: list[str] = Field(
+        default_factory=list,
+        description="Recorded, not weighed: codes and values in the case that no rule of this pack weighs "
+        "(each as its JSON path and value); listed so that nothing recorded is silently dropped",
+    )
     citations: dict[str, CitationRef]

@@ -57,7 +57,7 @@ def red_flags(hits: Hits, pack: KnowledgePack) -> list[RedFlagResult]:
             out.append(
                 make(
                     RedFlagResult, rule_id=rf.id, label=rf.label, urgency=rf.urgency, action=rf.action, inputs=used,
-                    citations=list(rf.citations),
+                    citations=list(rf.citations), points_to=list(rf.rule_out),
                 )
             )
     out.sort(key=lambda r: (r.urgency != "emergency", r.rule_id))

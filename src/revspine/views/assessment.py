@@ -96,6 +96,13 @@ class AssessmentView(ViewModel):
     )
     risk_factors: list[RiskFactorView] = Field(description="Risk factors present, with targets where modifiable")
     decision: DecisionView = Field(description="The decision category with its reasons and non-surgical options")
+    applies: bool = Field(
+        True, description="False when no prior spine operation is recorded: the pathway does not apply (the decision "
+        "says why)"
+    )
+    unweighed: list[str] = Field(
+        default_factory=list, description="Recorded, not weighed: entries of the case no rule of the pack weighs"
+    )
     alignment: AlignmentView | None = Field(
         description="Sagittal alignment: Schwab modifiers, lordosis targets side by side, correction, osteotomies, "
         "the profile drawing; null when no alignment was measured"
@@ -195,6 +202,8 @@ def build_assessment_view(
         ],
         urgent=bool(a.red_flags),
         bottom_line=build_bottom_line(a, numbers, headline),
+        applies=a.applicability == "applies",
+        unweighed=list(a.unweighed),
         safety_alerts=alerts,
         red_flags=[
             RedFlagView(rule_id=r.rule_id, label=r.label, urgency=r.urgency, action=r.action, inputs=list(r.inputs),
@@ -207,7 +216,7 @@ def build_assessment_view(
         ),
         timeline=build_timeline(a, case, pack),
         differential=[_cause(c, pack, bands) for c in a.differential],
-        score_caveat=pack.scoring.caveat,
+        score_caveat=pack.scoring.caveat if a.applicability == "applies" else "",
         leading_count=pack.scoring_top_n,
         not_applicable=[ExcludedCauseView(cause=x.cause, label=x.label, reason=x.reason) for x in a.not_applicable],
         mimics=[_cause(c, pack, bands) for c in a.mimics],

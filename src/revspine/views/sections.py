@@ -190,8 +190,9 @@ class NonSurgicalView(ViewModel):
 
 
 class DecisionView(ViewModel):
-    category: Literal["urgent", "revision", "revision_after_optimisation", "non_surgical", "workup_first",
-                      "not_applicable"] = Field(
+    category: Literal[
+        "urgent", "revision", "revision_after_optimisation", "non_surgical", "workup_first", "not_applicable"
+    ] = Field(
         description="Decision category from the first decision rule that matched"
     )
     headline: str = Field(description="The category, in words, as printed")

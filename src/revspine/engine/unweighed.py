@@ -1,0 +1,166 @@
+"""Recorded, not weighed: the codes and values of a case that no rule of the pack reads.
+
+Every accepted code (a symptom, an imaging code, an examination item, a risk factor...) is either
+read by a finding that some rule uses (a cause's evidence, a red flag, a risk-factor, work-up,
+decision or plan rule), interpreted by a lab rule, or listed in ``Assessment.unweighed``, so that
+nothing a clinician records is silently dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from ..case.model import Case
+from ..knowledge.pack import KnowledgePack
+from ..knowledge.schema import Condition, Evidence
+
+__all__ = ["unweighed", "read_keys"]
+
+Key = tuple[str, str]
+
+# Fields the engine reads directly (not through a finding): timing, the revision plan's bone health.
+_READ_BY_CODE: frozenset[Key] = frozenset({
+    ("field", "symptoms.onset_date"), ("field", "symptoms.onset_days_after_surgery"),
+    ("field", "symptoms.follows_surgery"), ("field", "symptoms.pain_free_interval_days"),
+    ("field", "risk_factors.dexa_t_score"), ("field", "risk_factors.ct_hounsfield_l1"),
+    ("field", "risk_factors.osteoporosis"),
+})
+# Findings the plan reads by id in code (plan/order_set.py).
+_FINDINGS_READ_BY_CODE = ("beta_lactam_allergy", "mrsa_colonised")
+_CACHE: WeakKeyDictionary[KnowledgePack, frozenset[Key]] = WeakKeyDictionary()
+
+
+def _walk(obj: Any) -> Iterator[Any]:
+    yield obj
+    if isinstance(obj, dict):
+        for v in obj.values():
+            yield from _walk(v)
+    elif isinstance(obj, (list, tuple)):
+        for v in obj:
+            yield from _walk(v)
+    elif hasattr(type(obj), "model_fields"):
+        for name in type(obj).model_fields:
+            yield from _walk(getattr(obj, name))
+
+
+def _used_findings(pack: KnowledgePack) -> set[str]:
+    used = set(_FINDINGS_READ_BY_CODE)
+    for name, body in pack.sections.items():
+        if name == "findings":
+            continue
+        for value in _walk(body):
+            if isinstance(value, Condition):
+                used.update(value.finding_ids())
+            elif isinstance(value, Evidence):
+                used.add(value.finding)
+    return used & set(pack.findings)
+
+
+def _keys(predicate: str, params: dict[str, Any]) -> Iterator[Key]:
+    if predicate in ("any_of", "all_of"):
+        for part in params.get("any" if predicate == "any_of" else "all", []):
+            yield from _keys(part["predicate"], part.get("params") or {})
+    elif predicate == "field":
+        yield from _field_keys(params)
+    elif predicate == "fields":
+        for item in params["all"]:
+            yield from _field_keys(item)
+    elif predicate == "symptom":
+        for code in params["any"]:
+            yield "symptom", code
+            yield "denied", code  # a denial of a weighed symptom is its negative
+    elif predicate in ("imaging", "imaging_absent"):
+        for code in params["codes"]:
+            yield "imaging", code
+    elif predicate == "motor":
+        yield from (("field", "exam.motor"), ("field", "exam.motor_deficit"),
+                    ("field", "exam.motor_deficit_progressive"))
+        yield from (("field", f"exam.motor_deficit={v}") for v in ("none", "mild", "severe"))
+    elif predicate == "sensory":
+        for d in params["distributions"]:
+            yield "sensory", d
+    elif predicate == "lab":
+        yield "lab", params["test"]
+    elif predicate == "block":
+        for t in params["types"]:
+            yield "block", t
+    elif predicate == "emg":
+        for r in params["results"]:
+            yield "emg", r
+    elif predicate == "culture":
+        for sp in params["specimens"]:
+            yield "culture", sp
+    elif predicate == "procedure" and params.get("incidental_durotomy") is not None:
+        yield "field", "surgeries.incidental_durotomy"
+
+
+def _field_keys(params: dict[str, Any]) -> Iterator[Key]:
+    """A coded field read for some of its values ("exam.wound = drainage") reads only those values."""
+    values = [params["equals"]] if isinstance(params.get("equals"), str) else params.get("one_of") or []
+    coded = [v for v in values if isinstance(v, str)]
+    if coded:
+        for v in coded:
+            yield "field", f"{params['path']}={v}"
+    else:
+        yield "field", params["path"]
+
+
+def read_keys(pack: KnowledgePack) -> frozenset[Key]:
+    """What the rules of ``pack`` read, as (kind, code or path) pairs; worked out once per pack."""
+    cached = _CACHE.get(pack)
+    if cached is None:
+        keys = set(_READ_BY_CODE) | {("lab", test) for test in pack.labs}
+        for fid in _used_findings(pack):
+            f = pack.findings[fid]
+            keys.update(_keys(f.predicate, f.params))
+        for fid in getattr(pack, "compiled_absent", {}):  # weighed when absent: any recorded value is read
+            f = pack.findings[fid]
+            keys.update(("any", path) for kind, path in _keys(f.predicate, f.params) if kind == "field")
+        cached = _CACHE[pack] = frozenset(keys)
+    return cached
+
+
+def _recorded(case: Case) -> Iterator[tuple[Any, ...]]:
+    """(key, text, other keys that also count as read) for each recorded code or value."""
+    sym = case.symptoms
+    for s in sym.symptoms:
+        yield ("symptom", s.value), f"symptoms.symptoms: {s.value}"
+    for s in sym.denied:
+        yield ("denied", s.value), f"symptoms.denied: {s.value}"
+    for section, skip in (("symptoms", {"symptoms", "denied"}), ("exam", {"motor", "sensory"}),
+                          ("risk_factors", set())):
+        obj = getattr(case, section)
+        for name, info in type(obj).model_fields.items():
+            value = getattr(obj, name)
+            if name in skip or value is None or value == info.default:
+                continue
+            path = f"{section}.{name}"
+            key = f"{path}={value}" if isinstance(value, str) else path  # coded values (StrEnums) by value
+            yield ("field", key), f"{path} = {value}", ("any", path)
+    for i, m in enumerate(case.exam.motor):
+        yield ("field", "exam.motor"), f"exam.motor[{i}]: {m.myotome} {m.side.value} MRC {m.mrc}/5"
+    for i, sf in enumerate(case.exam.sensory):
+        yield ("sensory", sf.distribution.value), f"exam.sensory[{i}]: {sf.distribution.value}"
+    for i, op in enumerate(case.surgeries):
+        if op.incidental_durotomy is not None:
+            text = f"surgeries[{i}].incidental_durotomy = {op.incidental_durotomy}"
+            yield ("field", "surgeries.incidental_durotomy"), text
+    for i, study in enumerate(case.imaging):
+        for j, fnd in enumerate(study.findings):
+            yield ("imaging", fnd.code.value), f"imaging[{i}].findings[{j}]: {fnd.code.value}"
+    for i, lab in enumerate(case.labs):
+        yield ("lab", lab.test.value), f"labs[{i}]: {lab.test.value}"
+    for i, b in enumerate(case.blocks):
+        yield ("block", b.type.value), f"blocks[{i}]: {b.type.value}"
+    for i, e in enumerate(case.electrodiagnostics):
+        yield ("emg", e.result.value), f"electrodiagnostics[{i}]: {e.result.value}"
+    for i, c in enumerate(case.cultures):
+        yield ("culture", c.specimen), f"cultures[{i}]: {c.specimen}"
+
+
+def unweighed(case: Case, pack: KnowledgePack) -> list[str]:
+    """Each recorded code or value no rule of ``pack`` reads, with its JSON path."""
+    keys = read_keys(pack)
+    return [text for key, text, *also in _recorded(case) if key not in keys and not any(k in keys for k in also)]

@@ -1,0 +1,213 @@
+"""The safety layer: each red flag on a worked case, its benign control, and what it points to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from revspine.case import parse_case
+from revspine.case.enums import ImagingCode, Symptom
+from revspine.engine import assess
+from revspine.engine.result import Assessment
+from revspine.engine.unweighed import read_keys
+from revspine.knowledge import KnowledgePack
+
+from .conftest import TODAY
+
+LUMBAR = {"procedure": "tlif", "region": "lumbar", "levels": ["L4-L5"], "instrumented": True}
+ACDF = {"procedure": "acdf", "region": "cervical", "levels": ["C5-C6"], "instrumented": True}
+
+
+def _day(n: int) -> str:
+    return TODAY.fromordinal(TODAY.toordinal() - n).isoformat()
+
+
+def _assess(pack: KnowledgePack, day: int = 10, surgery: dict[str, Any] | None = None, **extra: Any) -> Assessment:
+    data: dict[str, Any] = {"assessment_date": TODAY.isoformat(),
+                            "surgeries": [{**(surgery or LUMBAR), "date": _day(day)}],
+                            "symptoms": {"symptoms": ["back_pain"]}}
+    for key, value in extra.items():
+        data[key] = {**data[key], **value} if isinstance(data.get(key), dict) else value
+    return assess(parse_case(data, pack, today=TODAY), pack)
+
+
+def _flags(a: Assessment) -> set[str]:
+    return {f.rule_id for f in a.red_flags}
+
+
+def test_every_flag_points_to_known_causes_and_says_so_in_the_output(pack: KnowledgePack) -> None:
+    for rf in pack.red_flags.values():
+        assert set(rf.rule_out) <= set(pack.causes), rf.id
+        assert rf.citations and rf.action
+    a = _assess(pack, exam={"motor": [{"myotome": "L5", "side": "left", "mrc": 4, "new_since_surgery": True}]})
+    [hema] = [f for f in a.red_flags if f.rule_id == "postoperative_hematoma"]
+    assert hema.points_to == ["hematoma"] and hema.urgency == "emergency"
+    assert "exam.motor[0]: L5 left MRC 4/5 (new since surgery)" in hema.inputs
+    assert "p = 0.379" in hema.action  # Amiri 2013: not stated as proven
+
+
+@pytest.mark.parametrize("day", [1, 4, 10, 14, 21])
+def test_haematoma_flag_covers_delayed_onset_to_day_21(pack: KnowledgePack, day: int) -> None:
+    a = _assess(pack, day=day, exam={"motor": [{"myotome": "L5", "side": "left", "mrc": 4}]})
+    assert "postoperative_hematoma" in _flags(a)
+    assert a.decision.category == "urgent"
+
+
+def test_haematoma_flag_after_day_21_gives_way_to_the_new_deficit_flag(pack: KnowledgePack) -> None:
+    a = _assess(pack, day=30, exam={"motor": [{"myotome": "L5", "side": "left", "mrc": 4, "new_since_surgery": True}]})
+    assert "postoperative_hematoma" not in _flags(a) and "new_deficit" in _flags(a)
+    assert a.decision.category == "urgent"
+
+
+def test_a_weakness_known_to_predate_the_operation_is_not_a_haematoma(pack: KnowledgePack) -> None:
+    a = _assess(pack, day=5, exam={"motor": [{"myotome": "L5", "side": "left", "mrc": 4, "new_since_surgery": False}]})
+    assert not {"postoperative_hematoma", "new_deficit"} & _flags(a)
+
+
+def test_an_mri_after_the_onset_without_haematoma_stands_the_flag_down_and_an_earlier_one_does_not(
+        pack: KnowledgePack) -> None:
+    weak = {"motor": [{"myotome": "L5", "side": "left", "mrc": 4, "new_since_surgery": True}]}
+    onset = {"onset_days_after_surgery": 6}
+    after = [{"modality": "mri", "date": _day(3), "findings": [{"code": "normal_postoperative"}]}]
+    before = [{"modality": "mri", "date": _day(9), "findings": [{"code": "normal_postoperative"}]}]
+    assert "postoperative_hematoma" not in _flags(_assess(pack, exam=weak, symptoms=onset, imaging=after))
+    assert "postoperative_hematoma" in _flags(_assess(pack, exam=weak, symptoms=onset, imaging=before))
+    # without a recorded onset only an MRI of the assessment day (or the day before) counts
+    today = [{"modality": "mri", "date": _day(0), "findings": [{"code": "normal_postoperative"}]}]
+    assert "postoperative_hematoma" not in _flags(_assess(pack, exam=weak, imaging=today))
+    assert "postoperative_hematoma" in _flags(_assess(pack, exam=weak, imaging=before))
+
+
+def test_mri_proven_haematoma_with_a_deficit_on_day_10(pack: KnowledgePack) -> None:
+    a = _assess(pack, day=10, exam={"motor_deficit": "severe"},
+                imaging=[{"modality": "mri", "date": _day(0), "findings": [{"code": "epidural_hematoma",
+                                                                            "level": "L4-L5"}]}])
+    assert "postoperative_hematoma" in _flags(a) and a.decision.category == "urgent"
+
+
+def test_new_deficit_of_any_grade_months_later(pack: KnowledgePack) -> None:
+    a = _assess(pack, day=200, exam={"motor": [{"myotome": "L5", "side": "right", "mrc": 4,
+                                                "new_since_surgery": True}]})
+    assert "new_deficit" in _flags(a)
+    stable = _assess(pack, day=200, exam={"motor": [{"myotome": "L5", "side": "right", "mrc": 4,
+                                                     "new_since_surgery": False}]},
+                     symptoms={"trend": "stable"})
+    assert not _flags(stable)
+
+
+def test_progressive_and_worsening_deficits(pack: KnowledgePack) -> None:
+    a = _assess(pack, day=200, exam={"motor": [{"myotome": "L4", "side": "left", "mrc": 4, "progressive": True}]})
+    assert "progressive_deficit" in _flags(a)
+    assert next(f for f in a.red_flags if f.rule_id == "progressive_deficit").urgency == "emergency"
+    b = _assess(pack, day=200, exam={"motor_deficit": "mild"}, symptoms={"trend": "worsening"})
+    assert "worsening_deficit" in _flags(b)
+
+
+def test_cauda_equina(pack: KnowledgePack) -> None:
+    assert "cauda_equina" in _flags(_assess(pack, day=300, exam={"sensory": [{"distribution": "saddle"}]}))
+    assert "cauda_equina" in _flags(_assess(pack, day=300, symptoms={"symptoms": ["bladder_dysfunction"]}))
+
+
+def test_cervical_airway_after_acdf_and_not_after_lumbar_surgery(pack: KnowledgePack) -> None:
+    for exam in ({"stridor": True}, {"oxygen_saturation": 90}, {"neck_swelling": True}):
+        a = _assess(pack, day=1, surgery=ACDF, exam=exam)
+        assert "cervical_airway" in _flags(a), exam
+        assert a.decision.category == "urgent"
+    assert "cervical_airway" in _flags(_assess(pack, day=2, surgery=ACDF,
+                                               symptoms={"symptoms": ["breathing_difficulty"]}))
+    assert "cervical_airway" not in _flags(_assess(pack, day=1, exam={"oxygen_saturation": 90}))  # lumbar
+    assert not _flags(_assess(pack, day=1, surgery=ACDF, exam={"stridor": False, "neck_swelling": False,
+                                                               "oxygen_saturation": 97}))
+
+
+def test_dysphagia_with_neck_swelling_later_after_acdf(pack: KnowledgePack) -> None:
+    a = _assess(pack, day=40, surgery=ACDF, symptoms={"symptoms": ["neck_pain", "dysphagia", "neck_swelling"]})
+    assert "cervical_dysphagia_swelling" in _flags(a) and "cervical_airway" not in _flags(a)
+    assert not _flags(_assess(pack, day=40, surgery=ACDF, symptoms={"symptoms": ["neck_pain", "dysphagia"]}))
+
+
+def test_myelopathy(pack: KnowledgePack) -> None:
+    cord = [{"modality": "mri", "date": _day(2), "findings": [{"code": "cord_signal_change", "level": "C4-C5"}]}]
+    a = _assess(pack, day=700, surgery=ACDF, exam={"hoffmann_sign": True, "mjoa": 13}, imaging=cord)
+    assert "myelopathy_cord_lesion" in _flags(a)
+    b = _assess(pack, day=700, surgery=ACDF, exam={"gait_ataxia": True}, symptoms={"trend": "worsening"})
+    assert "myelopathy_after_cervical_surgery" in _flags(b)
+    improving = _assess(pack, day=90, surgery=ACDF, exam={"hoffmann_sign": True}, symptoms={"trend": "improving"})
+    assert not _flags(improving)
+
+
+def test_clear_drainage_is_a_csf_leak_not_a_wound_infection(pack: KnowledgePack) -> None:
+    a = _assess(pack, day=5, exam={"wound": "clear_drainage"})
+    assert _flags(a) == {"csf_fistula"}
+    assert next(f for f in a.red_flags if f.rule_id == "csf_fistula").points_to == ["dural_tear"]
+    b = _assess(pack, day=5, exam={"wound": "clear_drainage"}, symptoms={"symptoms": ["headache_upright"]})
+    assert {"csf_leak", "csf_fistula"} <= _flags(b)
+    mri = [{"modality": "mri", "date": _day(1), "findings": [{"code": "pseudomeningocele"}]}]
+    c = _assess(pack, day=20, imaging=mri,
+                symptoms={"symptoms": ["headache_upright", "nausea_vomiting"]})
+    assert "csf_leak" in _flags(c)
+    d = _assess(pack, day=6, exam={"meningism": True, "temperature_c": 38.6})
+    assert "meningitis" in _flags(d)
+
+
+@pytest.mark.parametrize("day", [0, 1, 2])
+def test_fever_on_day_0_to_2_with_a_clean_wound_is_expected(pack: KnowledgePack, day: int) -> None:
+    a = _assess(pack, day=day, exam={"temperature_c": 38.4, "wound": "healed"}, symptoms={"symptoms": ["fever"]})
+    assert not _flags(a)
+    assert a.decision.category != "urgent"
+
+
+def test_fever_later_or_with_other_signs_is_a_flag(pack: KnowledgePack) -> None:
+    assert "fever_after_day_2" in _flags(_assess(pack, day=5, exam={"temperature_c": 38.4}))
+    a = _assess(pack, day=1, exam={"temperature_c": 38.6, "wound": "drainage"})
+    assert {"early_fever_with_signs", "wound_infection"} <= _flags(a)
+    b = _assess(pack, day=2, exam={"temperature_c": 38.6, "motor": [{"myotome": "L5", "side": "left", "mrc": 3}]})
+    assert "early_fever_with_signs" in _flags(b)
+
+
+def test_an_erythematous_dry_healing_wound_raises_nothing(pack: KnowledgePack) -> None:
+    assert not _flags(_assess(pack, day=12, exam={"wound": "erythema", "temperature_c": 37.1}))
+
+
+def test_immunosuppression_or_iv_drug_use_with_new_pain(pack: KnowledgePack) -> None:
+    a = _assess(pack, day=120, risk_factors={"iv_drug_use": True}, symptoms={"trend": "worsening"})
+    assert "infection_risk_new_pain" in _flags(a)
+    assert next(f for f in a.red_flags if f.rule_id == "infection_risk_new_pain").points_to == ["infection"]
+    assert not _flags(_assess(pack, day=120, risk_factors={"immunosuppression": True}, symptoms={"trend": "stable"}))
+
+
+def test_a_cancer_history_alone_is_not_a_flag_but_with_night_pain_it_is(pack: KnowledgePack) -> None:
+    assert not _flags(_assess(pack, day=400, risk_factors={"cancer_history": True}))
+    a = _assess(pack, day=400, risk_factors={"cancer_history": True},
+                symptoms={"symptoms": ["back_pain", "night_pain"]})
+    assert "malignancy_suspected" in _flags(a)
+
+
+def test_infection_on_imaging(pack: KnowledgePack) -> None:
+    a = _assess(pack, day=60, imaging=[{"modality": "mri_contrast", "date": _day(1),
+                                        "findings": [{"code": "epidural_abscess", "level": "L4-L5"}]}],
+                exam={"motor_deficit": "mild"})
+    assert {"spinal_infection_imaging", "abscess_with_deficit"} <= _flags(a)
+
+
+def test_recorded_but_unweighed_codes_are_listed(pack: KnowledgePack) -> None:
+    a = _assess(pack, day=200, symptoms={"symptoms": ["back_pain", "fatigue", "weakness", "numbness"]},
+                exam={"fortin_finger_test": True})
+    keys = read_keys(pack)
+    for code in ("fatigue", "weakness", "numbness"):
+        assert (("symptom", code) in keys) != (f"symptoms.symptoms: {code}" in a.unweighed), code
+    assert "symptoms.symptoms: back_pain" not in a.unweighed
+
+
+def test_every_symptom_and_imaging_code_is_weighed_or_listed(pack: KnowledgePack) -> None:
+    keys = read_keys(pack)
+    symptoms = [s.value for s in Symptom]
+    a = _assess(pack, day=400, symptoms={"symptoms": symptoms})
+    for code in symptoms:
+        assert (("symptom", code) in keys) or f"symptoms.symptoms: {code}" in a.unweighed, code
+    codes = [c.value for c in ImagingCode]
+    b = _assess(pack, day=400, imaging=[{"modality": "ct", "date": _day(1),
+                                         "findings": [{"code": c} for c in codes]}])
+    for j, code in enumerate(codes):
+        assert (("imaging", code) in keys) or f"imaging[0].findings[{j}]: {code}" in b.unweighed, code
