@@ -52,23 +52,12 @@ SOURCE_IDS = ("pmid", "doi", "url")
 #: Red-flag vignettes the engine does not flag yet, by id prefix, each with its class of error.
 #: Strict xfail: when the engine starts flagging one, its test fails until it is removed from here.
 RED_FLAG_KNOWN_MISSES: dict[str, str] = {
-    "v001": "haematoma on MRI on day 14: the haematoma flag stops at day 7",
-    "v002": "neck swelling with airway displacement after ACDF: no cervical airway flag",
-    "v003": "neck swelling with dysphagia after anterior cervical surgery: no flag",
-    "v007": "compressive lesion with an MRC 4 deficit: no flag below 'severe'",
-    "v014": "positional headache after surgery (CSF leak): no flag",
     "v015": "pseudomeningocele with headache a week after surgery: no CSF-leak flag",
     "v025": "new dermatomal deficit with a malpositioned screw: no new-deficit flag",
-    "v045": "recurrent myelopathy with cord compression: no new-myelopathy flag",
-    "v046": "Hoffmann signs with cord compression: no new-myelopathy flag",
-    "v052": "IV drug use with new pain after fusion: a weight only, no flag",
 }
 
 #: Controls on which the engine raises a red flag it should not (false alarms), same rule.
 CONTROL_KNOWN_FALSE_ALARMS: dict[str, str] = {
-    "v055": "fever on day 1 with a clean wound flags infection (not read against the day)",
-    "v059": "asymptomatic haematoma on a routine MRI, strength normal, flags",
-    "v061": "fever on day 2 with a clean wound flags infection",
 }
 
 #: Whether the engine meets the issue-10 targets on this suite yet (strict: flip when it does).
