@@ -330,7 +330,11 @@ def test_current_smoking_blocks_revision_until_cotinine_confirms_abstinence(pack
     assert rf.blocks_revision_until_met and "3 ng/mL" in (rf.target or "") and "1.91" in rf.effect
     denies = run(pack, case(risk_factors={"smoking": "never"},
                             labs=[{"test": "cotinine", "value": 25, "unit": "ng/mL", "date": day(3)}]))
-    assert "rf_smoking" in {r.rule_id for r in denies.risk_factors}
+    cot = next(r for r in denies.risk_factors if r.rule_id == "rf_cotinine")  # the laboratory says otherwise
+    assert cot.blocks_revision_until_met and "3 ng/mL" in (cot.target or "")
+    on_nrt = run(pack, case(risk_factors={"smoking": "former", "nicotine_replacement": True},
+                            labs=[{"test": "cotinine", "value": 25, "unit": "ng/mL", "date": day(3)}]))
+    assert not {"rf_smoking", "rf_cotinine"} & {r.rule_id for r in on_nrt.risk_factors}  # cotinine unreadable
 
 
 # -- decision rules ------------------------------------------------------------------------------------------

@@ -96,5 +96,20 @@ def build_bottom_line(a: Assessment, numbers: dict[str, int], headline: str) -> 
         causes=causes,
         risks=[RiskLineView(label=r.label, target=r.target, blocks=r.blocks_revision_until_met) for r in risks],
         next_steps=steps[:MAX_NEXT_STEPS], more_steps=max(0, len(steps) - MAX_NEXT_STEPS),
-        unweighed=[str(u) for u in unweighed] if isinstance(unweighed, list) else [],
+        unweighed=[_plain(str(u)) for u in unweighed] if isinstance(unweighed, list) else [],
     )
+
+
+def _plain(entry: str) -> str:
+    """A recorded-not-weighed entry without its JSON path, for the chart ("side: bilateral", "facet arthropathy").
+
+    The engine quotes each entry with its path ("imaging[1].findings[0]: facet_arthropathy",
+    "symptoms.side = bilateral"); the trace keeps that form, the bottom line shows the clinical part.
+    """
+    if ": " in entry:
+        text = entry.split(": ", 1)[1]
+        return text.replace("_", " ")
+    if " = " in entry:
+        path, value = entry.split(" = ", 1)
+        return f"{path.rsplit('.', 1)[-1].replace('_', ' ')}: {value.replace('_', ' ')}"
+    return entry.replace("_", " ")
