@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from revspine.cli.main import app
 from revspine.knowledge.interventions import DEMOGRAPHIC_CATEGORIES, source_attributes
 
-from .conftest import new_patient
+from .conftest import PASSWORD, new_patient
 from .test_browser import page  # noqa: F401  (Playwright + Debian chromium fixture)
 
 EXPECTED = {"red_flags", "decision_rules", "workup_rules", "order_set"}
@@ -54,10 +54,11 @@ def test_cli_knowledge_json_includes_the_attributes_of_every_intervention():
     assert "Source attributes (ONC HTI-1)" in text.output and "Funding source" in text.output
 
 
-def test_the_page_is_public_and_has_a_json_twin(anon, pack):
-    html = anon.get("/knowledge/source-attributes")
+def test_the_page_has_a_json_twin_and_needs_a_login(browser, anon, pack):
+    assert anon.get("/knowledge/source-attributes").status_code == 303
+    html = browser.get("/knowledge/source-attributes")
     assert html.status_code == 200 and 'data-intervention="order_set"' in html.text
-    js = anon.get("/knowledge/source-attributes.json").json()
+    js = browser.get("/knowledge/source-attributes.json").json()
     assert {i["id"] for i in js["interventions"]} == EXPECTED
     assert js["knowledge_version"] == pack.version
 
@@ -74,6 +75,10 @@ def test_each_assessment_links_to_the_source_attributes(browser, api, examples):
 def test_browser_reads_the_source_attributes(page, pack):  # noqa: F811
     expected = {a.id: a for a in source_attributes(pack)}
     page.goto("/knowledge/source-attributes")
+    page.fill("#username", "alice")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/knowledge/source-attributes")
     sections = page.locator("section.intervention")
     assert sections.count() == len(EXPECTED)
     for iid, attrs in expected.items():

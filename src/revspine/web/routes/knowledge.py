@@ -1,7 +1,6 @@
 """The knowledge pack's ONC HTI-1 source attributes, one section per decision-support intervention.
 
-Public (no patient data): a clinician following a CDS card's source link from the EHR reads it without a
-revspine login. Linked from every assessment and from every CDS card.
+No patient data, but signed in like every other page. Linked from every assessment and from every CDS card.
 """
 
 from __future__ import annotations
@@ -10,6 +9,7 @@ from fastapi import APIRouter, Request
 from pydantic import Field
 
 from ...knowledge.interventions import DEMOGRAPHIC_CATEGORIES, SourceAttributes, source_attributes
+from ..auth import CurrentUser
 from ..contexts import Page
 from ..state import app_state
 from ..twins import twin_page
@@ -30,7 +30,7 @@ class SourceAttributesContext(Page):
 
 @twin_page(router, SOURCE_ATTRIBUTES_PATH, "source_attributes.html", SourceAttributesContext,
            summary="Source attributes (ONC HTI-1) of each decision-support intervention")
-def source_attributes_page(request: Request) -> SourceAttributesContext:
+def source_attributes_page(request: Request, user: CurrentUser) -> SourceAttributesContext:
     """Bibliographic citations, developer, funding, release and revision dates, and demographic or social inputs
     of the red flags, decision rules, work-up rules and order set."""
     pack = app_state(request).pack
