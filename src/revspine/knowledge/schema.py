@@ -147,8 +147,9 @@ class Citation(_Entry):
 
     @model_validator(mode="after")
     def _identifiers(self) -> Citation:
-        if not (self.pmid or self.doi or self.url) and "shared/seeds" not in self.source:
-            # only the project's own source documents (shared/seeds) have no address
+        own = "shared/seeds" in self.source or (self.authors or "").startswith("revspine project")
+        if not (self.pmid or self.doi or self.url) and not own:
+            # only the project's own documents and expert-assigned decisions have no address
             raise ValueError(f"citation {self.id} needs a pmid, doi or stable url")
         if self.pmid is not None and not _PMID.match(self.pmid):
             raise ValueError(f"citation {self.id}: pmid '{self.pmid}' is not a PubMed id (digits only)")
