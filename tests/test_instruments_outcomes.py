@@ -49,8 +49,15 @@ def test_nrs_two_points_or_thirty_percent(pack):
 
 
 def test_worsening_is_named(pack):
+    t = track("ndi", [(D0, 10), (D2, 18)], pack)
+    assert t.direction == "worsened" and t.change_points == 8
+
+
+def test_ndi_change_within_the_measurement_error_is_no_important_change(pack):
+    """NDI MCID 7.5 (MDC 10.2; Young 2009), was 5 from the author's informal note: a 6-point rise no longer counts."""
     t = track("ndi", [(D0, 10), (D2, 16)], pack)
-    assert t.direction == "worsened" and t.change_points == 6
+    assert t.direction == "no_important_change" and t.change_points == 6
+    assert [(c.kind, c.threshold) for c in t.mcid] == [("points", 7.5), ("points", 10)]
 
 
 def test_small_change_is_no_important_change(pack):

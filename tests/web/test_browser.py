@@ -173,8 +173,9 @@ def test_clinician_visit_end_to_end(page, tmp_path, caplog):  # noqa: PLR0915 - 
     assert "Pseudarthrosis" in text or "pseudarthrosis" in text
     shot(page, "05-assessment")
 
-    with page.expect_download() as download_info:
-        page.click("text=Chart PDF")
+    # Rendering the PDF takes seconds on a busy machine: wait for the download, not for a navigation.
+    with page.expect_download(timeout=120_000) as download_info:
+        page.click("text=Chart PDF", no_wait_after=True)
     pdf = tmp_path / "report.pdf"
     download_info.value.save_as(pdf)
     assert pdf.read_bytes().startswith(b"%PDF")

@@ -294,3 +294,13 @@ class SensoryDistribution(_StrEnum):
     stocking = "stocking"
     saddle = "saddle"
     non_anatomic = "non_anatomic"
+
+
+class BetaLactamAllergySeverity(_StrEnum):
+    """The reaction behind a beta-lactam (penicillin) allergy label, graded as the 2022 drug-allergy
+    practice parameter stratifies by reaction phenotype."""
+
+    low_risk = "low_risk"  # benign rash, gastrointestinal upset, family history, vague reaction long ago
+    severe_immediate = "severe_immediate"  # anaphylaxis, angioedema, bronchospasm, hypotension
+    severe_delayed = "severe_delayed"  # SJS/TEN, DRESS, AGEP, organ involvement, haemolytic anaemia
+    cefazolin_reaction = "cefazolin_reaction"  # a reaction to cefazolin itself

@@ -14,6 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from .enums import (
     Approach,
+    BetaLactamAllergySeverity,
     BlockType,
     EmgResult,
     ImagingCode,
@@ -221,6 +222,12 @@ class RiskFactors(_Model):
     prior_spine_infection: bool | None = None
     mrsa_colonised: bool | None = None
     beta_lactam_allergy: bool | None = None
+    beta_lactam_allergy_severity: BetaLactamAllergySeverity | None = Field(
+        None,
+        description="The reaction behind a beta-lactam allergy label: low_risk (benign rash, GI upset, family "
+        "history, vague reaction long ago), severe_immediate (anaphylaxis, angioedema, bronchospasm, hypotension), "
+        "severe_delayed (SJS/TEN, DRESS, AGEP, organ involvement) or cefazolin_reaction; null when not graded",
+    )
     anticoagulant_use: bool | None = None
     fibromyalgia: bool | None = None
     nicotine_replacement: bool | None = Field(None, description="Uses nicotine replacement (patch, gum, vape)")
@@ -230,6 +237,24 @@ class RiskFactors(_Model):
     antiplatelet_use: bool | None = None
     thrombophilia: bool | None = None
     prior_vte: bool | None = Field(None, description="Previous deep-vein thrombosis or pulmonary embolism")
+
+    @model_validator(mode="after")
+    def _allergy_consistent(self) -> RiskFactors:
+        if self.beta_lactam_allergy is False and self.beta_lactam_allergy_severity is not None:
+            raise ValueError(
+                "beta_lactam_allergy_severity is given but beta_lactam_allergy is false: "
+                "record the allergy, or drop its severity"
+            )
+        return self
+
+    @property
+    def beta_lactam_allergy_grade(self) -> str | None:
+        """low_risk (cefazolin still given), severe (cefazolin not given), ungraded (allergy recorded, reaction
+        not), or None (no allergy recorded). Derived, not stored: the order set's allergy rules read it."""
+        sev = self.beta_lactam_allergy_severity
+        if sev is None:
+            return "ungraded" if self.beta_lactam_allergy else None
+        return "low_risk" if sev is BetaLactamAllergySeverity.low_risk else "severe"
 
 
 class ImagingFinding(_Model):

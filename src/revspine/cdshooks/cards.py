@@ -48,9 +48,17 @@ def _source(ctx: CardContext) -> dict[str, Any]:
         "topic": {"system": "urn:revspine:cds:topic", "code": "revision-spine-surgery",
                   "display": f"Failed spine surgery work-up (knowledge {v.knowledge_id} {v.knowledge})"},
     }
-    if ctx.source_url:
-        src["url"] = ctx.source_url
+    url = ctx.source_url or _source_attributes_url(ctx.link_url)
+    if url:
+        src["url"] = url  # the interventions' source attributes (ONC HTI-1)
     return src
+
+
+def _source_attributes_url(link_url: str | None) -> str | None:
+    """The source-attributes page on the server that holds the assessment the card links to."""
+    if not link_url or "/assessments/" not in link_url:
+        return None
+    return link_url.split("/assessments/")[0] + "/knowledge/source-attributes"
 
 
 def _override_reasons(ctx: CardContext) -> list[dict[str, Any]]:
@@ -79,7 +87,8 @@ def _links(ctx: CardContext, citations: list[str]) -> list[dict[str, Any]]:
         links.append({"label": "Open the full revspine assessment", "url": ctx.link_url, "type": "absolute"})
     for cid in citations:
         ref = ctx.assessment.citations.get(cid)
-        if ref is not None and ref.url and ref.url.startswith("https://"):
+        if (ref is not None and ref.url and ref.url.startswith("https://")
+                and ref.evidence_type != "patient_information"):  # evidence, not a patient page
             links.append({"label": trim(f"Evidence: {ref.text}", 80), "url": ref.url, "type": "absolute"})
             break
     return links

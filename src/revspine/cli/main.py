@@ -23,6 +23,7 @@ from ..case.validate import parse_case
 from ..engine import assess
 from ..errors import InputError, Problem, RevspineError
 from ..knowledge import KnowledgePack, default_pack, load_pack
+from ..knowledge.interventions import source_attributes
 from . import screen_commands, web_commands
 from .render import to_json, to_markdown
 from .score import score_cmd
@@ -141,8 +142,10 @@ def knowledge_cmd(
     except RevspineError as exc:
         _fail(exc)
         return
+    attributes = source_attributes(pack)
     data = {
         "pack": pack.describe(),
+        "interventions": [a.model_dump(mode="json") for a in attributes],
         "sections": {
             name: (
                 [e.model_dump(mode="json") for e in body.values()]
@@ -167,6 +170,16 @@ def knowledge_cmd(
         for e in pack.sections.get(name, {}).values():
             con.print(f"  {e.id}: {getattr(e, 'label', None) or getattr(e, 'reason', '')} "
                       f"[{', '.join(e.citations)}]", markup=False)
+    con.print("\n[bold]Source attributes (ONC HTI-1)[/]")
+    for a in attributes:
+        used = ", ".join(d.label.lower() for d in a.demographic_and_social_inputs) or "none"
+        for line in (f"{a.name} [{a.id}], {a.rules} rules", f"  Developer: {a.developer} ({a.developer_contact})",
+                     f"  Funding source: {a.funding_source}",
+                     f"  Released {a.release_date}; revised {a.revision_date} (knowledge {a.knowledge_version})",
+                     f"  Demographic or social inputs used: {used}",
+                     f"  Bibliographic citations: {len(a.bibliographic_citations)} "
+                     f"({', '.join(f'{k}: {v}' for k, v in a.evidence_types.items())})"):
+            con.print(line, markup=False)
 
 
 def example_paths() -> list[Path]:

@@ -36,6 +36,7 @@ __all__ = [
     "make",
 ]
 
+
 class _R(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -52,6 +53,7 @@ class CitationRef(_R):
     text: str = Field(description="Authors, title, source, year")
     url: str | None = None
     quality: Literal["primary", "secondary"] = "primary"
+    evidence_type: str | None = Field(None, description="Evidence type from the registry's closed list")
 
 
 class EvidenceItem(_R):

@@ -6,6 +6,7 @@ from ..instruments import schema as _instrument_schema  # noqa: E402,F401  (vali
 from ..patient import schema as _patient_schema  # noqa: E402,F401  (patient texts, answers, jargon)
 from ..plan import schema as _plan_schema  # noqa: E402,F401  (alignment, revision plan, order set)
 from ..screen import schema as _screen_schema  # noqa: E402,F401  (population screen definitions)
+from . import interventions as _interventions  # noqa: F401  (HTI-1 source attributes)
 from . import schema
 from .loader import register_checker, register_section
 from .pack import KnowledgePack, default_pack, load_pack

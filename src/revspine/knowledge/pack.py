@@ -217,9 +217,17 @@ def _citation_ref(c: s.Citation) -> Any:
 
     year = str(c.year) if c.year and str(c.year) not in c.source else None  # most sources already name it
     bits = [c.authors, c.title, c.source, year]
+    if c.url:
+        url: str | None = c.url
+    elif c.doi:
+        url = f"https://doi.org/{c.doi}"
+    elif c.pmid:
+        url = f"https://pubmed.ncbi.nlm.nih.gov/{c.pmid}/"
+    else:
+        url = None
     return CitationRef(
-        id=c.id, text=". ".join(b.rstrip(".") for b in bits if b) + ".", url=c.url or (
-            f"https://doi.org/{c.doi}" if c.doi else None), quality=c.quality,
+        id=c.id, text=". ".join(b.rstrip(".") for b in bits if b) + ".", url=url, quality=c.quality,
+        evidence_type=c.evidence_type,
     )
 
 

@@ -211,12 +211,17 @@ class OrderLine(_R):
     dose_amount: float | None = None
     dose_unit: str | None = None
     route: str | None = None
+    infusion: str | None = Field(None, description="Shortest infusion time for this dose, with the rule")
     timing: str | None = None
     redosing: str | None = None
     duration: str | None = None
+    duration_national: str | None = Field(
+        None, description="National guidance on duration, shown when a local pack's duration differs"
+    )
     instruction: str
     reason: str | None = Field(None, description="Why this item applies to this patient")
     inputs: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list, description="Cautions that apply to this patient")
     evidence: str
     evidence_gap: str | None = None
     citations: list[str]

@@ -33,6 +33,7 @@ __all__ = [
     "BoneQualityRules",
     "PriorOperationRow",
     "PriorOperationOutcomes",
+    "ConditionalNote",
     "Dose",
     "OrderItem",
     "OrderSetProtocol",
@@ -240,6 +241,12 @@ class Dose(_Entry):
     route: str
     heavy_weight_kg: float | None = Field(None, gt=0, description="At or above this weight, use heavy_amount")
     heavy_amount: float | None = Field(None, gt=0)
+    weight_basis: Literal["actual", "dosing"] = Field(
+        "actual", description="per_kg of actual body weight, or of a dosing weight the pharmacy works out"
+    )
+    max_amount: float | None = Field(None, gt=0, description="Largest single dose in `unit` (weight-based doses)")
+    infusion_max_rate_per_min: float | None = Field(None, gt=0, description="Fastest infusion, `unit` per minute")
+    infusion_min_minutes: int | None = Field(None, gt=0, description="Shortest infusion, minutes")
 
     @model_validator(mode="after")
     def _one(self) -> Dose:
@@ -247,7 +254,17 @@ class Dose(_Entry):
             raise ValueError("give exactly one of amount and per_kg")
         if (self.heavy_weight_kg is None) != (self.heavy_amount is None):
             raise ValueError("heavy_weight_kg and heavy_amount go together")
+        if self.max_amount is not None and self.per_kg is None:
+            raise ValueError("max_amount caps a weight-based (per_kg) dose")
         return self
+
+
+class ConditionalNote(_Entry):
+    """A caution shown on an order line only when its condition holds (kidney function, allergy grade)."""
+
+    when: Condition
+    text: str
+    citations: Cited = Field(min_length=1)
 
 
 class OrderItem(_Entry):
@@ -269,8 +286,10 @@ class OrderItem(_Entry):
     redosing: str | None = None
     duration: str | None = None
     instruction: str
+    notes: list[ConditionalNote] = Field(default_factory=list, description="Cautions shown when their condition holds")
     evidence: str
     evidence_gap: str | None = None
+    expert_assigned: str | None = Field(None, description="Set when no study or guideline supports the item: why")
     citations: Cited = Field(min_length=1)
 
 
@@ -282,6 +301,9 @@ class OrderSetProtocol(_Entry):
     version: str
     description: str
     local_note: str
+    prophylaxis_duration: CitedNote | None = Field(
+        None, description="National guidance on how long antibiotic prophylaxis runs; shown beside a local change"
+    )
     citations: Cited = Field(min_length=1)
 
 
