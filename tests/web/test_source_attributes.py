@@ -11,7 +11,7 @@ from revspine.cli.main import app
 from revspine.knowledge.interventions import DEMOGRAPHIC_CATEGORIES, source_attributes
 
 from .conftest import PASSWORD, new_patient
-from .test_browser import page  # noqa: F401  (Playwright + Debian chromium fixture)
+from .test_browser import live, page  # noqa: F401  (Playwright + Debian chromium fixture)
 
 EXPECTED = {"red_flags", "decision_rules", "workup_rules", "order_set"}
 HTI1 = ("developer", "funding_source", "release_date", "revision_date", "bibliographic_citations", "uses")
