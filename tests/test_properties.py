@@ -97,6 +97,8 @@ def add_finding(data: dict[str, Any], finding: schema.Finding) -> dict[str, Any]
     elif finding.predicate == "symptom":
         if p["any"][0] not in out["symptoms"].setdefault("symptoms", []):
             out["symptoms"]["symptoms"].append(p["any"][0])
+        # a symptom now present is no longer denied (the parser refuses a code in both lists)
+        out["symptoms"]["denied"] = [d for d in out["symptoms"].get("denied", []) if d != p["any"][0]]
     elif finding.predicate == "emg":
         out["electrodiagnostics"].append({"date": day, "result": p["results"][0]})
     elif finding.predicate == "culture":
