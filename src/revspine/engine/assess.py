@@ -12,40 +12,27 @@ from ..plan.order_set import build_order_set
 from ..plan.revision import revision_plan
 from ..version import __version__
 from .conditions import evaluate_findings, evaluate_negatives
-from .decision import DISCLAIMER, decide
+from .decision import decide
 from .differential import rank_causes
 from .facts import derive_facts
 from .labs import read_labs
-from .result import Assessment, Decision, IndexSurgery, LabReading, Versions, make
+from .result import Assessment, IndexSurgery, LabReading, Versions, make
 from .rules import lead_cause, leading, non_surgical_options, red_flags, risk_factors
 from .timing import timing_window
 from .uncertainty import uncertainties
 from .unweighed import unweighed
 from .workup import done_tests, missing_workup
 
-__all__ = ["assess", "not_applicable_decision"]
+__all__ = ["assess"]
 
-NOT_APPLICABLE_REASON = (
-    "No prior spine operation is recorded. revspine assesses pain that persists or returns after spine surgery "
-    "(persistent spinal pain syndrome type 2); without an operation there is no failed surgery to explain, so no "
-    "differential is ranked. Record the operation (procedure, region, levels, date) if there was one."
-)
-
-
-def not_applicable_decision(pack: KnowledgePack) -> Decision:
-    """The decision for a case the pathway does not apply to (no prior spine operation, no red flag)."""
-    cites = [c for c in ("Christelis2021", "Sebaaly2018") if c in pack.citations]
-    return make(
-        Decision, category="not_applicable", rule_id="applicability.no_prior_spine_operation",
-        summary="Not applicable: no prior spine operation", reasons=[NOT_APPLICABLE_REASON], non_surgical_options=[],
-        citations=cites, disclaimer=DISCLAIMER,
-    )
+#: The decision rule that says the failed-surgery pathway does not apply (decision.yaml).
+NOT_APPLICABLE_RULE = "applicability.no_prior_spine_operation"
 
 
 def _asymptomatic(case: Case) -> bool:
     """No symptom recorded as present, and some asked about and denied."""
     sym = case.symptoms
-    return not sym.symptoms and sym.pattern is None and bool(getattr(sym, "denied", None))
+    return not sym.symptoms and sym.pattern is None and bool(sym.denied)
 
 
 def assess(case: Case, pack: KnowledgePack) -> Assessment:
@@ -76,15 +63,12 @@ def assess(case: Case, pack: KnowledgePack) -> Assessment:
         top = None
         leading_note = "No leading cause yet: no prior spine operation is recorded, so the pathway does not apply."
     risks = risk_factors(hits, pack)
-    if applies or flags:
-        decision = decide(
-            pack, flags, top, workup, risks, bool(case.imaging), options, hits, [*causes, *mimics], leading_note,
-            asymptomatic=_asymptomatic(case),
-        )
-        if not applies:
-            decision.reasons.append(NOT_APPLICABLE_REASON)
-    else:
-        decision = not_applicable_decision(pack)
+    decision = decide(
+        pack, flags, top, workup, risks, bool(case.imaging), options, hits, [*causes, *mimics], leading_note,
+        asymptomatic=_asymptomatic(case), applies=applies,
+    )
+    if not applies and decision.rule_id != NOT_APPLICABLE_RULE:  # a red flag decided: say why nothing is ranked
+        decision.reasons.append(pack.decision_rules[NOT_APPLICABLE_RULE].reason)
     rule = pack.decision_rules.get(decision.rule_id)
     deferred = workup if rule is not None and rule.defers_workup else []
     if deferred and top is None:

@@ -34,6 +34,7 @@ class _Ctx:
     hits: Hits
     leading_note: str
     asymptomatic: bool
+    applies: bool
 
 
 _LEADS = ("confirmatory", "supportive")
@@ -47,6 +48,11 @@ def _objective(c: CauseResult, pack: KnowledgePack) -> list[str]:
 
 def _red_flag(x: _Ctx) -> list[str] | None:
     return [f"{r.label}: {r.action}" for r in x.red_flags] or None
+
+
+def _no_prior_operation(x: _Ctx) -> list[str] | None:
+    """The failed-surgery pathway does not apply (an earlier red flag still decides)."""
+    return None if x.applies else []
 
 
 def _expected_course(x: _Ctx) -> list[str] | None:
@@ -202,6 +208,7 @@ def _otherwise(x: _Ctx) -> list[str] | None:
 
 _PREDICATES: dict[str, Callable[[_Ctx], list[str] | None]] = {
     "red_flag": _red_flag,
+    "no_prior_spine_operation": _no_prior_operation,
     "expected_postoperative_course": _expected_course,
     "leading_is_mimic": _own_pathway,
     "leading_own_pathway": _own_pathway,
@@ -231,12 +238,13 @@ def decide(
     ranked: list[CauseResult],
     leading_note: str = "",
     asymptomatic: bool = False,
+    applies: bool = True,
 ) -> Decision:
     """The first rule, in order, whose findings (``when``) and predicate both hold decides.
 
     ``lead`` is the supported leading cause (None while no cause has a supporting finding).
     """
-    ctx = _Ctx(pack, red_flags, lead, workup, risks, has_imaging, ranked, hits, leading_note, asymptomatic)
+    ctx = _Ctx(pack, red_flags, lead, workup, risks, has_imaging, ranked, hits, leading_note, asymptomatic, applies)
     for rule in sorted(pack.decision_rules.values(), key=lambda r: r.order):
         if rule.when is not None and check(rule.when, hits) is None:
             continue

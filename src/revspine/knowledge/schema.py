@@ -592,6 +592,7 @@ class DecisionRule(_Entry):
     id: str
     predicate: Literal[
         "red_flag",
+        "no_prior_spine_operation",
         "expected_postoperative_course",
         "leading_is_mimic",
         "leading_own_pathway",
@@ -607,7 +608,9 @@ class DecisionRule(_Entry):
         "confirmed_correctable",
         "otherwise",
     ]
-    category: Literal["urgent", "revision", "revision_after_optimisation", "non_surgical", "workup_first"]
+    category: Literal[
+        "urgent", "revision", "revision_after_optimisation", "non_surgical", "workup_first", "not_applicable"
+    ]
     order: int = Field(description="Rules are tried in this order; the first that matches decides")
     when: Condition | None = Field(None, description="Findings that must also be present for the rule to apply")
     defers_workup: bool = Field(
