@@ -143,3 +143,40 @@ def test_usage_errors_do_not_crash(args):
 def test_examples_dir_matches_the_packaged_examples():
     root = Path(__file__).resolve().parents[1] / "examples"
     assert sorted(p.name for p in root.glob("*.json")) == sorted(p.name for p in example_paths())
+
+
+def _workup_block(md: str) -> list[str]:
+    lines = md.splitlines()
+    start = lines.index("## Missing work-up (in order)") + 1
+    end = next(i for i in range(start, len(lines)) if lines[i].startswith("## ") or lines[i] == "")
+    return lines[start:end]
+
+
+def test_missing_workup_is_numbered_by_position_with_its_reasons_under_each_item():
+    ex = next(p for p in example_paths() if p.name.startswith("21_"))
+    md = invoke("assess", str(ex), "--format", "markdown").stdout
+    block = _workup_block(md)
+    items = [ln for ln in block if not ln.startswith(" ")]
+    assert len(items) >= 3
+    # numbered 1, 2, 3, ... by position, whatever the priorities are ("2. 2. 2. 3." read as a list starting at 2)
+    assert [ln.split(". ", 1)[0] for ln in items] == [str(n) for n in range(1, len(items) + 1)]
+    assert all("(priority " in ln for ln in items)
+    # every reason is a sub-bullet indented to the text of its item, so it stays inside the list
+    for ln in block:
+        if ln.startswith(" "):
+            assert ln.lstrip().startswith("- ")
+
+
+def test_differential_sub_bullets_stay_in_the_list_past_item_nine():
+    md = invoke("assess", str(EXAMPLE), "--format", "markdown").stdout
+    lines = md.splitlines()
+    start = lines.index("## Differential (best first)") + 1
+    block = lines[start:next(i for i in range(start, len(lines)) if lines[i] == "" or lines[i].startswith("## "))]
+    width = 0
+    for ln in block:
+        if ln[:1].isdigit():
+            width = len(ln.split(" ", 1)[0]) + 1  # "10. " is four wide
+        else:
+            indent = len(ln) - len(ln.lstrip())
+            assert indent >= width, f"sub-bullet falls out of item: {ln!r}"
+    assert any(ln.startswith("10. ") for ln in block), "the example ranks ten or more causes"

@@ -206,3 +206,18 @@ def test_deferred_work_up_is_shown_not_hidden_behind_nothing_missing(built_cases
         assert "Nothing missing" not in section and "Deferred while the course is as expected" in section
         for w in b.view.workup_deferred:
             assert f"<strong>{html.escape(w.label, quote=False)}</strong>" in section
+
+
+def test_bottom_line_says_no_leading_cause_only_when_none_leads(built_cases: list[Built]):
+    seen = {True: 0, False: 0}
+    for b in built_cases:
+        bl = b.view.bottom_line
+        assert bl.leading == b.assessment.leading
+        page = render("_assessment.html", view=b.view)
+        start = page.index('<section id="bottom-line"')
+        top = page[start:page.index("<section id=", start + 1)]
+        shown = "No leading cause yet" in re.sub(r'<p class="rs-trace[^"]*">[^<]*</p>', "", top)
+        if bl.causes:
+            assert shown == (b.assessment.leading is None), b.name
+            seen[shown] += 1
+    assert seen[True] and seen[False], "the cases hold both kinds"

@@ -20,14 +20,14 @@ def cause_line(c: CauseResult) -> str:
     return f"{c.rank}. {c.label} — score {c.score:.2f} (prior {c.prior:.3g})"
 
 
-def _evidence(c: CauseResult) -> list[str]:
+def _evidence(c: CauseResult, indent: str = "   ") -> list[str]:
     out = []
     for label, items in (("for", c.supporting), ("against", c.opposing)):
         for e in items:
             how = f"LR {e.lr:g}" if e.kind == "likelihood_ratio" else f"ordinal {e.weight:+d}"
-            out.append(f"   - {label}: {e.label} ({how}; ×{e.factor:g}) — {e.reason} [{', '.join(e.citations)}]")
+            out.append(f"{indent}- {label}: {e.label} ({how}; ×{e.factor:g}) — {e.reason} [{', '.join(e.citations)}]")
             for i in e.inputs:
-                out.append(f"     - input: `{i}`")
+                out.append(f"{indent}  - input: `{i}`")
     return out
 
 
@@ -65,7 +65,8 @@ def to_markdown(a: Assessment, pack: KnowledgePack | None = None) -> str:
     L.append("## Differential (best first)")
     for c in a.differential:
         L.append(f"{cause_line(c)}")
-        L.extend(_evidence(c))
+        # sub-bullets sit under the item's text, however wide its number ("10. ")
+        L.extend(_evidence(c, " " * len(f"{c.rank}. ")))
     if a.not_applicable:
         L.append("")
         L.append("Not applicable: " + "; ".join(f"{x.label} ({x.reason})" for x in a.not_applicable))
@@ -82,11 +83,11 @@ def to_markdown(a: Assessment, pack: KnowledgePack | None = None) -> str:
         L.append("- None recorded.")
     L.append("")
     L.append("## Missing work-up (in order)")
-    for w in a.workup:
-        flag = " (before any revision)" if w.before_revision else ""
-        L.append(f"{w.priority}. {w.label}{flag}")
+    for n, w in enumerate(a.workup, start=1):
+        flag = "; before any revision" if w.before_revision else ""
+        L.append(f"{n}. {w.label} (priority {w.priority}{flag})")
         for r in w.reasons:
-            L.append(f"   - {r.reason} [{', '.join(r.citations)}]")
+            L.append(" " * len(f"{n}. ") + f"- {r.reason} [{', '.join(r.citations)}]")
     if a.workup_deferred:
         L.append("- Deferred while the course is as expected: " + ", ".join(w.label for w in a.workup_deferred) + ".")
     elif not a.workup:

@@ -8,8 +8,6 @@ reference list; modifiable risks with their targets; the next steps. Copied from
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import Field
 
 from ..engine.result import Assessment
@@ -54,8 +52,9 @@ class BottomLineView(ViewModel):
     decision_headline: str = Field(description="The decision, in words")
     decision_summary: str = Field(description="One line: what the decision rule concluded")
     qualifiers: list[str] = Field(description="The two or three items that block or qualify the decision")
-    leading_note: str = Field(description="Why no cause leads yet (and what would separate them); empty when one "
-                                          "leads")
+    leading: str | None = Field(description="Id of the leading cause; null when no cause leads yet")
+    leading_note: str = Field(description="Why this cause leads, or why none leads yet and what would separate "
+                                          "them (the page shows it when none leads)")
     causes: list[TopCauseView] = Field(description="The top three causes, each with its strongest finding")
     risks: list[RiskLineView] = Field(description="Modifiable risks with their targets, blocking ones first")
     next_steps: list[NextStepView] = Field(description="The next steps: work-up in the order to do it (at most five)")
@@ -78,7 +77,7 @@ def build_bottom_line(a: Assessment, numbers: dict[str, int], headline: str) -> 
     for c in a.differential[:TOP_CAUSES]:
         best = c.supporting[0] if c.supporting else None
         causes.append(TopCauseView(
-            rank=c.rank, cause=c.cause, label=c.label, score=c.score, tier=str(getattr(c, "tier", "none")),
+            rank=c.rank, cause=c.cause, label=c.label, score=c.score, tier=c.tier,
             strongest=best.label if best else None,
             refs=sorted({numbers[i] for i in best.citations if i in numbers}) if best else [],
             correctable_by_surgery=c.correctable_by_surgery,
@@ -88,15 +87,13 @@ def build_bottom_line(a: Assessment, numbers: dict[str, int], headline: str) -> 
         NextStepView(label=w.label, before_revision=w.before_revision, why=w.reasons[0].reason if w.reasons else "")
         for w in a.workup
     ]
-    note: Any = getattr(a, "leading_note", "")
-    unweighed: Any = getattr(a, "unweighed", [])
     return BottomLineView(
         decision_category=a.decision.category, decision_headline=headline, decision_summary=a.decision.summary,
-        qualifiers=_qualifiers(a), leading_note=note if isinstance(note, str) else "",
+        qualifiers=_qualifiers(a), leading=a.leading, leading_note=a.leading_note,
         causes=causes,
         risks=[RiskLineView(label=r.label, target=r.target, blocks=r.blocks_revision_until_met) for r in risks],
         next_steps=steps[:MAX_NEXT_STEPS], more_steps=max(0, len(steps) - MAX_NEXT_STEPS),
-        unweighed=[_plain(str(u)) for u in unweighed] if isinstance(unweighed, list) else [],
+        unweighed=[_plain(u) for u in a.unweighed],
     )
 
 
