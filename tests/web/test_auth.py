@@ -32,10 +32,11 @@ def _protected_routes(app):
     return out
 
 
-def test_public_routes_are_only_login_health_docs_and_static(env):
+def test_public_routes_are_only_login_health_docs_static_and_the_patient_link(env):
     paths = {path for path, _, _ in route_table(env.app)}
-    assert {"/login", "/healthz", "/openapi.json", "/docs", "/favicon.ico"} <= paths
-    assert paths & PUBLIC_PATHS == {"/login", "/healthz", "/openapi.json", "/docs", "/favicon.ico"}
+    public = {"/login", "/healthz", "/openapi.json", "/docs", "/favicon.ico", "/p/{token}"}
+    assert public <= paths
+    assert paths & PUBLIC_PATHS == public  # /p/{token}: the token is the credential (tests/web/test_patient_links.py)
     assert len(_protected_routes(env.app)) >= 30
 
 

@@ -317,6 +317,16 @@ def test_every_page_has_no_serious_accessibility_violation(live, examples):
     for url in pages:
         page.goto(url)
         problems[url] = axe_violations(page)
+    # the patient link: made on the patient's page, then the patient's side (handout, answer, link gone)
+    page.goto(f"/patients/{pid}")
+    page.click("button:has-text('Create a patient link')")
+    page.wait_for_selector("#patient-link-url")
+    problems["patient link made"] = axe_violations(page)
+    link = page.input_value("#patient-link-url")
+    for url in (link, link + "?q=when+can+I+drive", link[:-1] + "~"):
+        page.goto(url)
+        problems[url.replace(link, "patient link")] = axe_violations(page)
+    shot(page, "14-patient-link-gone")
     # the case form with errors beside the fields
     page.goto(f"/patients/{pid}/cases/new")
     page.type("#f-patient-height_cm", "1e")

@@ -33,9 +33,17 @@ def user_id(db) -> int:
 def test_migrations_create_every_table_and_are_idempotent(db):
     names = set(inspect(db.engine).get_table_names())
     assert {"users", "api_tokens", "patients", "cases", "case_versions", "assessments", "audit_log",
-            "alembic_version"} <= names
+            "patient_links", "alembic_version"} <= names
     assert current_revision(db) == head_revision()
     assert migrate(db) == head_revision()
+
+
+def test_migrations_have_a_single_head():
+    from alembic.script import ScriptDirectory
+
+    from revspine.storage.migrate import _config
+
+    assert len(ScriptDirectory.from_config(_config()).get_heads()) == 1
 
 
 def test_sqlite_runs_in_wal_with_foreign_keys(tmp_path):

@@ -15,7 +15,7 @@ from .tables import AuditRow, Base
 
 __all__ = ["ACTIONS", "record", "list_audit"]
 
-ACTIONS = ("view", "create", "change", "export", "login", "login_failed", "logout", "feedback")
+ACTIONS = ("view", "create", "change", "export", "revoke", "refused", "login", "login_failed", "logout", "feedback")
 _SAFE_DETAIL = (int, float, bool, type(None))
 _INSERT = insert(Base.metadata.tables["audit_log"])  # a Core statement, compiled once (every request writes one)
 

@@ -27,7 +27,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 __all__ = ["Base", "User", "ApiToken", "PatientRow", "CaseRow", "CaseVersionRow", "AssessmentRow", "AuditRow",
-           "WebSession", "LoginAttempt", "SeenJti", "CardFeedbackSeen", "UTCDateTime", "APPEND_ONLY_TABLES"]
+           "WebSession", "LoginAttempt", "SeenJti", "CardFeedbackSeen", "PatientLink", "UTCDateTime",
+           "APPEND_ONLY_TABLES"]
 
 APPEND_ONLY_TABLES = ("case_versions", "assessments", "audit_log")
 
@@ -178,3 +179,22 @@ class CardFeedbackSeen(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PatientLink(Base):
+    """A link a clinician gave a patient to open their handout and question box at home, without a login.
+
+    The link carries a random token; the table keeps only its SHA-256. It shows one assessment's
+    handout (the newest when it was made), until it expires or is revoked.
+    """
+
+    __tablename__ = "patient_links"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)

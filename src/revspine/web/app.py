@@ -33,7 +33,7 @@ from ..views import environment as views_environment
 from .ehr import ehr_routers
 from .errors import install_error_handlers
 from .logs import RequestLogMiddleware
-from .routes import admin, api, assessments, cases, knowledge, login, patient_materials, patients
+from .routes import admin, api, assessments, cases, knowledge, login, patient_links, patient_materials, patients
 from .security import SecureCookieOverHttps, SecurityHeadersMiddleware
 from .state import AppState
 from .tokencache import TokenCache
@@ -118,7 +118,7 @@ def create_app(settings: Settings | None = None, *, extra_routers: Sequence[APIR
     app.mount("/static", StaticFiles(directory=str(_WEB / "static")), name="static")
     mounted = ehr_routers(db, pack, cds_settings) if ehr else []
     for router in (login.router, patients.router, cases.router, assessments.router, patient_materials.router,
-                   admin.router, api.router, knowledge.router,
+                   patient_links.router, admin.router, api.router, knowledge.router,
                    *mounted, *extra_routers):
         app.include_router(router)
     return app

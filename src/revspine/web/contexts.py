@@ -17,7 +17,8 @@ from ..views import AssessmentView, ComparisonView
 from ..views.patient import QuestionAnswerView
 
 __all__ = ["UserRef", "PatientSummary", "PatientRowSummary", "PatientListContext", "CaseVersionSummary", "CaseSummary",
-           "AssessmentSummary", "PatientContext", "AssessmentRecord", "AssessmentPageContext", "CompareContext",
+           "AssessmentSummary", "PatientLinkSummary", "PatientLinkCreatedContext", "PatientContext",
+           "AssessmentRecord", "AssessmentPageContext", "CompareContext",
            "CaseVersionContext", "UsersContext", "TokenSummary", "SessionSummary", "AccountContext", "AuditEntry",
            "AuditContext",
            "Page", "AskContext", "RecordId", "RecordIdQuery", "FormField", "FormProblem", "CaseFormContext"]
@@ -95,10 +96,31 @@ class AssessmentSummary(Page):
     knowledge_version: str = Field(description="Knowledge pack version used")
 
 
+class PatientLinkSummary(Page):
+    id: int = Field(description="Link id (the token itself is never stored nor shown again)")
+    assessment_id: int = Field(description="The assessment whose handout the link shows")
+    created_at: datetime = Field(description="When the link was made")
+    created_by: str = Field(description="Who made it (username)")
+    expires_at: datetime = Field(description="When it stops working")
+    revoked_at: datetime | None = Field(description="When it was revoked, if it was")
+    state: str = Field(description="`live`, `expired` or `revoked`")
+    uses: int = Field(description="How many times the patient opened it (from the audit log)")
+    last_used_at: datetime | None = Field(description="When it was last opened, if ever")
+
+
 class PatientContext(Page):
     patient: PatientSummary = Field(description="The patient")
     cases: list[CaseSummary] = Field(description="The patient's cases with their versions")
     assessments: list[AssessmentSummary] = Field(description="Stored assessments, newest first")
+    links: list[PatientLinkSummary] = Field(default_factory=list, description="Links given to the patient for "
+                                                                               "their handout, newest first")
+    link_days: int = Field(30, description="Days a new patient link stays valid (setting `patient_link_days`)")
+
+
+class PatientLinkCreatedContext(Page):
+    patient: PatientSummary = Field(description="The patient")
+    link: PatientLinkSummary = Field(description="The new link")
+    url: str = Field(description="The address to give the patient; shown this once (only its digest is stored)")
 
 
 class AssessmentRecord(Page):
@@ -210,7 +232,8 @@ class AuditEntry(Page):
     id: int = Field(description="Audit row id")
     at: datetime = Field(description="When")
     user: str | None = Field(description="Who (username), if known")
-    action: str = Field(description="view, create, change, export, login, login_failed or logout")
+    action: str = Field(description="view, create, change, export, revoke, refused, login, login_failed, "
+                                                "logout or feedback")
     object_type: str = Field(description="What kind of record")
     object_id: int | None = Field(description="Which record")
     detail: dict[str, Any] = Field(description="Ids and codes only")

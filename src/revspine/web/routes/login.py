@@ -16,8 +16,9 @@ from ..twins import render
 __all__ = ["router", "PUBLIC_PATHS"]
 
 router = APIRouter()
-#: Routes anyone may reach (a test checks that every other route needs credentials).
-PUBLIC_PATHS = frozenset({"/login", "/healthz", "/static", "/docs", "/openapi.json", "/favicon.ico"})
+#: Routes anyone may reach (a test checks that every other route needs credentials). A patient link
+#: (``/p/{token}``) needs no login: its random token is the credential (routes/patient_links.py).
+PUBLIC_PATHS = frozenset({"/login", "/healthz", "/static", "/docs", "/openapi.json", "/favicon.ico", "/p/{token}"})
 
 
 def _safe_next(target: str | None) -> str:

@@ -18,6 +18,7 @@ from ..contexts import PatientContext, PatientListContext, PatientRowSummary, Re
 from ..service import assessment_summary, case_summary, headline, patient_summary, usernames
 from ..state import app_state
 from ..twins import render, twin_page
+from .patient_links import link_summaries
 
 __all__ = ["router", "parse_birth_date"]
 
@@ -157,9 +158,11 @@ def patient_page(request: Request, user: CurrentUser, patient_id: RecordId) -> P
         by_id = {v.id: v for vs in versions.values() for v in vs}
         ids = {v.created_by for v in by_id.values()} | {a.created_by for a in assessments}
         names = usernames(s, ids)
+        links = link_summaries(s, patient_id)
         audit.record(s, user.id, "view", "patient", patient_id, {}, client_address(request))
     return PatientContext(
         patient=patient_summary(patient),
         cases=[case_summary(c, versions[c.id], names) for c in cases],
         assessments=[assessment_summary(a, by_id[a.case_version_id], names) for a in assessments],
+        links=links, link_days=state.settings.patient_link_days,
     )
