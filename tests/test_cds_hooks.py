@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from revspine.cdshooks.service import ORDER, PATIENT_VIEW
+from revspine.cdshooks.service import ORDER, ORDER_SELECT, ORDER_SIGN, PATIENT_VIEW
 
 from .cds_support import ClientKeys, call, card_problems, hook_request, make_app, prefetch_for, searchset
 from .fhir_samples import CPT, PID, SUBJ, fbss_resources
@@ -35,7 +35,9 @@ def test_discovery_lists_the_services_per_spec():
     r = call(app, "GET", "/cds-services")
     services = r.json()["services"]
     assert [(s["hook"], s["id"]) for s in services] == [
-        ("patient-view", PATIENT_VIEW), ("order-select", ORDER), ("order-sign", ORDER)]
+        ("patient-view", PATIENT_VIEW), ("order-select", ORDER_SELECT), ("order-sign", ORDER_SIGN)]
+    # clients key services by id (the Sandbox kept one of two entries sharing an id): ids are unique
+    assert len({s["id"] for s in services}) == len(services)
     for s in services:
         assert s["description"] and s["title"] and s["usageRequirements"]
         assert set(s["prefetch"]) >= {"patient", "conditions", "procedures", "observations", "medications"}
@@ -282,3 +284,50 @@ def test_cors_preflight(path):
     assert "access-control-allow-origin" not in other.headers
     denied = call(app, "GET", "/cds-services", headers={"Origin": "https://sandbox.test"})
     assert denied.status_code == 401 and denied.headers["access-control-allow-origin"] == "https://sandbox.test"
+
+
+@pytest.mark.parametrize(("service", "hook"), [(ORDER_SELECT, "order-select"), (ORDER_SIGN, "order-sign"),
+                                               (ORDER, "order-select"), (ORDER, "order-sign")])
+def test_each_order_service_answers_its_hook_and_the_old_id_is_an_alias(service, hook):
+    app, _ = make_app()
+    body = hook_request(hook, PID, prefetch_for(fbss_resources()), draftOrders=_draft(SURGERY),
+                        selections=["ServiceRequest/sr-revision"])
+    r = call(app, "POST", f"/cds-services/{service}", json=body)
+    assert r.status_code == 200 and r.json()["cards"], r.text[:300]
+    other = "order-sign" if hook == "order-select" else "order-select"
+    if service != ORDER:
+        wrong = call(app, "POST", f"/cds-services/{service}", json={**body, "hook": other})
+        assert wrong.status_code == 400
+
+
+def test_evidence_links_point_to_evidence_not_to_a_practice_page():
+    from revspine.cdshooks.cards import evidence_url
+    from revspine.knowledge import load_pack
+
+    pack = load_pack()
+    assert evidence_url(pack, "AtharFBSS") is None  # patient information on a practice's appointment page
+    for cid, c in pack.citations.items():
+        url = evidence_url(pack, cid)
+        if url is not None:
+            assert c.quality == "primary" and url.startswith("https://")
+            assert "appointment" not in url
+        if c.pmid and c.quality == "primary":
+            assert url == f"https://pubmed.ncbi.nlm.nih.gov/{c.pmid}/"
+
+
+def test_the_shipped_post_fusion_patient_fires_the_patient_view_card():
+    """examples/fhir/post-fusion-patient.json (load it into the FHIR server the Sandbox uses) is a patient
+    after a lumbar fusion with pain: the patient-view service answers a card for it."""
+    import json
+    from pathlib import Path
+
+    import revspine
+
+    bundle = json.loads((Path(revspine.__file__).parent / "examples/fhir/post-fusion-patient.json").read_text())
+    assert bundle["type"] == "transaction" and all(e["request"]["method"] == "PUT" for e in bundle["entry"])
+    resources = [e["resource"] for e in bundle["entry"]]
+    patient = next(r["id"] for r in resources if r["resourceType"] == "Patient")
+    app, _ = make_app()
+    r = call(app, "POST", f"/cds-services/{PATIENT_VIEW}",
+             json=hook_request("patient-view", patient, prefetch_for(resources)))
+    assert r.status_code == 200 and len(r.json()["cards"]) == 1

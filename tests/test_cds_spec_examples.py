@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from revspine.cdshooks.service import ORDER, PATIENT_VIEW
+from revspine.cdshooks.service import HOOKS
 
 from .cds_support import call, card_problems, make_app, unreachable
 
@@ -26,7 +26,7 @@ def test_spec_request_example_is_answered(shared_data, name):
     path = shared_data / "cds-hooks" / "spec-examples" / name
     body = json.loads(path.read_text())
     app, _ = make_app(fhir=unreachable())
-    service = PATIENT_VIEW if body["hook"] == "patient-view" else ORDER
+    service = next(sid for sid, hooks in HOOKS.items() if hooks == (body["hook"],))
     r = call(app, "POST", f"/cds-services/{service}", json=body)
     assert r.status_code < 500, r.text
     if r.status_code == 200:

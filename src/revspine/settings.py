@@ -21,7 +21,7 @@ import platformdirs
 
 from .errors import InputError, Problem
 
-__all__ = ["Setting", "Settings", "SETTINGS", "ENV_PREFIX", "load_settings"]
+__all__ = ["Setting", "Settings", "SETTINGS", "ENV_PREFIX", "load_settings", "settings_table"]
 
 ENV_PREFIX = "REVSPINE_"
 
@@ -63,8 +63,16 @@ class Settings:
     clinic_name: str = _s("", "The clinic's name, printed on the patient handout and the chart copy.")
     clinic_contact: str = _s("", "How patients reach the clinic (phone, e-mail), printed on the patient handout.")
     patient_link_days: int = _s(30, "Days a patient link (handout and question box without a login) stays valid.")
+    max_body_bytes: int = _s(1_000_000, "Largest request body accepted (bytes), checked before authentication "
+                                        "and parsing; larger bodies are answered 413.")
+    max_fhir_body_bytes: int = _s(25_000_000, "Largest FHIR request body (`/fhir/`, `/cds-services/`, FHIR import "
+                                              "into a case), in bytes.")
+    pdf_workers: int = _s(1, "Processes that render PDFs (off the serving process, so a PDF never stalls other "
+                             "requests).")
+    pdf_queue: int = _s(8, "PDF downloads that may wait for a rendering process; more are answered 503.")
     knowledge_packs: str = _s("", "Local knowledge pack folders overlaid on the built-in pack, separated by `"
-                              + os.pathsep + "`.")
+                              + os.pathsep + "`; read by every entry point (web app, demo, CLI, CDS Hooks, "
+                              "FHIR). The older name `REVSPINE_LOCAL_PACKS` is still read.")
     sqlite_busy_timeout_ms: int = _s(30000, "How long a SQLite writer waits for a lock before failing, in ms.")
     log_level: str = _s("INFO", "Level of the service's structured log (DEBUG, INFO, WARNING, ERROR).")
     log_json: bool = _s(True, "Write the service log as one JSON object per line (false: plain text).")
@@ -150,6 +158,8 @@ def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[s
     for s in SETTINGS:
         if s.env in env:
             values[s.name] = _convert(s.name, env[s.env], s.env)
+    if "knowledge_packs" not in values and env.get("REVSPINE_LOCAL_PACKS"):  # the older name of the setting
+        values["knowledge_packs"] = env["REVSPINE_LOCAL_PACKS"]
     for name, raw in (overrides or {}).items():
         if name not in _TYPES:
             raise InputError(f"unknown setting {name}", [Problem(name, "unknown setting; see `revspine serve --help`")])
@@ -159,3 +169,10 @@ def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[s
     if settings.cookie_secure not in ("auto", "true", "false"):
         raise InputError("bad setting cookie_secure", [Problem("cookie_secure", "use auto, true or false")])
     return settings
+
+
+def settings_table() -> str:
+    """The Markdown table of every setting, as docs/web.md shows it (a test keeps the two equal)."""
+    rows = ["| Variable | Default | Meaning |", "| --- | --- | --- |"]
+    rows += [f"| `{s.env}` | `{s.default!r}` | {s.help} |" for s in SETTINGS]
+    return "\n".join(rows) + "\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -87,8 +88,84 @@ def test_secure_cookie_setting_follows_the_host():
     assert not load_settings({"host": "0.0.0.0", "cookie_secure": "false"}, environ={}).secure_cookies()
 
 
+def test_the_settings_table_in_the_docs_is_generated_from_the_settings():
+    """docs/web.md holds `revspine.settings.settings_table()` verbatim (regenerate it when a setting changes)."""
+    from revspine.settings import settings_table
+
+    assert settings_table() in DOCS.read_text()
+
+
 def test_every_setting_is_documented():
     text = DOCS.read_text()
     for setting in SETTINGS:
         assert f"`{setting.env}`" in text, f"{setting.env} missing from docs/web.md"
         assert setting.help
+
+
+def _clinic_pack(folder):
+    import yaml
+
+    folder.mkdir()
+    (folder / "pack.yaml").write_text(yaml.safe_dump({"pack": {
+        "id": "clinic", "name": "Clinic pack", "version": "3", "released": "2026-11-01", "description": "d"}}))
+    return folder
+
+
+@pytest.mark.parametrize("variable", ["REVSPINE_KNOWLEDGE_PACKS", "REVSPINE_LOCAL_PACKS"])
+def test_a_hospitals_local_pack_is_applied_by_the_web_app(tmp_path, variable, caplog):
+    """One setting, honoured by the web app as by the CLI: the stored assessment names the local pack."""
+    import logging
+
+    from fastapi.testclient import TestClient
+
+    from revspine.storage import Database, accounts, migrate
+    from revspine.web import create_app
+
+    local = _clinic_pack(tmp_path / "clinic")
+    settings = load_settings({"data_dir": str(tmp_path), "secret_key": "k"}, environ={variable: str(local)})
+    assert settings.pack_dirs() == [local]
+    db = Database(settings.resolved_database_url())
+    migrate(db)
+    with db.write() as s:
+        user = accounts.create_user(s, "alice", "correct horse battery")
+        _, token = accounts.create_token(s, user.id, "t")
+    with caplog.at_level(logging.INFO, logger="revspine.web"):
+        app = create_app(settings, db=db)
+    assert any("clinic@3" in r.getMessage() for r in caplog.records)  # the start-up log names the packs
+    example = json.loads(example_paths()[0].read_text())
+    with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as c:
+        pid = c.post("/api/patients", json={"display_name": "Local Pack"}).json()["id"]
+        r = c.post(f"/api/patients/{pid}/assess", json=example)
+    assert r.status_code == 200, r.text[:300]
+    assert r.json()["versions"]["knowledge"].endswith("+clinic.3")
+    db.dispose()
+
+
+def test_start_up_warns_when_no_cds_client_is_trusted(tmp_path, pack, caplog):
+    import logging
+
+    from revspine.cdshooks import CdsSettings
+    from revspine.web import create_app
+
+    from .conftest import make_env
+
+    env = make_env(tmp_path, pack)
+    with caplog.at_level(logging.INFO, logger="revspine.web"):
+        create_app(env.settings, db=env.db, pack=pack, cds_settings=CdsSettings())
+    assert any(r.levelno == logging.WARNING and "no client is trusted" in r.getMessage() for r in caplog.records)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="revspine.web"):
+        create_app(env.settings, db=env.db, pack=pack, cds_settings=CdsSettings.from_env(
+            {"REVSPINE_CDS_TRUST": "sandbox"}))
+    assert not any(r.levelno == logging.WARNING for r in caplog.records)
+    assert any("https://sandbox.cds-hooks.org" in r.getMessage() for r in caplog.records)
+    env.db.dispose()
+
+
+def test_the_sandbox_trust_preset_pins_the_sandbox_key():
+    from revspine.cdshooks import CdsSettings
+
+    s = CdsSettings.from_env({"REVSPINE_CDS_TRUST": "sandbox"})
+    [issuer] = s.issuers
+    assert issuer.iss == "https://sandbox.cds-hooks.org" and issuer.jwks is not None
+    assert [k["kid"] for k in issuer.jwks["keys"]] == ["44823f3d-0b01-4a6c-a80e-b9d3e8a7226f"]

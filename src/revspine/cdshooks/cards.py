@@ -18,7 +18,7 @@ from ..fhir.codes import CPT, LOINC, SNOMED
 from ..fhir.report import MappingReport
 from ..knowledge.pack import KnowledgePack
 
-__all__ = ["CardContext", "summary_card", "order_cards", "trim"]
+__all__ = ["CardContext", "summary_card", "order_cards", "trim", "evidence_url"]
 
 _MAX = 139
 
@@ -86,12 +86,25 @@ def _links(ctx: CardContext, citations: list[str]) -> list[dict[str, Any]]:
     if ctx.link_url:
         links.append({"label": "Open the full revspine assessment", "url": ctx.link_url, "type": "absolute"})
     for cid in citations:
+        url = evidence_url(ctx.pack, cid)
         ref = ctx.assessment.citations.get(cid)
-        if (ref is not None and ref.url and ref.url.startswith("https://")
-                and ref.evidence_type != "patient_information"):  # evidence, not a patient page
-            links.append({"label": trim(f"Evidence: {ref.text}", 80), "url": ref.url, "type": "absolute"})
+        if url is not None and ref is not None:
+            links.append({"label": trim(f"Evidence: {ref.text}", 80), "url": url, "type": "absolute"})
             break
     return links
+
+
+def evidence_url(pack: KnowledgePack, citation_id: str) -> str | None:
+    """Where a clinician reads the evidence itself: the PubMed record or the DOI of a primary source,
+    else its own https page. Secondary sources (patient information, a practice's pages) get no link."""
+    c = pack.citations.get(citation_id)
+    if c is None or c.quality == "secondary" or c.evidence_type == "patient_information":
+        return None
+    if c.pmid:
+        return f"https://pubmed.ncbi.nlm.nih.gov/{c.pmid}/"
+    if c.doi:
+        return f"https://doi.org/{c.doi}"
+    return c.url if c.url and c.url.startswith("https://") else None
 
 
 def _data_notes(ctx: CardContext) -> str:

@@ -2,10 +2,12 @@
 
 - ``revspine-patient-view`` (patient-view): a summary card when the record shows a prior
   spine operation and pain after it; otherwise no cards.
-- ``revspine-order`` (order-select and order-sign, one id so fresh cards replace stale
-  ones): when a draft ServiceRequest is a spine operation or spine imaging (value sets in
-  the pack) for a patient with a prior spine operation, cards for red flags, missing
-  work-up (with suggestions that create the orders), unoptimised risks and a summary.
+- ``revspine-order-select`` and ``revspine-order-sign`` (one id per hook: clients such as the
+  CDS Hooks Sandbox key services by id, and kept only one of two entries sharing an id): when a
+  draft ServiceRequest is a spine operation or spine imaging (value sets in the pack) for a
+  patient with a prior spine operation, cards for red flags, missing work-up (with suggestions
+  that create the orders), unoptimised risks and a summary. ``revspine-order``, the id both
+  hooks shared before, still answers either hook (an alias, not listed in discovery).
 """
 
 from __future__ import annotations
@@ -28,11 +30,16 @@ from .prefetch import REQUIRED, gather_patient_data, prefetch_templates
 from .settings import CdsSettings
 from .store import SaveAssessment
 
-__all__ = ["PATIENT_VIEW", "ORDER", "discovery", "BadRequest", "run_service", "spine_orders"]
+__all__ = ["PATIENT_VIEW", "ORDER", "ORDER_SELECT", "ORDER_SIGN", "ORDER_SERVICES", "HOOKS", "discovery",
+           "BadRequest", "run_service", "spine_orders"]
 
 PATIENT_VIEW = "revspine-patient-view"
-ORDER = "revspine-order"
-HOOKS = {PATIENT_VIEW: ("patient-view",), ORDER: ("order-select", "order-sign")}
+ORDER_SELECT = "revspine-order-select"
+ORDER_SIGN = "revspine-order-sign"
+ORDER = "revspine-order"  # the alias both order hooks shared before they had an id each
+ORDER_SERVICES = frozenset({ORDER_SELECT, ORDER_SIGN, ORDER})
+HOOKS = {PATIENT_VIEW: ("patient-view",), ORDER_SELECT: ("order-select",), ORDER_SIGN: ("order-sign",),
+         ORDER: ("order-select", "order-sign")}
 
 
 class BadRequest(Exception):
@@ -52,11 +59,12 @@ def discovery(pack: KnowledgePack) -> dict[str, Any]:
          "description": "For a patient with a prior spine operation and persistent pain: red flags, the leading "
                         "causes of failure, missing work-up and risks to optimise, with a link to the full "
                         "assessment.", "prefetch": prefetch, "usageRequirements": usage},
-        {"hook": "order-select", "id": ORDER, "title": "revspine: before revision spine surgery or spine imaging",
+        {"hook": "order-select", "id": ORDER_SELECT,
+         "title": "revspine: before revision spine surgery or spine imaging",
          "description": "When a spine operation or spine imaging is being ordered for a patient after spine "
                         "surgery: red flags, missing work-up (with orders to add), unoptimised risks.",
          "prefetch": prefetch, "usageRequirements": usage},
-        {"hook": "order-sign", "id": ORDER, "title": "revspine: before revision spine surgery or spine imaging",
+        {"hook": "order-sign", "id": ORDER_SIGN, "title": "revspine: before revision spine surgery or spine imaging",
          "description": "Before signing a spine operation or spine imaging order for a patient after spine "
                         "surgery: red flags, missing work-up (with orders to add), unoptimised risks.",
          "prefetch": prefetch, "usageRequirements": usage},
@@ -130,7 +138,7 @@ async def run_service(service_id: str, req: CdsRequest, deps: Deps, *, app_base:
         raise BadRequest("context.userId is required", "context.userId")
     order_kind: str | None = None
     covered: set[str] = set()
-    if service_id == ORDER:
+    if service_id in ORDER_SERVICES:
         order_kind, covered = spine_orders(req, deps.pack)
         if order_kind is None:
             return {"cards": []}

@@ -4,7 +4,9 @@ Environment (all optional):
 
 - ``REVSPINE_CDS_BASE_URL``: public base URL of this service (``https://cds.example.org``). The JWT
   ``aud`` must equal this plus the endpoint path; without it the URL of the incoming request is used.
-- ``REVSPINE_CDS_TRUST``: JSON list of trusted issuers, or a path to a JSON file holding it. Each:
+- ``REVSPINE_CDS_TRUST``: JSON list of trusted issuers, or a path to a JSON file holding it, or the
+  name of a preset: ``sandbox`` trusts the public CDS Hooks Sandbox (its public ES384 key ships in
+  ``presets/sandbox-jwks.json``, so nothing is fetched). Each issuer:
   ``{"iss": "...", "jku": ["https://.../jwks.json"], "jwks": {...} | "jwks_file": "...",
   "tenants": [...]}``.
 - ``REVSPINE_CDS_REQUIRE_AUTH``: ``true`` (default) or ``false`` (local development only).
@@ -25,7 +27,21 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-__all__ = ["TrustedIssuer", "CdsSettings", "load_jwks"]
+__all__ = ["TrustedIssuer", "CdsSettings", "load_jwks", "TRUST_PRESETS", "SANDBOX_ISS"]
+
+SANDBOX_ISS = "https://sandbox.cds-hooks.org"
+_PRESETS = Path(__file__).parent / "presets"
+
+
+def _sandbox() -> list[dict[str, Any]]:
+    """The CDS Hooks Sandbox (https://sandbox.cds-hooks.org): its public key, from cds-hooks/sandbox
+    (Apache-2.0, commit 3b7e255), pinned so the service never needs to reach the Sandbox's jku."""
+    return [{"iss": SANDBOX_ISS, "jku": [f"{SANDBOX_ISS}/.well-known/jwks.json"],
+             "jwks_file": str(_PRESETS / "sandbox-jwks.json")}]
+
+
+#: Ready-made trust lists, by the name given in REVSPINE_CDS_TRUST.
+TRUST_PRESETS = {"sandbox": _sandbox}
 
 
 def load_jwks(path: str | Path) -> dict[str, Any]:
@@ -103,7 +119,9 @@ class CdsSettings(BaseModel):
 
         trust = env.get("REVSPINE_CDS_TRUST", "").strip()
         issuers: list[Any] = []
-        if trust:
+        if trust in TRUST_PRESETS:
+            issuers = TRUST_PRESETS[trust]()
+        elif trust:
             text = trust if trust.startswith("[") else Path(trust).read_text(encoding="utf-8")
             issuers = json.loads(text)
         origins = [o.strip() for o in env.get("REVSPINE_CDS_CORS_ORIGINS", "*").split(",") if o.strip()]

@@ -51,6 +51,7 @@ def _serve(settings: Any, db: Any, banner: list[str]) -> None:
     import uvicorn
 
     from ..web.app import create_app, freeze_startup_objects
+    from ..web.limits import bounded_http_protocol
     from ..web.logs import configure_logging
 
     for line in banner:
@@ -65,16 +66,19 @@ def _serve(settings: Any, db: Any, banner: list[str]) -> None:
         os.environ["REVSPINE_SECRET_KEY"] = settings.resolved_secret_key()
         db.dispose()
         uvicorn.run("revspine.web.app:create_app_from_env", factory=True, workers=settings.workers,
-                    host=settings.host, port=settings.port, access_log=False, log_level="warning")
+                    host=settings.host, port=settings.port, access_log=False, log_level="warning",
+                    http=bounded_http_protocol(), forwarded_allow_ips=settings.forwarded_allow_ips)
         return
     configure_logging(settings.log_level, settings.log_json)
     app = create_app(settings, db=db)
     freeze_startup_objects()
-    uvicorn.run(app, host=settings.host, port=settings.port, access_log=False, log_level="warning")
+    uvicorn.run(app, host=settings.host, port=settings.port, access_log=False, log_level="warning",
+                http=bounded_http_protocol(), forwarded_allow_ips=settings.forwarded_allow_ips)
 
 
-def load_demo_patients(db: Any, user_id: int) -> int:
-    """Add one demo patient per example case (once); returns how many were added."""
+def load_demo_patients(db: Any, user_id: int, pack_dirs: Any = ()) -> int:
+    """Add one demo patient per example case (once), assessed with the built-in pack and the local
+    packs ``pack_dirs`` (the ``knowledge_packs`` setting); returns how many were added."""
     from ..knowledge import load_pack
     from ..storage import records
     from ..storage.tables import PatientRow, User
@@ -82,7 +86,8 @@ def load_demo_patients(db: Any, user_id: int) -> int:
     from ..web.state import AppState
     from .main import example_paths, read_case_file
 
-    state = AppState(settings=None, db=db, pack=load_pack(), templates=None, limiter=None)  # type: ignore[arg-type]
+    state = AppState(settings=None, db=db, pack=load_pack(pack_dirs), templates=None,  # type: ignore[arg-type]
+                     limiter=None)
     added = 0
     for path in example_paths():
         mrn = "DEMO-" + path.stem.split("_", 1)[0]
@@ -207,7 +212,7 @@ def register(app: typer.Typer) -> None:
                 else:
                     accounts.set_password(s, user.id, DEMO_PASSWORD)
                     user.active = True
-            added = load_demo_patients(db, user.id)
+            added = load_demo_patients(db, user.id, settings.pack_dirs())
         except RevspineError as exc:
             _fail(exc)
             return

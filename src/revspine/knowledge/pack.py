@@ -261,8 +261,10 @@ def load_pack(local: Sequence[str | Path] = (), *, builtin: bool = True) -> Know
 
 @lru_cache(maxsize=1)
 def default_pack() -> KnowledgePack:
-    """The built-in pack plus any local packs named in REVSPINE_LOCAL_PACKS (colon-separated)."""
+    """The built-in pack plus any local packs named in REVSPINE_KNOWLEDGE_PACKS (colon-separated; the
+    older name REVSPINE_LOCAL_PACKS is still read). The web app reads the same setting (settings.py)."""
     import os
 
-    local = [p for p in os.environ.get("REVSPINE_LOCAL_PACKS", "").split(os.pathsep) if p]
+    named = os.environ.get("REVSPINE_KNOWLEDGE_PACKS") or os.environ.get("REVSPINE_LOCAL_PACKS", "")
+    local = [p for p in named.split(os.pathsep) if p]
     return load_pack(local)

@@ -9,6 +9,7 @@ Extra routers (FHIR, CDS Hooks) are mounted as they are; they can protect their 
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -32,7 +33,9 @@ from ..version import __version__
 from ..views import environment as views_environment
 from .ehr import ehr_routers
 from .errors import install_error_handlers
+from .limits import RequestLimits
 from .logs import RequestLogMiddleware
+from .pdfpool import PdfPool
 from .routes import admin, api, assessments, cases, knowledge, login, patient_links, patient_materials, patients
 from .security import SecureCookieOverHttps, SecurityHeadersMiddleware
 from .state import AppState
@@ -42,6 +45,7 @@ __all__ = ["create_app", "create_app_from_env", "freeze_startup_objects", "open_
            "SESSION_COOKIE"]
 
 SESSION_COOKIE = "revspine_session"
+log = logging.getLogger("revspine.web")
 _WEB = Path(str(resources.files("revspine.web")))
 
 DESCRIPTION = """Decision support for failed back surgery (PSPS type 2) and revision spine surgery.
@@ -95,6 +99,7 @@ def create_app(settings: Settings | None = None, *, extra_routers: Sequence[APIR
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         yield
+        app.state.revspine.pdf.close()
 
     app = FastAPI(title="revspine", version=__version__, description=DESCRIPTION, docs_url=None, redoc_url=None,
                   lifespan=lifespan,
@@ -104,24 +109,45 @@ def create_app(settings: Settings | None = None, *, extra_routers: Sequence[APIR
         settings=settings, db=db, pack=pack, templates=templates,
         limiter=LoginLimit(settings.login_max_attempts, settings.login_max_attempts_per_ip,
                            settings.login_window_seconds),
-        tokens=TokenCache(settings.token_cache_seconds),
+        tokens=TokenCache(settings.token_cache_seconds), pdf=PdfPool(settings.pdf_workers, settings.pdf_queue),
     )
     app.add_middleware(SessionMiddleware, secret_key=settings.resolved_secret_key(), session_cookie=SESSION_COOKIE,
                        max_age=settings.session_max_age, same_site="lax", https_only=settings.secure_cookies())
     app.add_middleware(SecureCookieOverHttps, cookie=SESSION_COOKIE)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestLogMiddleware)
+    app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes,
+                       max_fhir_body_bytes=settings.max_fhir_body_bytes)
     app.add_middleware(ProxyHeadersMiddleware,  # outermost: every layer sees the client and scheme the proxy saw
                        trusted_hosts=[h.strip() for h in settings.forwarded_allow_ips.split(",") if h.strip()])
     install_error_handlers(app)
     _mount_docs(app)
     app.mount("/static", StaticFiles(directory=str(_WEB / "static")), name="static")
+    cds_settings = cds_settings or CdsSettings.from_env()
     mounted = ehr_routers(db, pack, cds_settings) if ehr else []
+    _log_start(pack, cds_settings if ehr else None)
     for router in (login.router, patients.router, cases.router, assessments.router, patient_materials.router,
                    patient_links.router, admin.router, api.router, knowledge.router,
                    *mounted, *extra_routers):
         app.include_router(router)
     return app
+
+
+def _log_start(pack: KnowledgePack, cds: CdsSettings | None) -> None:
+    """Say at start-up which knowledge is applied and whom CDS Hooks trusts (and warn when no one)."""
+    log.info("revspine %s: knowledge %s (%s)", __version__, pack.version, ", ".join(pack.sources),
+             extra={"event": "start", "knowledge": pack.version, "knowledge_sources": list(pack.sources)})
+    if cds is None:
+        return
+    trusted = [i.iss for i in cds.issuers]
+    log.info("CDS Hooks trusts: %s", ", ".join(trusted) or "no one",
+             extra={"event": "cds_trust", "issuers": trusted, "require_auth": cds.require_auth})
+    if cds.require_auth and not trusted:
+        log.warning("CDS Hooks: no client is trusted, so every /cds-services call is refused; set REVSPINE_CDS_TRUST "
+                    "(a trust list, or `sandbox` for the CDS Hooks Sandbox)", extra={"event": "cds_no_trust"})
+    elif not cds.require_auth:
+        log.warning("CDS Hooks: client authentication is OFF (REVSPINE_CDS_REQUIRE_AUTH=false): local development only",
+                    extra={"event": "cds_no_auth"})
 
 
 def _mount_docs(app: FastAPI) -> None:

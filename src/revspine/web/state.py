@@ -13,6 +13,7 @@ from ..lane import Lane
 from ..settings import Settings
 from ..storage import Database
 from ..storage.login_limit import LoginLimit
+from .pdfpool import PdfPool
 from .tokencache import TokenCache
 
 __all__ = ["AppState", "app_state"]
@@ -27,6 +28,7 @@ class AppState:
     limiter: LoginLimit
     tokens: TokenCache = field(default_factory=lambda: TokenCache(0))
     lane: Lane = field(default_factory=Lane)
+    pdf: PdfPool = field(default_factory=PdfPool)
 
 
 def app_state(request: Request) -> AppState:

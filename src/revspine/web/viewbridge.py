@@ -8,12 +8,11 @@ from typing import Any
 from ..case.model import Case
 from ..engine.result import Assessment
 from ..knowledge import KnowledgePack
-from ..report.pdf import assessment_pdf, chart_pdf
 from ..views import AssessmentView, ComparisonView, build_assessment_view, compare_assessments
 from ..views.chart import ChartHeaderView
 from .contexts import PatientSummary
 
-__all__ = ["assessment_view", "compare_view", "pdf_bytes", "chart_bytes", "chart_header", "patient_label"]
+__all__ = ["assessment_view", "compare_view", "chart_header", "patient_label"]
 
 
 def patient_label(patient: PatientSummary) -> str:
@@ -38,10 +37,6 @@ def compare_view(older: tuple[int, dict[str, Any], dict[str, Any]],
                                old_case=older[2], new_case=newer[2], old_id=str(older[0]), new_id=str(newer[0]))
 
 
-def pdf_bytes(view: AssessmentView) -> bytes:
-    """The full report."""
-    return assessment_pdf(view)
-
 
 def _age(born: date | None, on: date) -> int | None:
     if born is None:
@@ -63,7 +58,3 @@ def chart_header(view: AssessmentView, patient: PatientSummary, input_case: dict
         knowledge=f"{view.versions.knowledge_id} {view.versions.knowledge}",
     )
 
-
-def chart_bytes(view: AssessmentView, head: ChartHeaderView) -> bytes:
-    """The two-page chart copy."""
-    return chart_pdf(view, head)

@@ -3,55 +3,63 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from ...errors import InputError, Problem
+from ...report.pdf import chart_html, report_html
 from ...storage import audit, records
 from ..auth import CurrentUser, client_address
 from ..contexts import AssessmentPageContext, CompareContext, RecordId, RecordIdQuery
 from ..service import assessment_record, assessment_summary, patient_summary, usernames
 from ..state import app_state
 from ..twins import twin_page
-from ..viewbridge import assessment_view, chart_bytes, chart_header, compare_view, pdf_bytes
+from ..viewbridge import assessment_view, chart_header, compare_view
 
 __all__ = ["router"]
 
 router = APIRouter()
 
 
-def _pdf(request: Request, user_id: int, assessment_id: int, full: bool) -> Response:
+async def _pdf(request: Request, user_id: int, assessment_id: int, full: bool) -> Response:
+    """Read and audit in a thread, build the HTML there, render it in the PDF worker pool."""
     state = app_state(request)
-    with state.db.write() as s:
-        row = records.get_assessment(s, assessment_id)
-        patient = records.get_patient(s, row.patient_id)
-        clinician = usernames(s, {row.created_by}).get(row.created_by, "?")
-        audit.record(s, user_id, "export", "assessment", row.id,
-                     {"patient_id": row.patient_id, "format": "pdf-full" if full else "pdf"}, client_address(request))
-    who = patient_summary(patient)
-    view = assessment_view(row.result, row.input_case, state.pack, who, row.id)
-    if full:
-        pdf, filename = pdf_bytes(view), f"revspine-assessment-{row.id}-full.pdf"
-    else:
-        head = chart_header(view, who, row.input_case, clinician, getattr(state.settings, "clinic_name", ""))
-        pdf, filename = chart_bytes(view, head), f"revspine-assessment-{row.id}.pdf"
+
+    def document() -> tuple[str, str]:
+        with state.db.write() as s:
+            row = records.get_assessment(s, assessment_id)
+            patient = records.get_patient(s, row.patient_id)
+            clinician = usernames(s, {row.created_by}).get(row.created_by, "?")
+            audit.record(s, user_id, "export", "assessment", row.id,
+                         {"patient_id": row.patient_id, "format": "pdf-full" if full else "pdf"},
+                         client_address(request))
+        who = patient_summary(patient)
+        view = assessment_view(row.result, row.input_case, state.pack, who, row.id)
+        if full:
+            return report_html(view), f"revspine-assessment-{row.id}-full.pdf"
+        head = chart_header(view, who, row.input_case, clinician, state.settings.clinic_name)
+        return chart_html(view, head), f"revspine-assessment-{row.id}.pdf"
+
+    html, filename = await run_in_threadpool(document)
+    pdf = await state.pdf.render(html)
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
 
 
 @router.get("/assessments/{assessment_id}.pdf", tags=["pages (JSON twins)"], summary="The chart copy (PDF, two pages)",
             response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
-def assessment_pdf(request: Request, user: CurrentUser, assessment_id: RecordId) -> Response:
+async def assessment_pdf(request: Request, user: CurrentUser, assessment_id: RecordId) -> Response:
     """The chart copy: header, bottom line and signature line on page 1; work-up, ranking, labs and the
     references on page 2 (audited as an export)."""
-    return _pdf(request, user.id, assessment_id, full=False)
+    return await _pdf(request, user.id, assessment_id, full=False)
 
 
 @router.get("/assessments/{assessment_id}/report.pdf", tags=["pages (JSON twins)"],
             summary="The full report (PDF, every section)", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}}})
-def assessment_full_pdf(request: Request, user: CurrentUser, assessment_id: RecordId) -> Response:
+async def assessment_full_pdf(request: Request, user: CurrentUser, assessment_id: RecordId) -> Response:
     """Every section of the assessment, citations written out (audited as an export)."""
-    return _pdf(request, user.id, assessment_id, full=True)
+    return await _pdf(request, user.id, assessment_id, full=True)
 
 
 @twin_page(router, "/assessments/{assessment_id}", "assessment.html", AssessmentPageContext,

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from ...engine.result import Assessment
 from ...errors import NotFound, Problem
-from ...report.pdf import handout_html, handout_pdf
+from ...report.pdf import handout_html
 from ...storage import audit, records
 from ...views.patient import HandoutView, answer_question, build_handout_view
 from ..auth import CurrentUser, client_address
@@ -51,9 +52,10 @@ def handout_page(request: Request, user: CurrentUser, assessment_id: RecordId) -
 
 @router.get("/assessments/{assessment_id}/handout.pdf", response_class=Response, tags=["pages (JSON twins)"],
             summary="The patient handout as a PDF", responses={200: {"content": {"application/pdf": {}}}})
-def handout_document(request: Request, user: CurrentUser, assessment_id: RecordId) -> Response:
-    """The handout as a PDF (audited as an export)."""
-    pdf = handout_pdf(_handout(request, user.id, assessment_id, "handout-pdf"))
+async def handout_document(request: Request, user: CurrentUser, assessment_id: RecordId) -> Response:
+    """The handout as a PDF (audited as an export), rendered in the PDF worker pool (web/pdfpool.py)."""
+    document = await run_in_threadpool(lambda: handout_html(_handout(request, user.id, assessment_id, "handout-pdf")))
+    pdf = await app_state(request).pdf.render(document)
     return Response(pdf, media_type="application/pdf", headers={
         **NO_STORE, "Content-Disposition": f'attachment; filename="revspine-handout-{assessment_id}.pdf"'})
 

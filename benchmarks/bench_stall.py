@@ -1,0 +1,151 @@
+"""No stalls: /healthz and /login latency while the server is busy with PDFs or with huge tokens.
+
+    .venv/bin/python benchmarks/bench_stall.py [--seconds 10]
+
+Starts `revspine serve` (uvicorn, one worker) on a free 127.0.0.1 port with a fresh SQLite database,
+stores one assessment, then runs two phases, each with a probe that asks for `GET /healthz` and
+`GET /login` in turn (one every 20 ms, on its own keep-alive connection):
+
+1. `pdf`: 8 clients download the assessment's PDF over and over (rendered in the PDF worker
+   process, web/pdfpool.py);
+2. `tokens`: 4 clients send `GET /api/patients` with an 8 MB `Authorization` header over and over
+   (refused before parsing, web/limits.py).
+
+Prints, per phase and probed route, the median, p99 and max latency, and whether p99 < 100 ms
+(the target), plus what the load clients got (count and status codes). A `baseline` phase with no
+load comes first, for comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+from bench_web import free_port, revspine
+from loadgen import percentile
+
+from revspine.cli.main import example_paths
+
+TARGET_P99_MS = 100.0
+HUGE = "Bearer " + "A" * 8_000_000
+
+
+def wait_up(base: str, server: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline or server.poll() is not None:
+            raise SystemExit("the server did not start: " + (server.stderr.read() if server.stderr else ""))
+        time.sleep(0.2)
+
+
+def probe(base: str, stop: threading.Event, out: dict[str, list[float]]) -> None:
+    with httpx.Client(base_url=base, timeout=120) as c:
+        i = 0
+        while not stop.is_set():
+            path = ("/healthz", "/login")[i % 2]
+            i += 1
+            t = time.perf_counter()
+            r = c.get(path)
+            out[path].append((time.perf_counter() - t) * 1000)
+            assert r.status_code == 200, (path, r.status_code)
+            time.sleep(0.02)
+
+
+def pdf_client(base: str, token: str, assessment_id: int, stop: threading.Event, codes: collections.Counter[int]
+               ) -> None:
+    with httpx.Client(base_url=base, timeout=300, headers={"Authorization": f"Bearer {token}"}) as c:
+        while not stop.is_set():
+            codes[c.get(f"/assessments/{assessment_id}.pdf").status_code] += 1
+
+
+def token_client(port: int, stop: threading.Event, codes: collections.Counter[int]) -> None:
+    request = (f"GET /api/patients HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {HUGE}\r\n\r\n").encode()
+    while not stop.is_set():
+        with socket.create_connection(("127.0.0.1", port), timeout=60) as s:
+            try:
+                s.sendall(request)
+                head = s.recv(65536)
+                codes[int(head[9:12]) if head[:5] == b"HTTP/" else 0] += 1
+            except OSError:  # the server may close the connection before reading all 8 MB
+                codes[-1] += 1
+
+
+def phase(name: str, base: str, seconds: float, load: list[threading.Thread], stop: threading.Event,
+          codes: collections.Counter[int]) -> None:
+    lat: dict[str, list[float]] = {"/healthz": [], "/login": []}
+    for t in load:
+        t.start()
+    time.sleep(1.0 if load else 0)  # let the load build up
+    prober = threading.Thread(target=probe, args=(base, stop, lat))
+    prober.start()
+    time.sleep(seconds)
+    stop.set()
+    prober.join()
+    for t in load:
+        t.join()
+    for path, values in lat.items():
+        values.sort()
+        p99 = percentile(values, 99)
+        print(f"{name:9s} {path:9s} n={len(values):4d}  median {statistics.median(values):6.1f} ms  "
+              f"p99 {p99:6.1f} ms  max {values[-1]:6.1f} ms  target p99 < {TARGET_P99_MS:.0f} ms: "
+              f"{'met' if p99 < TARGET_P99_MS else 'NOT met'}")
+    if codes:
+        print(f"{'':9s} load answers: {dict(codes)}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=10.0)
+    args = ap.parse_args()
+    import json
+
+    case = json.loads(example_paths()[0].read_text())
+    with tempfile.TemporaryDirectory() as tmp:
+        port = free_port()
+        env = {**os.environ, "REVSPINE_DATA_DIR": tmp, "REVSPINE_LOG_LEVEL": "WARNING"}
+        revspine("user", "create", "--username", "bench", "--password-stdin", env=env, stdin="bench password 123\n")
+        token = revspine("token", "create", "--username", "bench", env=env).strip()
+        exe = str(Path(sys.executable).with_name("revspine"))
+        server = subprocess.Popen([exe, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_up(base, server)
+            with httpx.Client(base_url=base, timeout=60, headers={"Authorization": f"Bearer {token}"}) as c:
+                pid = c.post("/api/patients", json={"display_name": "Stall Bench"}).json()["id"]
+                assessment = int(c.post(f"/api/patients/{pid}/assess", json=case).headers["X-Revspine-Assessment-Id"])
+                assert c.get(f"/assessments/{assessment}.pdf", timeout=600).status_code == 200  # starts the PDF worker
+            stop = threading.Event()
+            phase("baseline", base, args.seconds, [], stop, collections.Counter())
+            stop, codes = threading.Event(), collections.Counter[int]()
+            phase("pdf", base, args.seconds, [threading.Thread(target=pdf_client, args=(base, token, assessment,
+                                                                                        stop, codes))
+                                             for _ in range(8)], stop, codes)
+            stop, codes = threading.Event(), collections.Counter[int]()
+            phase("tokens", base, args.seconds, [threading.Thread(target=token_client, args=(port, stop, codes))
+                                                for _ in range(4)], stop, codes)
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+
+if __name__ == "__main__":
+    main()

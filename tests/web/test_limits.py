@@ -1,0 +1,85 @@
+"""Nothing a client sends can stall the event loop: sizes are checked before parsing and before
+authentication; PDFs render in worker processes. (Latency under load: benchmarks/bench_stall.py.)"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from revspine.web.pdfpool import PdfBusy, PdfPool
+
+from ..fhir_samples import fbss_resources
+from .conftest import make_env
+
+HUGE_TOKEN = "Bearer " + "A" * 8_000_000
+
+
+@pytest.mark.parametrize("path", ["/api/patients", "/patients.json", "/cds-services", "/fhir/$assess"])
+def test_an_8_mb_authorization_header_is_refused_before_parsing(anon, path):
+    started = time.perf_counter()
+    method = "POST" if path.startswith("/fhir") else "GET"
+    r = anon.request(method, path, headers={"Authorization": HUGE_TOKEN})
+    assert r.status_code == 431 and r.json()["errors"][0]["path"] == "Authorization"
+    assert time.perf_counter() - started < 2.0  # (today it parsed the token first: ~2 s of loop time)
+
+
+def test_an_authorization_header_just_over_8_kb_is_refused_and_under_it_is_read(anon):
+    assert anon.get("/api/patients", headers={"Authorization": "Bearer " + "a" * 8200}).status_code == 431
+    assert anon.get("/api/patients", headers={"Authorization": "Bearer rvs_" + "a" * 100}).status_code == 401
+
+
+def test_a_body_over_the_limit_is_refused_before_authentication(anon):
+    """Anonymous, 2 MB of case JSON: 413 (not 401 after reading and parsing it)."""
+    big = b'{"x": "' + b"a" * 2_000_000 + b'"}'
+    r = anon.post("/api/patients/1/assess", content=big, headers={"Content-Type": "application/json"})
+    assert r.status_code == 413
+
+
+def test_a_streamed_body_without_length_is_cut_off_at_the_limit(anon):
+    def chunks():
+        for _ in range(40):
+            yield b"a" * 100_000
+
+    r = anon.post("/api/patients/1/assess", content=chunks(), headers={"Content-Type": "application/json"})
+    assert r.status_code == 413
+
+
+def test_fhir_routes_take_larger_bodies(env, anon):
+    bundle = {"resourceType": "Bundle", "type": "collection",
+              "entry": [{"resource": r} for r in fbss_resources()] +
+                       [{"resource": {"resourceType": "Basic", "id": f"pad{i}", "text": {"status": "generated",
+                                      "div": "<div>" + "x" * 1000 + "</div>"}}} for i in range(1500)]}
+    with TestClient(env.app, headers={"Authorization": f"Bearer {env.token}"}) as c:
+        r = c.post("/fhir/$assess", json=bundle)
+    assert r.status_code == 200, r.text[:300]
+    assert anon.post("/api/patients", json=bundle).status_code == 413
+
+
+def test_the_pdf_pool_renders_in_another_process_and_refuses_beyond_its_queue():
+    async def main() -> tuple[bytes, type[BaseException] | None]:
+        pool = PdfPool(workers=1, queue=0)
+        try:
+            first = asyncio.create_task(pool.render("<html><body><p>one</p></body></html>"))
+            await asyncio.sleep(0)
+            refused: type[BaseException] | None = None
+            try:
+                await pool.render("<p>two</p>")
+            except PdfBusy as exc:
+                refused = type(exc)
+            return await first, refused
+        finally:
+            pool.close()
+
+    pdf, refused = asyncio.run(main())
+    assert pdf.startswith(b"%PDF") and refused is PdfBusy
+
+
+def test_settings_size_the_limits(tmp_path, pack):
+    env = make_env(tmp_path, pack, max_body_bytes=1000)
+    with TestClient(env.app) as c:
+        assert c.post("/api/patients", content=b"x" * 1001).status_code == 413
+        assert c.post("/api/patients", content=b"{}").status_code == 401
+    env.db.dispose()
