@@ -86,8 +86,8 @@ def load_demo_patients(db: Any, user_id: int, pack_dirs: Any = ()) -> int:
     from ..web.state import AppState
     from .main import example_paths, read_case_file
 
-    state = AppState(settings=None, db=db, pack=load_pack(pack_dirs), templates=None,  # type: ignore[arg-type]
-                     limiter=None)
+    pack = load_pack(pack_dirs)
+    state = AppState(settings=None, db=db, pack=pack, templates=None, limiter=None)  # type: ignore[arg-type]
     added = 0
     for path in example_paths():
         mrn = "DEMO-" + path.stem.split("_", 1)[0]
