@@ -3,19 +3,26 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
 
 .PHONY: run test install lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,postgres]'
+	touch $(STAMP) $(RUN_STAMP)
+
+# `make run` needs the runtime dependencies only (no test tooling); PostgreSQL: pip install '.[postgres]'.
+$(RUN_STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet -e .
+	touch $(RUN_STAMP)
 
 install: $(STAMP)
 
 ## Install, then run the main job: migrate, load the demo patients, serve on 127.0.0.1
 ## (prints the address and the demo login). PORT=8001 make run to change the port.
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/revspine demo $(if $(PORT),--port $(PORT))
 
 ## Install, then lint, type-check and run every test.

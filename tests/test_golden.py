@@ -38,7 +38,9 @@ def test_assessment_matches_golden(example: Path, pack, update_golden: bool):
     golden = _golden_path(example)
     if update_golden:
         golden.parent.mkdir(exist_ok=True)
-        golden.write_text(actual, encoding="utf-8")
+        if not golden.exists() or golden.read_text(encoding="utf-8") != actual:
+            golden.write_text(actual, encoding="utf-8")
+            pytest.skip(f"--update-golden rewrote {golden.relative_to(GOLDEN.parent.parent)}: review the diff")
         return
     assert golden.exists(), f"no golden file for {example.name}; run pytest --update-golden and review it"
     expected = golden.read_text(encoding="utf-8")

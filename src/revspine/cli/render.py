@@ -86,8 +86,8 @@ def to_markdown(a: Assessment, pack: KnowledgePack | None = None) -> str:
     for n, w in enumerate(a.workup, start=1):
         flag = "; before any revision" if w.before_revision else ""
         L.append(f"{n}. {w.label} (priority {w.priority}{flag})")
-        for r in w.reasons:
-            L.append(" " * len(f"{n}. ") + f"- {r.reason} [{', '.join(r.citations)}]")
+        for why in w.reasons:
+            L.append(" " * len(f"{n}. ") + f"- {why.reason} [{', '.join(why.citations)}]")
     if a.workup_deferred:
         L.append("- Deferred while the course is as expected: " + ", ".join(w.label for w in a.workup_deferred) + ".")
     elif not a.workup:
@@ -103,8 +103,8 @@ def to_markdown(a: Assessment, pack: KnowledgePack | None = None) -> str:
     d = a.decision
     L.append("## Decision")
     L.append(f"**{DECISION_HEADLINES[d.category]}** (`{d.category}`, rule {d.rule_id})")
-    for r in d.reasons:
-        L.append(f"- {r}")
+    for because in d.reasons:
+        L.append(f"- {because}")
     L.append("")
     L.append("Non-surgical options:")
     for o in d.non_surgical_options:
@@ -122,6 +122,6 @@ def to_markdown(a: Assessment, pack: KnowledgePack | None = None) -> str:
     # alignment, revision plan, order set, instruments, patient (when present)
     L.extend(extra_sections(a, pack or default_pack()))
     L.append("## Citations")
-    for cid, c in a.citations.items():
-        L.append(f"- [{cid}] {c.text}" + (f" {c.url}" if c.url else ""))
+    for cid, ref in a.citations.items():
+        L.append(f"- [{cid}] {ref.text}" + (f" {ref.url}" if ref.url else ""))
     return "\n".join(L) + "\n"

@@ -82,7 +82,7 @@ def score_items(
     s = sum(answered)
     if inst.scoring == "odi_percent":
         total = round(s / (5 * len(answered)) * 100, 2)
-        working = f"{_fmt(s)} / (5 x {len(answered)}) x 100 = {_fmt(total)}"
+        working: str | None = f"{_fmt(s)} / (5 x {len(answered)}) x 100 = {_fmt(total)}"
     elif inst.scoring == "ndi_raw":
         add = (s / len(answered)) * len(missing)
         total = round(s + add, 2)

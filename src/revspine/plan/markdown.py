@@ -66,8 +66,9 @@ def alignment_md(al: AlignmentResult) -> list[str]:
         for o in al.osteotomies:
             L.append(f"- {o.label}: {o.correction_per_level}. {o.note} {o.requirements}{_cites(o.citations)}")
     L.append(f"\n{al.regional_note}")
-    if al.status != "inconsistent":
-        L += ["", svg_figure(sagittal_profile_svg(al), "Sagittal profile, current against target (schematic)")]
+    drawing = sagittal_profile_svg(al) if al.status != "inconsistent" else None
+    if drawing is not None:
+        L += ["", svg_figure(drawing, "Sagittal profile, current against target (schematic)")]
     return L
 
 

@@ -122,7 +122,11 @@ class Database:
             if self.dialect == "sqlite":
                 self.engine = _sqlite_engine(url, sqlite_busy_timeout_ms)
             else:
-                self.engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **_JSON)
+                try:
+                    self.engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **_JSON)
+                except ImportError:
+                    raise StorageError(f"the {self.dialect} driver is not installed: pip install 'revspine[postgres]'"
+                                       ) from None
         # SQLite has one writer at a time: queue writers (threads of this process, and other worker
         # processes through an flock on a file beside the database) rather than in SQLite's busy
         # handler, which sleeps in growing steps (long tails under load).

@@ -35,7 +35,7 @@ from .ehr import ehr_routers
 from .errors import install_error_handlers
 from .limits import RequestLimits
 from .logs import RequestLogMiddleware
-from .pdfpool import PdfPool
+from .pdfpool import shared_pool
 from .routes import admin, api, assessments, cases, knowledge, login, patient_links, patient_materials, patients
 from .security import SecureCookieOverHttps, SecurityHeadersMiddleware
 from .state import AppState
@@ -98,8 +98,8 @@ def create_app(settings: Settings | None = None, *, extra_routers: Sequence[APIR
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
+        app.state.revspine.pdf.warm()  # WeasyPrint loads in the PDF worker while the app starts serving
         yield
-        app.state.revspine.pdf.close()
 
     app = FastAPI(title="revspine", version=__version__, description=DESCRIPTION, docs_url=None, redoc_url=None,
                   lifespan=lifespan,
@@ -109,7 +109,7 @@ def create_app(settings: Settings | None = None, *, extra_routers: Sequence[APIR
         settings=settings, db=db, pack=pack, templates=templates,
         limiter=LoginLimit(settings.login_max_attempts, settings.login_max_attempts_per_ip,
                            settings.login_window_seconds),
-        tokens=TokenCache(settings.token_cache_seconds), pdf=PdfPool(settings.pdf_workers, settings.pdf_queue),
+        tokens=TokenCache(settings.token_cache_seconds), pdf=shared_pool(settings.pdf_workers, settings.pdf_queue),
     )
     app.add_middleware(SessionMiddleware, secret_key=settings.resolved_secret_key(), session_cookie=SESSION_COOKIE,
                        max_age=settings.session_max_age, same_site="lax", https_only=settings.secure_cookies())

@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 from ..errors import RevspineError
 
-__all__ = ["PdfPool", "PdfBusy"]
+__all__ = ["PdfPool", "PdfBusy", "shared_pool"]
 
 
 class PdfBusy(RevspineError):
@@ -31,6 +31,11 @@ def _render(document: str) -> bytes:
     from ..report.pdf import _pdf
 
     return _pdf(document)
+
+
+def _warm() -> None:
+    """Import WeasyPrint and render once in the worker, so the first real download does not wait for it."""
+    _render("<p>warm</p>")
 
 
 class PdfPool:
@@ -57,8 +62,26 @@ class PdfPool:
         finally:
             self._waiting -= 1
 
+    def warm(self) -> None:
+        """Start the workers and have them load WeasyPrint now, in the background (not on first use)."""
+        self._pool().submit(_warm)
+
     def close(self) -> None:
         with self._lock:
             if self._executor is not None:
                 self._executor.shutdown(wait=False, cancel_futures=True)
                 self._executor = None
+
+
+_SHARED: dict[tuple[int, int], PdfPool] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_pool(workers: int, queue: int) -> PdfPool:
+    """One pool per process for these sizes: every app built in this process (tests build many) shares
+    its worker processes, started once and warmed in the background."""
+    with _SHARED_LOCK:
+        pool = _SHARED.get((workers, queue))
+        if pool is None:
+            pool = _SHARED[(workers, queue)] = PdfPool(workers, queue)
+        return pool
