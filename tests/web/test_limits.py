@@ -77,6 +77,31 @@ def test_the_pdf_pool_renders_in_another_process_and_refuses_beyond_its_queue():
     assert pdf.startswith(b"%PDF") and refused is PdfBusy
 
 
+def test_the_pdf_pool_survives_a_dead_worker_and_runs_at_the_servers_priority():
+    """A killed worker breaks a ProcessPoolExecutor for good: the pool must start new workers and still
+    render. Workers run at the serving process's priority (a niced worker starves on a busy machine)."""
+    import os
+    import signal
+
+    async def main() -> tuple[bytes, bytes, set[int]]:
+        pool = PdfPool(workers=1, queue=2)
+        try:
+            first = await pool.render("<p>one</p>")
+            executor = pool._pool()
+            pids = set(executor._processes)  # type: ignore[attr-defined]  # the worker processes
+            priorities = {os.getpriority(os.PRIO_PROCESS, pid) for pid in pids}
+            for pid in pids:
+                os.kill(pid, signal.SIGKILL)
+            second = await pool.render("<p>two</p>")
+            return first, second, priorities
+        finally:
+            pool.close()
+
+    first, second, priorities = asyncio.run(main())
+    assert first.startswith(b"%PDF") and second.startswith(b"%PDF")
+    assert priorities == {os.getpriority(os.PRIO_PROCESS, 0)}
+
+
 def test_settings_size_the_limits(tmp_path, pack):
     env = make_env(tmp_path, pack, max_body_bytes=1000)
     with TestClient(env.app) as c:

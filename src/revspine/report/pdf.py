@@ -16,8 +16,8 @@ from ..views.chart import ChartHeaderView
 from ..views.patient import HandoutView
 from ..views.render import render
 
-__all__ = ["assessment_pdf", "report_html", "chart_pdf", "chart_html", "handout_pdf", "handout_html",
-           "RefusingFetcher"]
+__all__ = ["pdf_from_html", "assessment_pdf", "report_html", "chart_pdf", "chart_html", "handout_pdf",
+           "handout_html", "RefusingFetcher"]
 
 
 def report_html(view: AssessmentView) -> str:
@@ -56,7 +56,8 @@ def handout_html(handout: HandoutView, *, with_script: bool = False) -> str:
     return render("handout.html", handout=handout, with_script=with_script)
 
 
-def _pdf(document: str) -> bytes:
+def pdf_from_html(document: str) -> bytes:
+    """A self-contained HTML document as PDF bytes (the renderer fetches nothing)."""
     from weasyprint import HTML
 
     # WeasyPrint logs every CSS property it does not know at WARNING; the stylesheet is
@@ -70,14 +71,14 @@ def _pdf(document: str) -> bytes:
 
 def assessment_pdf(view: AssessmentView) -> bytes:
     """The full report (every section) as PDF bytes."""
-    return _pdf(report_html(view))
+    return pdf_from_html(report_html(view))
 
 
 def chart_pdf(view: AssessmentView, head: ChartHeaderView) -> bytes:
     """The chart copy as PDF bytes: the bottom line and a signature line on page 1, details on page 2."""
-    return _pdf(chart_html(view, head))
+    return pdf_from_html(chart_html(view, head))
 
 
 def handout_pdf(handout: HandoutView) -> bytes:
     """The patient handout as PDF bytes."""
-    return _pdf(handout_html(handout))
+    return pdf_from_html(handout_html(handout))

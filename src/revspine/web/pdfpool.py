@@ -2,21 +2,32 @@
 
 WeasyPrint spends seconds of pure-Python work on a report: run in a thread, it held the serving
 process's interpreter lock, and eight concurrent downloads made ``/healthz`` wait 33 s. Here each
-document is rendered in one of ``workers`` separate processes (started on first use, with the
-``spawn`` method so no lock of the serving process is inherited); at most ``queue`` more wait for
-one, and a request beyond that is answered 503 instead of piling up. The workers run at a lower
-CPU priority (nice 10), so on a small machine the serving process keeps answering first.
+document is rendered in one of ``workers`` separate processes; at most ``queue`` more wait for one,
+and a request beyond that is answered 503 instead of piling up.
+
+What keeps it working on a busy machine:
+
+- The workers run at the serving process's own CPU priority. (They once ran at nice 10: on a
+  shared machine a niced worker gets a tenth of the share of every other busy process, so a 1 s
+  render took 15 s and the first one, with its imports, 55 s; the clinician waiting for the PDF
+  waited behind everything else.) With fewer workers than cores the serving process keeps a core.
+- A worker imports only the renderer (:func:`revspine.report.pdf.pdf_from_html` and WeasyPrint),
+  not the web application, and is started and warmed when the app starts (:meth:`PdfPool.warm`).
+- A worker that dies (killed, out of memory) breaks a ``ProcessPoolExecutor`` for good; the pool
+  then starts new workers and renders the document once more instead of failing every later PDF.
+- Workers are started with ``spawn`` (no lock or connection of the serving process is inherited).
 """
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
-import os
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from ..errors import RevspineError
+from ..report.pdf import pdf_from_html
 
 __all__ = ["PdfPool", "PdfBusy", "shared_pool"]
 
@@ -27,15 +38,7 @@ class PdfBusy(RevspineError):
                          title="Service unavailable")
 
 
-def _render(document: str) -> bytes:
-    from ..report.pdf import _pdf
-
-    return _pdf(document)
-
-
-def _warm() -> None:
-    """Import WeasyPrint and render once in the worker, so the first real download does not wait for it."""
-    _render("<p>warm</p>")
+_WARM_DOCUMENT = "<p>warm</p>"
 
 
 class PdfPool:
@@ -48,29 +51,58 @@ class PdfPool:
     def _pool(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._executor is None:
-                self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                                     initializer=os.nice, initargs=(10,))
+                self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
             return self._executor
+
+    def _replace(self, broken: ProcessPoolExecutor) -> None:
+        """Drop a broken executor (once, whoever notices first); the next submit starts new workers."""
+        with self._lock:
+            if self._executor is broken:
+                self._executor = None
+        broken.shutdown(wait=False, cancel_futures=True)
+
+    def _take_slot(self) -> None:
+        with self._lock:
+            if self._waiting >= self.workers + self.queue:
+                raise PdfBusy()
+            self._waiting += 1
+
+    def _free_slot(self) -> None:
+        with self._lock:
+            self._waiting -= 1
 
     async def render(self, document: str) -> bytes:
         """The PDF of an HTML document (self-contained: the renderer fetches nothing)."""
-        if self._waiting >= self.workers + self.queue:
-            raise PdfBusy()
-        self._waiting += 1
+        self._take_slot()
         try:
-            return await asyncio.wrap_future(self._pool().submit(_render, document))
+            for attempt in (1, 2):
+                executor = self._pool()
+                try:
+                    return await asyncio.wrap_future(executor.submit(pdf_from_html, document))
+                except BrokenProcessPool:
+                    self._replace(executor)
+                    if attempt == 2:
+                        raise
+            raise AssertionError("unreachable")
         finally:
-            self._waiting -= 1
+            self._free_slot()
 
     def warm(self) -> None:
-        """Start the workers and have them load WeasyPrint now, in the background (not on first use)."""
-        self._pool().submit(_warm)
+        """Start the workers now and have each load WeasyPrint in the background, not on first use."""
+        executor = self._pool()
+
+        def done(future: Future[bytes]) -> None:
+            if not future.cancelled() and isinstance(future.exception(), BrokenProcessPool):
+                self._replace(executor)
+
+        for _ in range(self.workers):
+            executor.submit(pdf_from_html, _WARM_DOCUMENT).add_done_callback(done)
 
     def close(self) -> None:
         with self._lock:
-            if self._executor is not None:
-                self._executor.shutdown(wait=False, cancel_futures=True)
-                self._executor = None
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
 
 
 _SHARED: dict[tuple[int, int], PdfPool] = {}
