@@ -28,8 +28,11 @@ run: $(RUN_STAMP)
 ## Install, then lint, type-check and run every test.
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
-	$(BIN)/pytest -q -n 2
+	$(BIN)/pytest -q -n 2 --cov --cov-report=
+	@echo "coverage: $$($(BIN)/coverage report --format=total)% of src/revspine (floor in pyproject.toml, tool.coverage.report)"
+	@$(BIN)/coverage report --format=total >/dev/null
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

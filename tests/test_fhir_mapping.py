@@ -6,12 +6,12 @@ from datetime import date
 
 import pytest
 
-from revspine.engine import assess
 from revspine.fhir import bundle_to_case
 from revspine.fhir.codes import code_index
 from revspine.fhir.map_clinical import levels_in
 from revspine.fhir.map_medications import daily_mme, strength_of
 from revspine.fhir.walk import Ctx, Entry, Problems
+from revspine.pipeline import assess
 
 from .conftest import TODAY
 from .fhir_samples import fbss_bundle

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 from revspine import parse_case
 from revspine.cli import app
 from revspine.cli.main import read_case_file
-from revspine.engine import assess
 from revspine.fhir import assessment_to_bundle, bundle_to_case
+from revspine.pipeline import assess
 
 from .conftest import TODAY
 from .fhir_samples import fbss_bundle

@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 
 from revspine.cdshooks.service import PATIENT_VIEW
 from revspine.cli import app
-from revspine.engine import assess
 from revspine.fhir import bundle_to_case
 from revspine.knowledge import KnowledgePack
+from revspine.pipeline import assess
 
 from .cds_support import call, card_problems, hook_request, make_app, prefetch_for
 from .conftest import TODAY

@@ -16,9 +16,9 @@ import pytest
 
 from revspine import assess, load_pack
 from revspine.errors import KnowledgeError
+from revspine.knowledge.sections.patient import PLACEHOLDERS, placeholders_in
 from revspine.patient import NO_MATCH, QuestionBox, handout_html, jargon_problems
 from revspine.patient.handout import HANDOUT_FOOTER
-from revspine.patient.schema import PLACEHOLDERS, placeholders_in
 
 from .plan.cases import case
 

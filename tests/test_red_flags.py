@@ -8,10 +8,9 @@ import pytest
 
 from revspine.case import parse_case
 from revspine.case.enums import ImagingCode, Symptom
-from revspine.engine import assess
-from revspine.engine.result import Assessment
 from revspine.engine.unweighed import read_keys
 from revspine.knowledge import KnowledgePack
+from revspine.pipeline import Assessment, assess
 
 from .conftest import TODAY
 

@@ -15,9 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from revspine.case import parse_case
-from revspine.engine import assess
-from revspine.engine.result import Assessment
 from revspine.knowledge import default_pack
+from revspine.pipeline import Assessment, assess
 
 from .strategies import ASSESSED, cases
 

@@ -6,9 +6,9 @@
 """
 
 from .case import Case, parse_case
-from .engine import Assessment, assess
 from .errors import AuthError, InputError, KnowledgeError, NotFound, Problem, RevspineError, StorageError
 from .knowledge import KnowledgePack, default_pack, load_pack
+from .pipeline import Assessment, assess
 from .version import __version__
 
 __all__ = [

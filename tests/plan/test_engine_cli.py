@@ -104,7 +104,7 @@ def test_case_schema_documents_instrument_responses():
 
 def test_assessment_json_validates_back_into_the_model(pack, examples):
     """The web app and the API read the JSON back: every new section must round-trip."""
-    from revspine.engine.result import Assessment
+    from revspine.pipeline import Assessment
 
     for path in [*examples, FLATBACK]:
         data = assess(parse_case(read_case_file(path), pack, today=TODAY), pack).model_dump(mode="json")

@@ -10,8 +10,8 @@ import pytest
 from revspine import assess, parse_case
 from revspine.case import Case
 from revspine.cli.main import example_paths, read_case_file
-from revspine.engine import Assessment
 from revspine.knowledge import KnowledgePack
+from revspine.pipeline import Assessment
 from revspine.views import AssessmentView, build_assessment_view
 
 from ..conftest import TODAY

@@ -12,7 +12,7 @@ from datetime import datetime
 import pytest
 from pypdf import PdfReader
 
-from revspine.engine import Assessment
+from revspine.pipeline import Assessment
 from revspine.report import chart_pdf
 from revspine.views.chart import ChartHeaderView
 

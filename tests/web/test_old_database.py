@@ -19,8 +19,8 @@ from sqlalchemy import select
 
 from revspine.case.model import Case
 from revspine.case.validate import parse_case
-from revspine.engine.result import Assessment
 from revspine.knowledge import KnowledgePack
+from revspine.pipeline import Assessment
 from revspine.settings import load_settings
 from revspine.storage import Database, migrate
 from revspine.storage.tables import AssessmentRow, CaseVersionRow

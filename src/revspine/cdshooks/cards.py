@@ -13,10 +13,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from ..engine.result import Assessment
 from ..fhir.codes import CPT, LOINC, SNOMED
 from ..fhir.report import MappingReport
 from ..knowledge.pack import KnowledgePack
+from ..pipeline import Assessment
 
 __all__ = ["CardContext", "summary_card", "order_cards", "trim", "evidence_url"]
 

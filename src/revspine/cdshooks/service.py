@@ -18,12 +18,12 @@ from typing import Any
 
 import httpx
 
-from ..engine import assess
 from ..errors import InputError, Problem
 from ..fhir import bundle_to_case
 from ..fhir.codes import code_index
 from ..fhir.report import MappingReport
 from ..knowledge.pack import KnowledgePack
+from ..workflow import assess_case
 from .cards import CardContext, order_cards, summary_card
 from .models import CdsRequest
 from .prefetch import REQUIRED, gather_patient_data, prefetch_templates
@@ -152,7 +152,7 @@ async def run_service(service_id: str, req: CdsRequest, deps: Deps, *, app_base:
     if not prior or (service_id == PATIENT_VIEW and not _after_surgery_pain(report, case.surgeries,
                                                                             bool(case.symptoms.symptoms))):
         return {"cards": []}
-    a = assess(case, deps.pack)
+    a = assess_case(case, deps.pack)
     source = {"hook": req.hook, "hookInstance": req.hookInstance, "service": service_id, "patientId": patient_id,
               **client}
     path = deps.save_assessment(case, a, source)

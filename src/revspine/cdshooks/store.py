@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import orjson
 
 from ..case.model import Case
-from ..engine.result import Assessment
+from ..pipeline import Assessment
 
 __all__ = ["FeedbackStore", "InMemoryFeedbackStore", "SaveAssessment", "InMemoryAssessments", "IssuedCards"]
 

@@ -20,10 +20,10 @@ from rich.markdown import Markdown
 
 from ..case.model import Case
 from ..case.validate import parse_case
-from ..engine import assess
 from ..errors import InputError, Problem, RevspineError
 from ..knowledge import KnowledgePack, default_pack, load_pack
 from ..knowledge.interventions import source_attributes
+from ..workflow import assess_case
 from . import screen_commands, web_commands
 from .render import to_json, to_markdown
 from .score import score_cmd
@@ -106,7 +106,7 @@ def assess_cmd(
     try:
         pack = _pack(pack_dirs)
         case, report = _to_case(read_case_file(case_file), pack, ref)
-        a = assess(case, pack)
+        a = assess_case(case, pack)
     except RevspineError as exc:
         _fail(exc)
         return
@@ -183,17 +183,28 @@ def knowledge_cmd(
 
 
 def example_paths() -> list[Path]:
+    """The example cases (case JSON)."""
     root = Path(str(resources.files("revspine").joinpath("examples")))
+    return sorted(root.glob("*.json"))
+
+
+def fhir_example_paths() -> list[Path]:
+    """The example FHIR R4 Bundles (examples/fhir/: a patient after lumbar fusion)."""
+    root = Path(str(resources.files("revspine").joinpath("examples", "fhir")))
     return sorted(root.glob("*.json"))
 
 
 @app.command("examples")
 def examples_cmd(directory: Annotated[Path, typer.Argument(help="Folder to write the example cases into")]) -> None:
-    """Write the example cases into DIRECTORY."""
+    """Write the example cases into DIRECTORY, and the example FHIR Bundles into DIRECTORY/fhir."""
     directory.mkdir(parents=True, exist_ok=True)
     for p in example_paths():
         (directory / p.name).write_bytes(p.read_bytes())
         typer.echo(str(directory / p.name))
+    (directory / "fhir").mkdir(exist_ok=True)
+    for p in fhir_example_paths():
+        (directory / "fhir" / p.name).write_bytes(p.read_bytes())
+        typer.echo(str(directory / "fhir" / p.name))
 
 
 app.command("score")(score_cmd)  # `revspine score INSTRUMENT ITEMS...` (cli/score.py)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import orjson
 
-from ..engine.result import Assessment, CauseResult
+from ..engine.result import CauseResult
 from ..knowledge.pack import KnowledgePack, default_pack
+from ..pipeline import Assessment
 from ..plan.markdown import extra_sections
 from ..views.labels import DECISION_HEADLINES
 

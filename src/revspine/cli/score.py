@@ -17,9 +17,9 @@ import typer
 from rich.console import Console
 
 from ..errors import InputError, Problem, RevspineError
-from ..instruments.schema import Instrument
 from ..instruments.scoring import get_instrument, score_items
 from ..knowledge import load_pack
+from ..knowledge.sections.instruments import Instrument
 
 __all__ = ["score_cmd", "parse_item", "items_from_file"]
 

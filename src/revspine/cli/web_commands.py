@@ -81,24 +81,21 @@ def load_demo_patients(db: Any, user_id: int, pack_dirs: Any = ()) -> int:
     packs ``pack_dirs`` (the ``knowledge_packs`` setting); returns how many were added."""
     from ..knowledge import load_pack
     from ..storage import records
-    from ..storage.tables import PatientRow, User
-    from ..web.service import save_and_assess
-    from ..web.state import AppState
+    from ..storage.tables import PatientRow
+    from ..workflow import Workflow
     from .main import example_paths, read_case_file
 
-    pack = load_pack(pack_dirs)
-    state = AppState(settings=None, db=db, pack=pack, templates=None, limiter=None)  # type: ignore[arg-type]
+    flow = Workflow(db, load_pack(pack_dirs))
     added = 0
     for path in example_paths():
         mrn = "DEMO-" + path.stem.split("_", 1)[0]
         with db.read() as s:
             if s.query(PatientRow.id).filter(PatientRow.mrn == mrn).first() is not None:
                 continue
-            user = s.get(User, user_id)
         name = "Demo – " + demo_name(path.stem)
         with db.write() as s:
             patient = records.create_patient(s, user_id, name, mrn)
-        save_and_assess(state, user, patient.id, read_case_file(path), source="import", title="Demo case")
+        flow.save_and_assess(user_id, patient.id, read_case_file(path), source="import", title="Demo case")
         added += 1
     return added
 

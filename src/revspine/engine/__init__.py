@@ -1,6 +1,10 @@
-"""The pure assessment engine: case + knowledge pack -> Assessment. No I/O."""
+"""The pure reasoning engine over the knowledge pack: red flags, ranking, work-up, decision. No I/O.
 
-from .assess import assess
-from .result import Assessment
+The whole assessment (with the plan, questionnaires and the patient's explanation) is
+revspine.pipeline.assess.
+"""
 
-__all__ = ["assess", "Assessment"]
+from . import predicates as _predicates  # noqa: F401  (the finding checks every pack load runs)
+from .result import Decision, RedFlagResult
+
+__all__ = ["Decision", "RedFlagResult"]

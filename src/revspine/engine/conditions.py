@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..knowledge.pack import KnowledgePack
 from ..knowledge.schema import Condition
 from .facts import Facts
-from .predicates import Hit
+from .predicates import Hit, compiled
 
 __all__ = ["evaluate_findings", "evaluate_negatives", "check", "Hits", "Negatives"]
 
@@ -16,13 +16,13 @@ nor in Negatives are unknown: not recorded, and they never count."""
 
 
 def evaluate_findings(facts: Facts, pack: KnowledgePack) -> Hits:
-    return {fid: fn(facts, params) for fid, (fn, params) in pack.compiled.items()}
+    return {fid: fn(facts, params) for fid, (fn, params) in compiled(pack)[0].items()}
 
 
 def evaluate_negatives(facts: Facts, pack: KnowledgePack, hits: Hits) -> Negatives:
     """Read as absent the findings some cause weighs when absent (and only those), when not present."""
     out: Negatives = {}
-    for fid, (fn, params) in pack.compiled_absent.items():
+    for fid, (fn, params) in compiled(pack)[1].items():
         if hits.get(fid):
             continue
         used = fn(facts, params)

@@ -11,14 +11,19 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from functools import cache
 from typing import Any, Literal
+from weakref import WeakKeyDictionary
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from ..case.enums import ImagingCode
 from ..case.model import Case, ImagingStudy
+from ..errors import Problem
+from ..knowledge.loader import register_checker
+from ..knowledge.pack import KnowledgePack
 from ..knowledge.schema import Finding
 from .facts import Facts
 
-__all__ = ["PREDICATES", "ABSENT", "absent_check", "compile_finding", "check_finding", "Hit"]
+__all__ = ["PREDICATES", "ABSENT", "absent_check", "compile_finding", "check_finding", "compiled", "Hit"]
 
 Hit = list[str] | None
 
@@ -660,3 +665,32 @@ ABSENT: dict[str, Callable[[Facts, Any], Hit]] = {
 def absent_check(predicate: str) -> Callable[[Facts, Any], Hit] | None:
     """The function that reads a finding of this predicate as absent, or None when absence cannot be read."""
     return ABSENT.get(predicate)
+
+
+@register_checker
+def _check_against_the_case_model(sections: dict[str, Any]) -> list[Problem]:
+    """Checked when a pack loads: every finding names a known predicate with valid parameters (paths that
+    are fields of the case), and revision strategies name imaging codes the case model knows."""
+    problems = [Problem(f"findings[{fid}]", msg) for fid, finding in sections.get("findings", {}).items()
+                if (msg := check_finding(finding))]
+    codes = {c.value for c in ImagingCode}
+    for sid, strat in sections.get("revision_strategies", {}).items():
+        problems += [Problem(f"revision_strategies[{sid}]", f"unknown imaging code '{code}'")
+                     for code in strat.imaging_codes if code not in codes]
+    return problems
+
+
+Compiled = dict[str, tuple[Callable[[Facts, Any], Hit], Any]]
+_COMPILED: WeakKeyDictionary[KnowledgePack, tuple[Compiled, Compiled]] = WeakKeyDictionary()
+
+
+def compiled(pack: KnowledgePack) -> tuple[Compiled, Compiled]:
+    """(every finding's predicate with its validated parameters, the absent readers of the findings some cause
+    weighs when absent), worked out once per pack: call ``fn(facts, params)``."""
+    done = _COMPILED.get(pack)
+    if done is None:
+        present = {fid: compile_finding(f) for fid, f in pack.findings.items()}
+        absent = {fid: (fn, present[fid][1]) for fid in pack.weighed_absent
+                  if (fn := absent_check(pack.findings[fid].predicate)) is not None}
+        done = _COMPILED[pack] = (present, absent)
+    return done

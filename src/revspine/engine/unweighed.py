@@ -15,6 +15,7 @@ from weakref import WeakKeyDictionary
 from ..case.model import Case
 from ..knowledge.pack import KnowledgePack
 from ..knowledge.schema import Condition, Evidence
+from .predicates import compiled
 
 __all__ = ["unweighed", "read_keys"]
 
@@ -115,7 +116,7 @@ def read_keys(pack: KnowledgePack) -> frozenset[Key]:
         for fid in _used_findings(pack):
             f = pack.findings[fid]
             keys.update(_keys(f.predicate, f.params))
-        for fid in getattr(pack, "compiled_absent", {}):  # weighed when absent: any recorded value is read
+        for fid in compiled(pack)[1]:  # weighed when absent: any recorded value is read
             f = pack.findings[fid]
             keys.update(("any", path) for kind, path in _keys(f.predicate, f.params) if kind == "field")
         cached = _CACHE[pack] = frozenset(keys)

@@ -21,9 +21,9 @@ import orjson
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.routing import APIRoute
 
-from ..engine import assess
 from ..errors import AuthError, InputError, NotFound, Problem, RevspineError
 from ..knowledge.pack import KnowledgePack, default_pack
+from ..workflow import assess_case
 from .reader import bundle_to_case, load_json
 from .writer import assessment_to_bundle
 
@@ -86,7 +86,7 @@ def create_fhir_router(*, pack: KnowledgePack | None = None, prefix: str = "/fhi
         if patient is not None and not report.used:  # an assessment built from nothing is no answer
             raise NotFound(f"patient {patient} is not in the Bundle",
                            [Problem("patient", "no Patient resource and no resource about this patient")])
-        a = assess(case, use)
+        a = assess_case(case, use)
         out = assessment_to_bundle(a, case, report=report, bundle_type=type, pack=use)
         return Response(orjson.dumps(out), media_type=FHIR_JSON)
 

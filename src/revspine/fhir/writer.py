@@ -17,8 +17,9 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from ..case.model import Case
-from ..engine.result import Assessment, CauseResult
+from ..engine.result import CauseResult
 from ..knowledge.pack import KnowledgePack, default_pack
+from ..pipeline import Assessment
 from .codes import CPT, ICD10CM, LOINC, SNOMED
 from .report import MappingReport
 

@@ -6,13 +6,12 @@
     35.56
 """
 
-from . import schema
-from .collect import instruments_result
+from ..knowledge.sections import instruments as schema
 from .models import InstrumentScore, InstrumentsResult, OutcomeTrend, SeriesPoint, ThresholdCheck
 from .outcomes import track, trend_svg
 from .scoring import band_of, get_instrument, instruments, read_total, score_items
 
 __all__ = [
     "schema", "score_items", "read_total", "band_of", "get_instrument", "instruments", "track", "trend_svg",
-    "instruments_result", "InstrumentScore", "InstrumentsResult", "OutcomeTrend", "SeriesPoint", "ThresholdCheck",
+    "InstrumentScore", "InstrumentsResult", "OutcomeTrend", "SeriesPoint", "ThresholdCheck",
 ]

@@ -13,8 +13,8 @@ from xml.sax.saxutils import escape
 from .._construct import make
 from ..errors import InputError, Problem
 from ..knowledge.pack import KnowledgePack
+from ..knowledge.sections.instruments import Instrument
 from .models import OutcomeTrend, SeriesPoint, ThresholdCheck
-from .schema import Instrument
 from .scoring import get_instrument
 
 __all__ = ["track", "trend_svg"]

@@ -11,8 +11,8 @@ from datetime import date
 from .._construct import make
 from ..errors import InputError, Problem
 from ..knowledge.pack import KnowledgePack
+from ..knowledge.sections.instruments import Instrument
 from .models import InstrumentScore
-from .schema import Instrument
 
 __all__ = ["instruments", "get_instrument", "score_items", "read_total", "band_of"]
 

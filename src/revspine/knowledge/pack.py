@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from ..errors import KnowledgeError, Problem
 from . import schema as s
 from .loader import CHECKERS, builtin_pack_dir, merge, read_pack_dir
+from .refs import CitationRef
 
 __all__ = ["KnowledgePack", "load_pack", "default_pack"]
 
@@ -72,16 +73,9 @@ class KnowledgePack:
             )
         self.scoring_top_n = self.scoring.top_n
         self.ordinal_lr = {b.weight: b.lr_equivalent for b in self.scoring.ordinal_bands}
-        from ..engine.predicates import absent_check, compile_finding
-
-        self.compiled = {fid: compile_finding(f) for fid, f in self.findings.items()}
-        weighed_absent = {ev.absent.finding or ev.finding for c in self.causes.values() for ev in c.evidence
-                          if ev.absent is not None}
-        self.compiled_absent = {
-            fid: (fn, self.compiled[fid][1])
-            for fid in sorted(weighed_absent)
-            if (fn := absent_check(self.findings[fid].predicate)) is not None
-        }
+        # Findings some cause weighs when absent (the engine reads those, and only those, as absent).
+        self.weighed_absent = tuple(sorted({ev.absent.finding or ev.finding for c in self.causes.values()
+                                            for ev in c.evidence if ev.absent is not None}))
         self.citation_refs = {cid: _citation_ref(c) for cid, c in self.citations.items()}
         self.cause_evidence = {cid: tuple(self._evidence_row(cid, ev) for ev in c.evidence)
                                for cid, c in self.causes.items()}
@@ -170,12 +164,6 @@ class KnowledgePack:
         for rid, rule in self.workup_rules.items():
             if rule.test not in self.workup_tests:
                 problems.append(Problem(f"workup_rules[{rid}]", f"names unknown test '{rule.test}'"))
-        from ..engine.predicates import check_finding  # late import: engine depends on this module
-
-        for fid, finding in self.findings.items():
-            msg = check_finding(finding)
-            if msg:
-                problems.append(Problem(f"findings[{fid}]", msg))
         return problems
 
     def citation(self, cid: str) -> s.Citation:
@@ -212,9 +200,7 @@ def _basis(kind: str, basis: str | None) -> str | None:
     )
 
 
-def _citation_ref(c: s.Citation) -> Any:
-    from ..engine.result import CitationRef
-
+def _citation_ref(c: s.Citation) -> CitationRef:
     year = str(c.year) if c.year and str(c.year) not in c.source else None  # most sources already name it
     bits = [c.authors, c.title, c.source, year]
     if c.url:

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 from .._construct import make
 from ..knowledge.pack import KnowledgePack
+from ..knowledge.sections.patient import PatientAnswer, PatientText
 from .models import PatientAnswerResult, PatientExplanation, PatientParagraph, PatientSection
-from .schema import PatientAnswer, PatientText
 
 if TYPE_CHECKING:
     from ..case.model import Case
-    from ..engine.result import Assessment
+    from ..pipeline import Assessment
 
 __all__ = ["explain_for_patient", "personalised_answers", "PATIENT_INSTRUMENTS"]
 

@@ -18,8 +18,8 @@ from collections.abc import Mapping, Sequence
 
 from .._construct import make
 from ..knowledge.pack import KnowledgePack
+from ..knowledge.sections.patient import PatientAnswer
 from .models import PatientAnswerResult, QuestionMatch
-from .schema import PatientAnswer
 
 __all__ = ["QuestionBox", "tokens", "NO_MATCH", "CONFIDENCE_THRESHOLD"]
 

@@ -5,7 +5,7 @@ All functions are pure reads of a case and the knowledge pack:
     >>> from revspine.plan import assess_alignment, revision_plan, build_order_set, order_set_to_fhir
 """
 
-from . import schema
+from ..knowledge.sections import plan as schema
 from .alignment import Measurements, alignment_from_measurements, assess_alignment
 from .fhir import order_set_to_fhir
 from .models import AlignmentResult, OrderLine, OrderSet, RevisionPlan

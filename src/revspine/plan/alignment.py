@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from .._construct import make
 from ..case.model import Case
 from ..knowledge.pack import KnowledgePack
+from ..knowledge.sections.plan import AlignmentRules, LordosisFormula, Osteotomy, PiClassTable
 from .models import (
     AlignmentResult,
     ConsistencyCheck,
@@ -22,7 +23,6 @@ from .models import (
     PiClassMatch,
     PiClassResult,
 )
-from .schema import AlignmentRules, LordosisFormula, Osteotomy, PiClassTable
 
 __all__ = ["Measurements", "assess_alignment", "alignment_from_measurements", "measurements_from_case"]
 

@@ -17,7 +17,7 @@ from .order_set import line_text
 from .svg import sagittal_profile_svg
 
 if TYPE_CHECKING:
-    from ..engine.result import Assessment
+    from ..pipeline import Assessment
 
 __all__ = ["extra_sections", "alignment_md", "plan_md", "order_set_md", "instruments_md", "patient_md", "svg_figure"]
 

@@ -13,8 +13,8 @@ from .._construct import make
 from ..case.model import Case
 from ..knowledge.pack import KnowledgePack
 from ..knowledge.schema import Condition
+from ..knowledge.sections.plan import CitedNote, Dose, OrderItem, OrderSetProtocol
 from .models import OrderLine, OrderSet
-from .schema import CitedNote, Dose, OrderItem, OrderSetProtocol
 
 if TYPE_CHECKING:
     from ..engine.conditions import Hits

@@ -12,8 +12,8 @@ from ..case.enums import FUSION_PROCEDURES
 from ..case.levels import adjacent_levels, parse_level
 from ..case.model import Case
 from ..knowledge.pack import KnowledgePack
+from ..knowledge.sections.plan import BoneQualityRules, PriorOperationOutcomes, RevisionStrategy
 from .models import ApproachResult, BoneQualityAdvice, LevelsAdvice, OutcomeEstimate, RevisionPlan, TimingAdvice
-from .schema import BoneQualityRules, PriorOperationOutcomes, RevisionStrategy
 
 if TYPE_CHECKING:
     from ..engine.conditions import Hits

@@ -5,6 +5,6 @@ Heavy modules (duckdb, pyspark) load only when a screen runs; importing this pac
 
 from __future__ import annotations
 
-from .schema import ScreenDefinition
+from ..knowledge.sections.screen import ScreenDefinition
 
 __all__ = ["ScreenDefinition"]

@@ -209,9 +209,9 @@ def missing_fields(case: Any) -> list[str]:
 
 
 def assess_rows(person_id: int, rows: list[dict[str, Any]], today: date) -> dict[str, Any]:
-    from ..engine import assess
     from ..fhir.reader import bundle_to_case
     from ..knowledge import default_pack
+    from ..workflow import assess_case
 
     pack = default_pack()
     out: dict[str, Any] = {c: None for c in RESULT_COLUMNS}
@@ -219,7 +219,7 @@ def assess_rows(person_id: int, rows: list[dict[str, Any]], today: date) -> dict
     try:
         case, _report = bundle_to_case(bundle_of(int(person_id), rows, today), pack, today)
         case = case.model_copy(update={"assessment_date": today})
-        a = assess(case, pack)
+        a = assess_case(case, pack)
     except Exception as exc:  # one patient's bad data must not stop the worklist; the row says why
         out["engine_error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
         return out

@@ -12,8 +12,8 @@ from typing import Any
 
 from ..knowledge import default_pack
 from ..knowledge.pack import KnowledgePack
+from ..knowledge.sections.screen import Evidence, Exclusion, ScreenDefinition
 from .concepts import code_rows, name_rows
-from .schema import Evidence, Exclusion, ScreenDefinition
 
 __all__ = ["circe_json", "fast_lane_json", "describe"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..knowledge.pack import KnowledgePack
-from .schema import VOCABULARY_OF_SYSTEM, ScreenDefinition
+from ..knowledge.sections.screen import VOCABULARY_OF_SYSTEM, ScreenDefinition
 
 __all__ = ["CodeRow", "NameRow", "code_key", "code_rows", "name_rows"]
 

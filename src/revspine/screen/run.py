@@ -18,10 +18,10 @@ from typing import Any
 
 from ..errors import InputError, Problem
 from ..knowledge.pack import KnowledgePack
+from ..knowledge.sections.screen import ScreenDefinition
 from ..version import __version__
 from .concepts import code_rows, name_rows
 from .engines import DuckDBEngine, Engine, SparkEngine, stage_tables, write_csv
-from .schema import ScreenDefinition
 from .source import checksum, parse_source
 from .sql import Rule, pipeline, rules
 

@@ -18,8 +18,8 @@ from functools import lru_cache
 
 import sqlglot
 
+from ..knowledge.sections.screen import Evidence, Exclusion, ScreenDefinition
 from .concepts import CodeRow, NameRow
-from .schema import Evidence, Exclusion, ScreenDefinition
 
 __all__ = ["Step", "Rule", "rules", "pipeline", "transpile", "DOMAIN_TABLES"]
 

@@ -13,8 +13,9 @@ from typing import Literal
 from pydantic import Field
 
 from ..case.model import Case
-from ..engine.result import Assessment, CauseResult, EvidenceItem, WorkupItem
+from ..engine.result import CauseResult, EvidenceItem, WorkupItem
 from ..knowledge.pack import KnowledgePack, default_pack
+from ..pipeline import Assessment
 from .bottom_line import BottomLineView, build_bottom_line
 from .followup_sections import InstrumentsView, PatientView, SafetyAlertView
 from .labels import (

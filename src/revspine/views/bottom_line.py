@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ..engine.result import Assessment
+from ..pipeline import Assessment
 from .sections import ViewModel
 
 __all__ = ["BottomLineView", "TopCauseView", "RiskLineView", "NextStepView", "build_bottom_line", "MAX_QUALIFIERS",

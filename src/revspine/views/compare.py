@@ -16,7 +16,8 @@ from typing import Any, Literal
 from pydantic import Field
 
 from ..case.model import Case
-from ..engine.result import Assessment, CauseResult, EvidenceItem
+from ..engine.result import CauseResult, EvidenceItem
+from ..pipeline import Assessment
 from .labels import DECISION_HEADLINES, fmt_num
 from .sections import ViewModel, WorkupRef
 

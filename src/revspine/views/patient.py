@@ -18,11 +18,11 @@ from weakref import WeakKeyDictionary
 
 from pydantic import Field
 
-from ..engine.result import Assessment
 from ..errors import InputError, Problem
 from ..knowledge.pack import KnowledgePack
 from ..patient.handout import HANDOUT_FOOTER
 from ..patient.questions import CONFIDENCE_THRESHOLD, NO_MATCH, QuestionBox
+from ..pipeline import Assessment
 from .followup_sections import PatientAnswerView, PatientSectionView
 from .plan_view import patient_view
 from .sections import CitationView, ViewModel

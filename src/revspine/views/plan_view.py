@@ -11,9 +11,9 @@ from __future__ import annotations
 from ..errors import InputError
 from ..instruments.models import InstrumentScore, InstrumentsResult, OutcomeTrend, SeriesPoint
 from ..instruments.outcomes import trend_svg
-from ..instruments.schema import Instrument
 from ..instruments.scoring import get_instrument
 from ..knowledge.pack import KnowledgePack
+from ..knowledge.sections.instruments import Instrument
 from ..patient.models import PatientExplanation
 from ..plan.models import AlignmentResult, OrderSet, RevisionPlan
 from ..plan.svg import sagittal_profile_svg

@@ -14,8 +14,8 @@ from typing import Literal
 from pydantic import Field
 
 from ..case.model import Case
-from ..engine.result import Assessment
 from ..knowledge.pack import KnowledgePack
+from ..pipeline import Assessment
 from .labels import ALERT_LAB_STATUSES, fmt_num, lab_status_label
 from .sections import ViewModel
 

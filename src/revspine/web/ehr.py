@@ -24,12 +24,13 @@ from sqlalchemy.orm import Session
 from ..case.model import Case
 from ..cdshooks.router import create_cds_router
 from ..cdshooks.settings import CdsSettings
-from ..engine.result import Assessment
 from ..fhir.api import create_fhir_router
 from ..knowledge import KnowledgePack
+from ..pipeline import Assessment
 from ..storage import accounts, audit, once, records
 from ..storage.db import Database
 from ..storage.tables import PatientRow
+from ..workflow import Workflow
 from .auth import require_api_user
 
 __all__ = ["CDS_SERVICE_USER", "StoredAssessments", "AuditFeedbackStore", "DatabaseReplayGuard", "ehr_routers"]
@@ -59,18 +60,17 @@ def _patient_for(s: Session, user_id: int, ehr_patient_id: str | None) -> int:
 class StoredAssessments:
     """``save_assessment`` for the CDS Hooks router: store in the database, return the page's path."""
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, db: Database, pack: KnowledgePack) -> None:
+        self.flow = Workflow(db, pack)
 
     def __call__(self, case: Case, assessment: Assessment, source: dict[str, Any]) -> str:
-        data = case.model_dump(mode="json", exclude_none=True)
-        with self.db.write() as s:
+        """Stored by the workflow like every other assessment (same case version and input shape)."""
+        with self.flow.db.write() as s:
             uid = _service_user_id(s)
             pid = _patient_for(s, uid, source.get("patientId"))
-            _, version = records.create_case(s, pid, uid, f"CDS Hooks {source.get('hook', '')}".strip(), data,
-                                             source="cds-hooks")
-            row = records.add_assessment(s, pid, version, uid, data, assessment.model_dump(mode="json"))
-            audit.record(s, uid, "create", "assessment", row.id, {"source": "cds-hooks"})
+        _, row = self.flow.store(uid, pid, self.flow.assessed(case, assessment), source="cds-hooks",
+                                 title=f"CDS Hooks {source.get('hook', '')}".strip(), detail={"source": "cds-hooks"})
+        assert row is not None
         return f"/assessments/{row.id}"
 
 
@@ -116,7 +116,7 @@ class AuditFeedbackStore:
 def ehr_routers(db: Database, pack: KnowledgePack, settings: CdsSettings | None = None) -> list[APIRouter]:
     """The CDS Hooks and FHIR routers, wired to this app's storage and audit log."""
     cds = create_cds_router(settings or CdsSettings.from_env(), pack=pack,
-                            feedback_store=AuditFeedbackStore(db), save_assessment=StoredAssessments(db),
+                            feedback_store=AuditFeedbackStore(db), save_assessment=StoredAssessments(db, pack),
                             replay_guard=DatabaseReplayGuard(db))
     return [cds, create_fhir_router(pack=pack, access=require_api_user)]
 

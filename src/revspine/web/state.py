@@ -13,6 +13,7 @@ from ..lane import Lane
 from ..settings import Settings
 from ..storage import Database
 from ..storage.login_limit import LoginLimit
+from ..workflow import Workflow
 from .pdfpool import PdfPool
 from .tokencache import TokenCache
 
@@ -29,6 +30,11 @@ class AppState:
     tokens: TokenCache = field(default_factory=lambda: TokenCache(0))
     lane: Lane = field(default_factory=Lane)
     pdf: PdfPool = field(default_factory=PdfPool)
+
+    @property
+    def workflow(self) -> Workflow:
+        """Save, assess, store and audit over this app's database and pack (revspine/workflow.py)."""
+        return Workflow(self.db, self.pack)
 
 
 def app_state(request: Request) -> AppState:

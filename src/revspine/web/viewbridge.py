@@ -6,8 +6,8 @@ from datetime import date, datetime
 from typing import Any
 
 from ..case.model import Case
-from ..engine.result import Assessment
 from ..knowledge import KnowledgePack
+from ..pipeline import Assessment
 from ..views import AssessmentView, ComparisonView, build_assessment_view, compare_assessments
 from ..views.chart import ChartHeaderView
 from .contexts import PatientSummary

@@ -18,7 +18,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ...case.model import Case
-from ...engine.result import Assessment
+from ...pipeline import Assessment
 from ...storage import audit, records
 from ..auth import ApiUser, client_address
 from ..contexts import (
@@ -34,13 +34,8 @@ from ..service import (
     assessment_summary,
     case_summary,
     patient_summary,
-    reassess_latest,
-    save_and_assess,
-    save_case,
-    store_case,
     usernames,
     version_summary,
-    work_out,
 )
 from ..state import app_state
 
@@ -172,11 +167,11 @@ async def assess_patient_case(request: Request, user: ApiUser, patient_id: Recor
     # database's write goes to the thread pool.
     state, data, client = app_state(request), _case_data(body), client_address(request)
     if state.db.dialect == "sqlite":
-        row, result = await state.lane.run(partial(save_and_assess, state, user, patient_id, data, source="api",
-                                                   case_id=case_id, title=title, client=client))
+        row, result = await state.lane.run(partial(state.workflow.save_and_assess, user.id, patient_id, data,
+                                                   source="api", case_id=case_id, title=title, client=client))
     else:
-        worked = await state.lane.run(partial(work_out, state, data))
-        _, stored = await run_in_threadpool(partial(store_case, state, user, patient_id, worked, source="api",
+        worked = await state.lane.run(partial(state.workflow.work_out, data))
+        _, stored = await run_in_threadpool(partial(state.workflow.store, user.id, patient_id, worked, source="api",
                                                     case_id=case_id, title=title, client=client))
         assert stored is not None and worked.result is not None
         row, result = stored, worked.result
@@ -194,8 +189,8 @@ def _version_out(request: Request, version_id: int) -> CaseVersionOut:
              summary="Open a new case for a patient (version 1)")
 def create_case(request: Request, user: ApiUser, patient_id: RecordId, body: Case,
                 title: Annotated[str, Query(max_length=200)] = "") -> CaseVersionOut:
-    version, _, _ = save_case(app_state(request), user, patient_id, _case_data(body), source="api", title=title,
-                              client=client_address(request))
+    version, _, _ = app_state(request).workflow.save(user.id, patient_id, _case_data(body), source="api",
+                                                     title=title, client=client_address(request))
     return _version_out(request, version.id)
 
 
@@ -205,8 +200,8 @@ def add_version(request: Request, user: ApiUser, case_id: RecordId, body: Case) 
     state = app_state(request)
     with state.db.read() as s:
         case = records.get_case(s, case_id)
-    version, _, _ = save_case(state, user, case.patient_id, _case_data(body), source="api", case_id=case_id,
-                              client=client_address(request))
+    version, _, _ = state.workflow.save(user.id, case.patient_id, _case_data(body), source="api", case_id=case_id,
+                                        client=client_address(request))
     return _version_out(request, version.id)
 
 
@@ -225,7 +220,7 @@ def get_version(request: Request, user: ApiUser, case_id: RecordId, version: Rec
 @router.post("/cases/{case_id}/assess", responses={200: {"model": Assessment}, **ERRORS},
              summary="Assess the latest version of a case again (e.g. after a knowledge update)")
 def reassess_case(request: Request, user: ApiUser, case_id: RecordId) -> Response:
-    row, result = reassess_latest(app_state(request), user, case_id, client_address(request))
+    row, result = app_state(request).workflow.reassess_latest(user.id, case_id, client_address(request))
     return _json(result, 200, {"Location": f"/api/assessments/{row.id}", "X-Revspine-Assessment-Id": str(row.id)})
 
 

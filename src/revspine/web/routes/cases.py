@@ -18,15 +18,13 @@ from ...errors import InputError, Problem
 from ...knowledge import KnowledgePack
 from ...storage import audit, records
 from ...storage.tables import CaseRow, PatientRow
+from ...workflow import prepare_case
 from .. import case_form
 from ..auth import CsrfChecked, CurrentUser, client_address
 from ..contexts import CaseFormContext, CaseSummary, CaseVersionContext, FormField, FormProblem, RecordId
 from ..service import (
     case_summary,
     patient_summary,
-    prepare_case,
-    reassess_latest,
-    save_and_assess,
     usernames,
     version_summary,
 )
@@ -145,7 +143,7 @@ def _submit(request: Request, user: Any, patient: PatientRow, case: CaseSummary 
     confirmed = {v for k, v in items if k == "_confirm"}
 
     def check(d: dict[str, Any]) -> None:
-        prepare_case(d, state)
+        prepare_case(d, state.pack)
 
     checked = case_form.collect_problems(data, check)
     at_unread = {p for p, _ in unread}
@@ -158,8 +156,9 @@ def _submit(request: Request, user: Any, patient: PatientRow, case: CaseSummary 
         return _form_page(request, patient, case, values, problems + pending, status_code=422, title=title,
                           confirm=[p for p, _ in unusual], confirmed=sorted(confirmed))
     try:
-        row, _ = save_and_assess(state, user, patient.id, data, source="form",
-                                 case_id=case.id if case else None, title=title, client=client_address(request))
+        row, _ = state.workflow.save_and_assess(user.id, patient.id, data, source="form",
+                                                case_id=case.id if case else None, title=title,
+                                                client=client_address(request))
     except InputError as exc:
         problems = [(case_form.form_path(p.path, maps), p.message) for p in exc.problems]
         values = case_form.form_values(items)
@@ -206,8 +205,8 @@ def import_case(request: Request, user: CurrentUser, patient_id: RecordId,
     except InputError as exc:
         return _form_page(request, patient, case, {}, [], status_code=422, import_error=exc.to_dict())
     try:
-        row, _ = save_and_assess(state, user, patient_id, data, source="import", case_id=case.id if case else None,
-                                 client=client_address(request))
+        row, _ = state.workflow.save_and_assess(user.id, patient_id, data, source="import",
+                                                case_id=case.id if case else None, client=client_address(request))
     except InputError as exc:
         problems = [(p.path, p.message) for p in exc.problems]
         return _form_page(request, patient, case, case_form.flatten(data), problems, status_code=422)
@@ -216,7 +215,7 @@ def import_case(request: Request, user: CurrentUser, patient_id: RecordId,
 
 @router.post("/cases/{case_id}/assess", include_in_schema=False, dependencies=[CsrfChecked])
 def reassess(request: Request, user: CurrentUser, case_id: RecordId) -> Response:
-    row, _ = reassess_latest(app_state(request), user, case_id, client_address(request))
+    row, _ = app_state(request).workflow.reassess_latest(user.id, case_id, client_address(request))
     return RedirectResponse(f"/assessments/{row.id}", status_code=303)
 
 

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
-from ...engine.result import Assessment
 from ...errors import NotFound, Problem
+from ...pipeline import Assessment
 from ...report.pdf import handout_html
 from ...storage import audit, records
 from ...views.patient import HandoutView, answer_question, build_handout_view

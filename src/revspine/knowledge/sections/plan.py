@@ -12,9 +12,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..errors import Problem
-from ..knowledge.loader import register_checker, register_section
-from ..knowledge.schema import Condition
+from ...errors import Problem
+from ..loader import register_checker, register_section
+from ..schema import Condition
 
 __all__ = [
     "CitedNote",
@@ -323,18 +323,13 @@ for _name, _model, _many in (
 
 @register_checker
 def _check_plan_references(sections: dict[str, Any]) -> list[Problem]:
-    """Strategies name real causes and imaging codes; order items and the protocol come together."""
-    from ..case.enums import ImagingCode
-
+    """Strategies name real causes; order items and the protocol come together. (Their imaging codes are
+    checked against the case model by the engine's pack check, revspine.engine.predicates.)"""
     problems: list[Problem] = []
     causes = sections.get("causes", {})
-    codes = {c.value for c in ImagingCode}
-    for sid, strat in sections.get("revision_strategies", {}).items():
+    for sid in sections.get("revision_strategies", {}):
         if sid not in causes:
             problems.append(Problem(f"revision_strategies[{sid}]", f"'{sid}' is not a cause id in this pack"))
-        for code in strat.imaging_codes:
-            if code not in codes:
-                problems.append(Problem(f"revision_strategies[{sid}]", f"unknown imaging code '{code}'"))
     if sections.get("order_items") and "order_set" not in sections:
         problems.append(Problem("order_items", "order items need an order_set entry describing the protocol"))
     return problems

@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import Problem
-from ..knowledge.loader import register_checker, register_section
+from ...errors import Problem
+from ..loader import register_checker, register_section
 
 __all__ = ["JargonTerm", "PatientText", "PatientAnswer", "PLACEHOLDERS", "jargon_problems", "placeholders_in"]
 

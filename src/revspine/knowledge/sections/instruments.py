@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..knowledge.loader import register_section
+from ..loader import register_section
 
 __all__ = [
     "ItemSpec",

@@ -1,27 +1,31 @@
-"""assess(case, pack) -> Assessment: the whole pure pipeline."""
+"""assess(case, pack) -> Assessment: the whole pure pipeline.
+
+The engine (red flags, ranking, work-up, decision) first, then the plan (alignment, revision plan,
+order set), the questionnaires and the explanation for the patient, all over one case and one pack."""
 
 from __future__ import annotations
 
 from ..case.model import Case
+from ..engine.conditions import evaluate_findings, evaluate_negatives
+from ..engine.decision import decide
+from ..engine.differential import rank_causes
+from ..engine.facts import derive_facts
+from ..engine.labs import read_labs
+from ..engine.result import IndexSurgery, LabReading, Versions, make
+from ..engine.rules import lead_cause, leading, non_surgical_options, red_flags, risk_factors
+from ..engine.timing import timing_window
+from ..engine.uncertainty import uncertainties
+from ..engine.unweighed import unweighed
+from ..engine.workup import done_tests, missing_workup
 from ..errors import InputError, Problem
-from ..instruments.collect import instruments_result
 from ..knowledge.pack import KnowledgePack
 from ..patient.explain import explain_for_patient
 from ..plan.alignment import assess_alignment
 from ..plan.order_set import build_order_set
 from ..plan.revision import revision_plan
 from ..version import __version__
-from .conditions import evaluate_findings, evaluate_negatives
-from .decision import decide
-from .differential import rank_causes
-from .facts import derive_facts
-from .labs import read_labs
-from .result import Assessment, IndexSurgery, LabReading, Versions, make
-from .rules import lead_cause, leading, non_surgical_options, red_flags, risk_factors
-from .timing import timing_window
-from .uncertainty import uncertainties
-from .unweighed import unweighed
-from .workup import done_tests, missing_workup
+from .instruments import instruments_result
+from .result import Assessment
 
 __all__ = ["assess"]
 

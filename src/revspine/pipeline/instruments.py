@@ -7,10 +7,10 @@ from datetime import date
 from .._construct import make
 from ..case.model import Case
 from ..errors import InputError
+from ..instruments.models import InstrumentScore, InstrumentsResult, OutcomeTrend
+from ..instruments.outcomes import track
+from ..instruments.scoring import instruments, read_total, score_items
 from ..knowledge.pack import KnowledgePack
-from .models import InstrumentScore, InstrumentsResult, OutcomeTrend
-from .outcomes import track
-from .scoring import instruments, read_total, score_items
 
 __all__ = ["instruments_result"]
 

@@ -13,8 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..errors import Problem
-from ..knowledge.loader import register_checker, register_section
+from ...errors import Problem
+from ..loader import register_checker, register_section
 
 __all__ = ["ScreenCode", "ConceptSet", "Window", "Evidence", "Exclusion", "PriorityTerm", "Timing", "Suppression",
            "ScreenDefinition", "Domain", "VOCABULARY_OF_SYSTEM"]

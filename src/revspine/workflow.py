@@ -1,0 +1,146 @@
+"""The clinical workflow under every adapter: validate a case, assess it, store it with its input and
+versions, audit it.
+
+The web pages and REST API, the CLI (its ``assess`` command and the demo loader), FHIR ``$assess``,
+CDS Hooks and the population screen all assess through :func:`assess_case`, and everything stored
+goes through :class:`Workflow`, so a case is assessed and stored the same way whichever door it came
+in by. Validation and the pipeline run before any write; the writes of one action (case version,
+assessment, audit rows) share one transaction, so a failure leaves nothing partly saved.
+
+    >>> flow = Workflow(db, load_pack())
+    >>> row, result = flow.save_and_assess(user_id, patient_id, case_json, source="api")
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from pydantic import ValidationError
+
+from .case.model import Case
+from .case.validate import parse_case, problems_from_validation
+from .errors import InputError, NotFound, Problem
+from .knowledge.pack import KnowledgePack
+from .pipeline import Assessment
+from .pipeline.assess import assess
+from .storage import Database, audit, records
+from .storage.tables import AssessmentRow, CaseVersionRow
+
+__all__ = ["Workflow", "Worked", "assess_case", "prepare_case", "stored_input"]
+
+
+def assess_case(case: Case, pack: KnowledgePack) -> Assessment:
+    """The one way an adapter assesses a parsed case (pure: same case and pack, same Assessment)."""
+    return assess(case, pack)
+
+
+def stored_input(case: Case) -> tuple[dict[str, Any], Case]:
+    """(the case as stored in a case version, the case the pipeline reads and the assessment row keeps).
+
+    A date of birth is a patient identifier: the patient record holds it, so it is left out of both.
+    The pipeline does not read it, so the assessment is the same with or without it."""
+    case = case.model_copy(update={"patient": case.patient.model_copy(update={"birth_date": None})})
+    return case.model_dump(mode="json", exclude_none=True), case
+
+
+def prepare_case(raw: Any, pack: KnowledgePack, today: date | None = None) -> tuple[dict[str, Any], Case]:
+    """Validate ``raw`` (case JSON); return (the data to store as entered, the parsed case to assess)."""
+    if not isinstance(raw, dict):
+        raise InputError("the case is not valid", [Problem("(case)", "expected a JSON object")])
+    case = parse_case(raw, pack, today=today)
+    try:
+        entered = Case.model_validate(raw).model_dump(mode="json", exclude_none=True)
+    except ValidationError as exc:  # pragma: no cover - parse_case validated the same data
+        raise InputError("the case is not valid", problems_from_validation(exc)) from None
+    entered.get("patient", {}).pop("birth_date", None)
+    case.patient.birth_date = None
+    return entered, case
+
+
+@dataclass(frozen=True)
+class Worked:
+    """A validated case and (when asked for) its assessment, worked out before anything is stored."""
+
+    entered: dict[str, Any]           # the case as entered, as stored (no date of birth)
+    case: Case                        # the parsed case the pipeline read
+    result: dict[str, Any] | None     # the Assessment JSON, or None when not assessed
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """Save, assess, store and audit, over one database and one knowledge pack."""
+
+    db: Database
+    pack: KnowledgePack
+
+    def work_out(self, raw: Any, *, assess_it: bool = True, today: date | None = None) -> Worked:
+        """Validate ``raw`` and assess it: pure computation (no database)."""
+        entered, case = prepare_case(raw, self.pack, today)
+        result = assess_case(case, self.pack).model_dump(mode="json") if assess_it else None
+        return Worked(entered, case, result)
+
+    def assessed(self, case: Case, assessment: Assessment) -> Worked:
+        """A case an adapter parsed itself (FHIR, CDS Hooks) and its assessment, ready to store."""
+        entered, kept = stored_input(case)
+        return Worked(entered, kept, assessment.model_dump(mode="json"))
+
+    def store(self, user_id: int, patient_id: int, worked: Worked, *, source: str, case_id: int | None = None,
+              title: str = "", client: str | None = None, detail: dict[str, Any] | None = None
+              ) -> tuple[CaseVersionRow, AssessmentRow | None]:
+        """Store a worked-out case as a new case (or a new version of ``case_id``) with its assessment, if
+        any; all or nothing, with the audit rows in the same transaction. ``detail`` is added to the
+        assessment's audit row (e.g. which adapter stored it)."""
+        with self.db.write() as s:
+            if case_id is None:
+                case_row, version = records.create_case(s, patient_id, user_id, title, worked.entered, source)
+                audit.record(s, user_id, "create", "case", case_row.id, {"patient_id": patient_id}, client)
+            else:
+                case_row = records.get_case(s, case_id)
+                if case_row.patient_id != patient_id:
+                    raise NotFound(f"case {case_id} not found for patient {patient_id}",
+                                   [Problem("case_id", "no such case")])
+                records.touch_patient(s, patient_id)
+                version = records.add_case_version(s, case_id, user_id, worked.entered, source)
+                audit.record(s, user_id, "change", "case", case_id,
+                             {"patient_id": patient_id, "version": version.version}, client)
+            row = None
+            if worked.result is not None:
+                row = records.add_assessment(s, patient_id, version, user_id, worked.case.model_dump(mode="json"),
+                                             worked.result)
+                audit.record(s, user_id, "create", "assessment", row.id,
+                             {"patient_id": patient_id, "case_version_id": version.id, **(detail or {})}, client)
+        return version, row
+
+    def save(self, user_id: int, patient_id: int, raw: Any, *, source: str, case_id: int | None = None,
+             title: str = "", client: str | None = None, assess_it: bool = False
+             ) -> tuple[CaseVersionRow, AssessmentRow | None, dict[str, Any] | None]:
+        """Store a new case (or a new version of ``case_id``), and its assessment when ``assess_it``."""
+        worked = self.work_out(raw, assess_it=assess_it)
+        version, row = self.store(user_id, patient_id, worked, source=source, case_id=case_id, title=title,
+                                  client=client)
+        return version, row, worked.result
+
+    def save_and_assess(self, user_id: int, patient_id: int, raw: Any, *, source: str, case_id: int | None = None,
+                        title: str = "", client: str | None = None) -> tuple[AssessmentRow, dict[str, Any]]:
+        """Store a new case (or a new version of ``case_id``) and its assessment; both or neither."""
+        _, row, result = self.save(user_id, patient_id, raw, source=source, case_id=case_id, title=title,
+                                   client=client, assess_it=True)
+        assert row is not None and result is not None
+        return row, result
+
+    def reassess_latest(self, user_id: int, case_id: int, client: str | None = None
+                        ) -> tuple[AssessmentRow, dict[str, Any]]:
+        """Assess the latest version of a case again (e.g. after the knowledge pack changed)."""
+        with self.db.read() as s:
+            case_row = records.get_case(s, case_id)
+            version = records.latest_version(s, case_id)
+        _, case = prepare_case(version.data, self.pack)
+        result = assess_case(case, self.pack).model_dump(mode="json")
+        with self.db.write() as s:
+            row = records.add_assessment(s, case_row.patient_id, version, user_id, case.model_dump(mode="json"),
+                                         result)
+            audit.record(s, user_id, "create", "assessment", row.id,
+                         {"patient_id": case_row.patient_id, "case_version_id": version.id}, client)
+        return row, result
