@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from revspine.case.model import Case
 from revspine.cli import app
-from revspine.cli.main import example_paths
+from revspine.cli.main import example_paths, fhir_example_paths
 from revspine.knowledge.loader import builtin_pack_dir
 
 from .conftest import TODAY
@@ -101,7 +101,31 @@ def test_examples_writes_every_example(tmp_path):
     assert written == sorted(p.name for p in example_paths()) and len(written) >= 15
     for p in example_paths():
         assert (tmp_path / "out" / p.name).read_bytes() == p.read_bytes()
-    assert r.stdout.splitlines() == [str(tmp_path / "out" / n) for n in sorted(written)]
+    bundles = fhir_example_paths()
+    assert [p.name for p in bundles] == ["post-fusion-patient.json"]
+    assert (tmp_path / "out" / "fhir" / bundles[0].name).read_bytes() == bundles[0].read_bytes()
+    assert r.stdout.splitlines() == ([str(tmp_path / "out" / n) for n in sorted(written)]
+                                     + [str(tmp_path / "out" / "fhir" / p.name) for p in bundles])
+
+
+def test_the_readmes_command_line_examples_run(tmp_path, monkeypatch):
+    """Every `.venv/bin/revspine ...` line of the README's command-line block runs as written (from a
+    fresh folder, after its first line wrote cases/), and the FHIR example reads the shipped Bundle."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = readme.split("From the command line:", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    lines = [ln.split("#", 1)[0].split() for ln in block.splitlines() if ln.startswith(".venv/bin/revspine ")]
+    assert len(lines) >= 6
+    monkeypatch.chdir(tmp_path)
+    for words in lines:
+        r = invoke(*words[1:])
+        assert r.exit_code == 0, (words, r.output[-500:])
+        if words[1:3] == ["assess", "cases/fhir/post-fusion-patient.json"]:
+            bundle = json.loads(r.stdout)
+            assert bundle["resourceType"] == "Bundle"
+            kinds = {e["resource"]["resourceType"] for e in bundle["entry"]}
+            assert {"RiskAssessment", "CarePlan", "Provenance"} <= kinds
+            assert "FHIR input: 29 resources read" in r.stderr
+    assert any(w[1:3] == ["assess", "cases/fhir/post-fusion-patient.json"] for w in lines)
 
 
 def test_written_examples_assess(tmp_path):
