@@ -4,15 +4,20 @@ authentication; PDFs render in worker processes. (Latency under load: benchmarks
 from __future__ import annotations
 
 import asyncio
+import json
+import socket
 import time
 
 import pytest
 from fastapi.testclient import TestClient
 
+from revspine.cli.main import example_paths
+from revspine.web.limits import MAX_HEAD_BYTES, bounded_http_protocol
 from revspine.web.pdfpool import PdfBusy, PdfPool
 
 from ..fhir_samples import fbss_resources
 from .conftest import make_env
+from .live import serve
 
 HUGE_TOKEN = "Bearer " + "A" * 8_000_000
 
@@ -56,6 +61,45 @@ def test_fhir_routes_take_larger_bodies(env, anon):
         r = c.post("/fhir/$assess", json=bundle)
     assert r.status_code == 200, r.text[:300]
     assert anon.post("/api/patients", json=bundle).status_code == 413
+
+
+def _exchange(base: str, request: bytes) -> bytes:
+    """Send raw request bytes; the answer's bytes (what arrived before the server closed, if it did)."""
+    host, port = base.removeprefix("http://").split(":")
+    got = b""
+    with socket.create_connection((host, int(port)), timeout=120) as s:
+        try:
+            s.sendall(request)
+            while b"\r\n\r\n" not in got or len(got) < 12:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                got += chunk
+        except ConnectionError:  # the server may close before reading the rest of a refused head
+            pass
+    return got
+
+
+def test_the_served_protocol_caps_the_request_head_but_not_a_body_sent_with_it(env):
+    """`revspine serve` runs uvicorn with a 64 KB cap on the request head. A POST whose 300 KB body arrives
+    in the same read as its head is still read whole (the cap counts only the head); a head over the cap
+    is answered 431, or the connection is cut, and the server keeps answering."""
+    case = json.loads(example_paths()[0].read_text())
+    case["history_notes"] = "x" * 300_000  # not a case field: the API answers 422 naming it, having read it all
+    body = json.dumps(case).encode()
+    auth = f"Authorization: Bearer {env.token}\r\n"
+    with serve(env.app, http=bounded_http_protocol()) as base:
+        with TestClient(env.app, headers={"Authorization": f"Bearer {env.token}"}) as c:
+            pid = c.post("/api/patients", json={"display_name": "Head Cap"}).json()["id"]
+        answer = _exchange(base, (f"POST /api/patients/{pid}/assess HTTP/1.1\r\nHost: x\r\n{auth}"
+                                  f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+                                  "Connection: close\r\n\r\n").encode() + body)
+        assert answer.startswith(b"HTTP/1.1 422"), answer[:200]
+        huge = b"GET /api/patients HTTP/1.1\r\nHost: x\r\nX-Padding: " + b"A" * (MAX_HEAD_BYTES + 10) + b"\r\n\r\n"
+        answer = _exchange(base, huge)
+        assert answer == b"" or answer.startswith(b"HTTP/1.1 431"), answer[:200]
+        assert _exchange(base, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").startswith(
+            b"HTTP/1.1 200")
 
 
 def test_the_pdf_pool_renders_in_another_process_and_refuses_beyond_its_queue():
