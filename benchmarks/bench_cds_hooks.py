@@ -10,6 +10,14 @@ ImagingStudies, DiagnosticReports), with a lumbar fusion and a post-laminectomy 
 diagnosis added so that the whole assessment and card path runs. ``--full`` sends every
 resource of the bundle instead.
 
+Prints, in one run: the closed loop with 16 clients (information: latency, throughput = the
+saturation rate, server CPU per call); an open loop at half the saturation rate (requests arriving
+at random whatever the answers; target p99 at most 3 x the median); and the same work in this
+process (parse the request, map the prefetch to a case, assess, build the cards, keep the
+assessment, through revspine.cdshooks.service.run_service) with the ratio of the server's CPU per
+call to it (target at most 1.5; the rest is HTTP, the signed-token check and the replay table).
+The machine may be shared: compare figures within one run.
+
 Usage: python benchmarks/bench_cds_hooks.py [--requests 800] [--concurrency 16] [--full] [--workers 1]
 """
 
@@ -32,11 +40,13 @@ import httpx
 import jwt
 import orjson
 from cryptography.hazmat.primitives.asymmetric import ec
-from loadgen import Answer, closed_loop, cpu_seconds, percentile, request_bytes
+from loadgen import Answer, closed_loop, cpu_seconds, open_loop, percentile, request_bytes, summary
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "synthea-r4" / "bundles"
 ISS = "https://bench-ehr.invalid"
 SERVICE = "/cds-services/revspine-patient-view"
+TARGET_CPU_RATIO = 1.5
+TARGET_OPEN_P99_OVER_MEDIAN = 3.0
 
 
 def free_port() -> int:
@@ -92,6 +102,35 @@ def build_prefetch(bundle: dict[str, Any], full: bool) -> tuple[str, dict[str, A
     }
 
 
+async def in_process_cpu(body: bytes, base: str, requests: int, warmup: int) -> float:
+    """CPU seconds per call of the same work in this process: parse the request, map the prefetch to a
+    case, assess, build the cards, keep the assessment (as the standalone app does, in memory)."""
+    import gc
+
+    from revspine.cdshooks.models import CdsRequest
+    from revspine.cdshooks.service import Deps, run_service
+    from revspine.cdshooks.settings import CdsSettings
+    from revspine.cdshooks.store import InMemoryAssessments
+    from revspine.knowledge import load_pack
+
+    deps = Deps(pack=load_pack(), settings=CdsSettings(base_url=base), save_assessment=InMemoryAssessments())
+    gc.collect()
+    gc.freeze()  # as the app does at start-up (revspine.cdshooks.app)
+    gc.set_threshold(50_000, 20, 20)
+
+    async def once() -> None:
+        out = await run_service("revspine-patient-view", CdsRequest.model_validate(orjson.loads(body)), deps,
+                                app_base=base + "/", client={"iss": ISS})
+        assert out["cards"]
+
+    for _ in range(warmup):
+        await once()
+    started = time.process_time()
+    for _ in range(requests):
+        await once()
+    return (time.process_time() - started) / requests
+
+
 async def run(args: argparse.Namespace) -> int:
     path = Path(args.bundle) if args.bundle else max(SHARED.glob("*.json"), key=lambda p: p.stat().st_size)
     bundle = orjson.loads(path.read_bytes())
@@ -115,9 +154,10 @@ async def run(args: argparse.Namespace) -> int:
                 except httpx.TransportError:
                     await asyncio.sleep(0.1)
         now = int(time.time())
-        tokens = [jwt.encode({"iss": ISS, "aud": base + SERVICE, "iat": now, "exp": now + 600,
+        total = args.requests + args.warmup + args.open_requests
+        tokens = [jwt.encode({"iss": ISS, "aud": base + SERVICE, "iat": now, "exp": now + 300,  # 5 min at most
                               "jti": str(uuid.uuid4())}, key, algorithm="ES384", headers={"kid": "k1", "typ": "JWT"})
-                  for _ in range(args.requests + args.warmup)]
+                  for _ in range(total)]
         body = orjson.dumps({"hook": "patient-view", "hookInstance": str(uuid.uuid4()),
                              "context": {"userId": "Practitioner/bench", "patientId": pid}, "prefetch": prefetch})
         print(f"bundle {path.name}: prefetch {len(body) / 1e6:.2f} MB "
@@ -131,7 +171,8 @@ async def run(args: argparse.Namespace) -> int:
                 if a.status != 200 or not orjson.loads(a.body)["cards"]:
                     raise SystemExit(f"unexpected answer {a.status}: {a.body[:300]!r}")
 
-        warm, measured = tokens[:args.warmup], tokens[args.warmup:]
+        warm, measured = tokens[:args.warmup], tokens[args.warmup:args.warmup + args.requests]
+        later = tokens[args.warmup + args.requests:]
         check(await closed_loop(port, [lambda i: make(warm[i])] * args.concurrency, len(warm)))
         cpu0 = cpu_seconds(server.pid)
         started = time.perf_counter()
@@ -139,6 +180,9 @@ async def run(args: argparse.Namespace) -> int:
         wall = time.perf_counter() - started
         cpu = cpu_seconds(server.pid) - cpu0
         check(answers)
+        saturation = len(answers) / wall
+        opened = await open_loop(port, lambda i: make(later[i]), saturation / 2, len(later))
+        check(opened)
         latencies = [a.ms for a in answers]
         statuses: dict[int, int] = {}
         for a in answers:
@@ -150,10 +194,22 @@ async def run(args: argparse.Namespace) -> int:
               f"{cpu * 1000 / len(latencies):.1f} ms per call")
         print(f"patient-view latency: median {statistics.median(latencies):.1f} ms, "
               f"p90 {percentile(latencies, 90):.1f} ms, p99 {p99:.1f} ms, "
-              f"max {latencies[-1]:.1f} ms (target p99 < 50 ms: {'met' if p99 < 50 else 'NOT met'})")
+              f"max {latencies[-1]:.1f} ms (closed loop, information: target p99 < 50 ms: "
+              f"{'met' if p99 < 50 else 'NOT met'})")
+        median, open_p99, open_max = summary([a.ms for a in opened])
+        print(f"open loop at {saturation / 2:.0f} calls/s (half the saturation rate), {len(opened)} calls: "
+              f"median {median:.1f} ms, p99 {open_p99:.1f} ms, max {open_max:.1f} ms, p99/median "
+              f"{open_p99 / median:.1f} (target <= {TARGET_OPEN_P99_OVER_MEDIAN:.0f}: "
+              f"{'met' if open_p99 <= TARGET_OPEN_P99_OVER_MEDIAN * median else 'NOT met'})")
     finally:
         server.terminate()
         server.wait(timeout=10)
+    local = await in_process_cpu(body, base, args.in_process, 10)
+    server_cpu = cpu / len(latencies)
+    print(f"CPU per call: server {server_cpu * 1000:.2f} ms, the same work in process {local * 1000:.2f} ms "
+          f"(parse, prefetch mapping, assess, cards, keep); ratio {server_cpu / local:.2f} "
+          f"(target <= {TARGET_CPU_RATIO}: {'met' if server_cpu <= TARGET_CPU_RATIO * local else 'NOT met'})")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return 0
 
 
@@ -165,6 +221,8 @@ def main() -> int:
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--full", action="store_true")
+    ap.add_argument("--open-requests", type=int, default=400, help="calls of the open-loop run")
+    ap.add_argument("--in-process", type=int, default=100, help="calls of the in-process run")
     return asyncio.run(run(ap.parse_args()))
 
 

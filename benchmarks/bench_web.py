@@ -4,11 +4,20 @@
 
 Starts `revspine serve` (uvicorn) on a free 127.0.0.1 port with a fresh database in a temporary
 folder (or the scratch database given by --database-url), creates a user and token, warms up, then
-sends the requests and prints median and p99 latency per request, throughput, the server's CPU
-time per request, and whether p99 is under the 50 ms target. The clients are benchmarks/loadgen.py
-(keep-alive connections, prepared request bytes: the load generator shares the machine). Each
-client waits for its answer before sending the next request, so latency is about clients /
-throughput: p99 under 50 ms with 16 clients needs well over 320 requests/s.
+sends the requests and prints, in one run:
+
+1. closed loop (information): median and p99 latency, throughput (the saturation rate) and the
+   server's CPU time per request, with 16 clients each waiting for its answer (latency is about
+   clients / throughput: p99 under 50 ms with 16 clients needs well over 320 requests/s);
+2. open loop: requests arriving at random at half the saturation rate, whatever the answers;
+   median and p99 (target: p99 at most 3 x the median);
+3. the same work in this process (parse the JSON, validate, assess, store with its audit rows,
+   through revspine.workflow, on a database of its own): CPU per request, and the ratio of the
+   server's CPU per request to it (target: at most 1.5; the rest is HTTP, routing and validation
+   of the request model).
+
+The clients are benchmarks/loadgen.py (keep-alive connections, prepared request bytes: the load
+generator shares the machine). The machine may be shared: compare figures within one run.
 """
 
 from __future__ import annotations
@@ -27,11 +36,14 @@ import uuid
 from pathlib import Path
 
 import httpx
-from loadgen import closed_loop, cpu_seconds, percentile, request_bytes
+import orjson
+from loadgen import closed_loop, cpu_seconds, open_loop, percentile, request_bytes, summary
 
 from revspine.cli.main import example_paths
 
 TARGET_P99_MS = 50.0
+TARGET_CPU_RATIO = 1.5
+TARGET_OPEN_P99_OVER_MEDIAN = 3.0
 
 
 def free_port() -> int:
@@ -71,6 +83,44 @@ def run(port: int, token: str, cases: list[dict], pids: list[int], requests: int
     return [a.ms for a in answers]
 
 
+def run_open(port: int, token: str, cases: list[dict], pids: list[int], rate: float, requests: int) -> list[float]:
+    """``requests`` POST assess calls arriving at ``rate`` per second on average (open loop); latencies in ms."""
+    auth = {"Authorization": f"Bearer {token}"}
+    bodies = [json.dumps(c).encode() for c in cases]
+    prepared = [request_bytes("POST", f"/api/patients/{pids[i % len(pids)]}/assess", bodies[i % len(bodies)], auth)
+                for i in range(len(pids) * len(bodies))]
+    answers = asyncio.run(open_loop(port, lambda i: prepared[i % len(prepared)], rate, requests))
+    bad = [a for a in answers if a.status != 200]
+    if bad:
+        raise RuntimeError(f"{len(bad)} answers were not 200, e.g. HTTP {bad[0].status}: {bad[0].body[:200]!r}")
+    return [a.ms for a in answers]
+
+
+def in_process_cpu(cases: list[dict], requests: int, warmup: int, url: str) -> float:
+    """CPU seconds per request of the same work in this process: parse the JSON body, validate, assess,
+    store the case version and assessment with their audit rows (revspine.workflow), one after another."""
+    from revspine.knowledge import load_pack
+    from revspine.storage import Database, accounts, migrate, records
+    from revspine.workflow import Workflow
+
+    db = Database(url)
+    if db.dialect == "sqlite":
+        migrate(db)
+    with db.write() as s:
+        user = accounts.create_user(s, f"in-process-{uuid.uuid4().hex[:8]}", "in process password 123")
+        user_id, patient_id = user.id, records.create_patient(s, user.id, "In process").id
+    flow = Workflow(db, load_pack())
+    bodies = [json.dumps(c).encode() for c in cases]
+    for i in range(warmup):
+        flow.save_and_assess(user_id, patient_id, orjson.loads(bodies[i % len(bodies)]), source="api")
+    started = time.process_time()
+    for i in range(requests):
+        flow.save_and_assess(user_id, patient_id, orjson.loads(bodies[i % len(bodies)]), source="api")
+    cpu = time.process_time() - started
+    db.dispose()
+    return cpu / requests
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--requests", type=int, default=2000)
@@ -78,6 +128,8 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--database-url", default="")
     ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    ap.add_argument("--open-requests", type=int, default=1000, help="requests of the open-loop run")
+    ap.add_argument("--in-process", type=int, default=300, help="requests of the in-process run")
     args = ap.parse_args()
     cases = [json.loads(p.read_text()) for p in example_paths()]
     with tempfile.TemporaryDirectory() as tmp:
@@ -109,9 +161,13 @@ def main() -> None:
             cpu0, t0 = cpu_seconds(server.pid), time.perf_counter()
             lat = run(port, token, cases, pids, args.requests)
             wall, cpu = time.perf_counter() - t0, cpu_seconds(server.pid) - cpu0
+            saturation = len(lat) / wall
+            open_lat = run_open(port, token, cases, pids, saturation / 2, args.open_requests)
         finally:
             server.terminate()
             server.wait(timeout=10)
+        url = args.database_url or f"sqlite:///{tmp}/in-process.sqlite3"
+        local_cpu = in_process_cpu(cases, args.in_process, min(args.warmup, 50), url)
     lat.sort()
     p99 = percentile(lat, 99)
     db = args.database_url.split(":", 1)[0] if args.database_url else "sqlite"
@@ -123,7 +179,18 @@ def main() -> None:
           f"server CPU {cpu * 1000 / len(lat):.2f} ms per request")
     print(f"({args.clients} clients each waiting for their answer need > {args.clients / TARGET_P99_MS * 1000:.0f} "
           f"req/s for even the mean latency to stay under {TARGET_P99_MS:.0f} ms)")
-    print(f"target p99 < {TARGET_P99_MS:.0f} ms: {'met' if p99 < TARGET_P99_MS else 'NOT met'}")
+    print(f"closed loop (information): target p99 < {TARGET_P99_MS:.0f} ms: "
+          f"{'met' if p99 < TARGET_P99_MS else 'NOT met'}")
+    median, open_p99, open_max = summary(open_lat)
+    print(f"open loop at {saturation / 2:.0f} req/s (half the saturation rate), {len(open_lat)} requests: "
+          f"median {median:.1f} ms   p99 {open_p99:.1f} ms   max {open_max:.1f} ms   p99/median "
+          f"{open_p99 / median:.1f} (target <= {TARGET_OPEN_P99_OVER_MEDIAN:.0f}: "
+          f"{'met' if open_p99 <= TARGET_OPEN_P99_OVER_MEDIAN * median else 'NOT met'})")
+    server_cpu = cpu / len(lat)
+    print(f"CPU per request: server {server_cpu * 1000:.2f} ms, the same work in process "
+          f"{local_cpu * 1000:.2f} ms (parse, validate, assess, store, audit); ratio {server_cpu / local_cpu:.2f} "
+          f"(target <= {TARGET_CPU_RATIO}: {'met' if server_cpu <= TARGET_CPU_RATIO * local_cpu else 'NOT met'})")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":

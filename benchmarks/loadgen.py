@@ -4,19 +4,23 @@ The load generator shares the machine with the server (two cores here), so its o
 in the server's latency. httpx's AsyncClient spent about 2 ms of CPU per request (a trivial
 ``GET /healthz`` topped out at ~540 requests/s with it, ~3,300 with this); this one writes
 prepared request bytes on keep-alive connections and reads ``Content-Length`` answers, so the
-figures describe the server. Each client sends its next request when the previous answer is in.
+figures describe the server. In the closed loop each client sends its next request when the previous
+answer is in; in the open loop (:func:`open_loop`) requests arrive at a set rate whatever the answers,
+as patients' charts are opened, and each latency counts from when its request was due.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import random
+import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Answer", "request_bytes", "closed_loop", "cpu_seconds", "percentile"]
+__all__ = ["Answer", "request_bytes", "closed_loop", "open_loop", "cpu_seconds", "percentile", "summary"]
 
 
 @dataclass
@@ -67,6 +71,47 @@ async def closed_loop(port: int, requests: Sequence[Callable[[int], bytes]], tot
 
     await asyncio.gather(*(client(make) for make in requests))
     return answers
+
+
+async def open_loop(port: int, make: Callable[[int], bytes], rate: float, total: int, seed: int = 1
+                    ) -> list[Answer]:
+    """``total`` requests arriving at random (Poisson, ``rate`` per second on average) whatever the answers;
+    request ``i`` is ``make(i)``. Each goes out on an idle keep-alive connection, or a new one when none
+    is idle. Latency is counted from the moment the request was due, so a slow answer that delays the
+    next send still counts its wait (no coordinated omission)."""
+    rng = random.Random(seed)
+    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    opened: list[asyncio.StreamWriter] = []
+    answers: list[Answer] = []
+
+    async def one(i: int, due: float) -> None:
+        if idle:
+            reader, writer = idle.pop()
+        else:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=2**24)
+            opened.append(writer)
+        status, body = await _exchange(reader, writer, make(i))
+        answers.append(Answer(status, body, (time.perf_counter() - due) * 1000))
+        idle.append((reader, writer))
+
+    tasks = []
+    due = time.perf_counter()
+    for i in range(total):
+        due += rng.expovariate(rate)
+        wait = due - time.perf_counter()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        tasks.append(asyncio.create_task(one(i, due)))
+    await asyncio.gather(*tasks)
+    for writer in opened:
+        writer.close()
+    return answers
+
+
+def summary(latencies_ms: Sequence[float]) -> tuple[float, float, float]:
+    """(median, p99, max) of some latencies in ms."""
+    values = sorted(latencies_ms)
+    return statistics.median(values), percentile(values, 99), values[-1]
 
 
 def percentile(sorted_values: Sequence[float], q: float) -> float:

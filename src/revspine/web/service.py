@@ -16,7 +16,6 @@ __all__ = ["usernames", "patient_summary", "case_summary", "version_summary", "a
            "assessment_record", "headline"]
 
 
-
 def headline(category: str) -> str:
     return _HEADLINES.get(category, category.replace("_", " ").capitalize())
 
