@@ -15,8 +15,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from ...engine.result import Assessment
 from ...errors import InputError, Problem
+from ...pipeline import Assessment
 from ...storage import audit, patient_links, records
 from ...storage.tables import PatientLink
 from ...views.patient import answer_question, build_handout_view
