@@ -80,19 +80,25 @@ async def open_loop(port: int, make: Callable[[int], bytes], rate: float, total:
     is idle. Latency is counted from the moment the request was due, so a slow answer that delays the
     next send still counts its wait (no coordinated omission)."""
     rng = random.Random(seed)
-    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
     opened: list[asyncio.StreamWriter] = []
     answers: list[Answer] = []
 
+    async def connection() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        while idle:  # the most recently used first; the server closes a connection idle for 5 s
+            reader, writer, since = idle.pop()
+            if time.perf_counter() - since < 2.0:
+                return reader, writer
+            writer.close()
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=2**24)
+        opened.append(writer)
+        return reader, writer
+
     async def one(i: int, due: float) -> None:
-        if idle:
-            reader, writer = idle.pop()
-        else:
-            reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=2**24)
-            opened.append(writer)
+        reader, writer = await connection()
         status, body = await _exchange(reader, writer, make(i))
         answers.append(Answer(status, body, (time.perf_counter() - due) * 1000))
-        idle.append((reader, writer))
+        idle.append((reader, writer, time.perf_counter()))
 
     tasks = []
     due = time.perf_counter()
