@@ -66,7 +66,7 @@ def _values(obj: Any) -> Iterator[Any]:
 
 # Citations files other helpers wrote while this registry was being completed (issue 11); their entries are
 # completed after those helpers land. The list may only shrink (test_pending_files_are_really_pending).
-PENDING_FILES: set[str] = {"safety.yaml", "reasoning.yaml", "labs_workup.yaml", "screen.yaml"}
+PENDING_FILES: set[str] = set()
 
 
 def raw_citations(pending: bool = False) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -253,3 +253,19 @@ def test_every_ordinal_band_names_its_basis(pack: KnowledgePack) -> None:
     unexpected = [item for where, items in bad.items() if where not in PENDING_BASIS for item in items]
     assert not unexpected, "give `basis` (source of the direction; size expert-assigned): " + ", ".join(unexpected)
     assert not (PENDING_BASIS - set(bad)), f"fixed; remove from PENDING_BASIS: {sorted(PENDING_BASIS - set(bad))}"
+
+
+def test_hti1_attributes_say_what_is_not_declared(pack: KnowledgePack) -> None:
+    # An open-source project with no declared funding or contact says so; a pack that leaves an attribute out
+    # gets "Not declared" in the output, never an empty field or an invented value.
+    from revspine.knowledge.interventions import NOT_DECLARED, Intervention, source_attributes
+
+    for a in source_attributes(pack):
+        assert a.developer.startswith("The revspine project"), a.id
+        assert a.funding_source.startswith("None declared"), a.id
+        assert a.developer_contact.startswith(NOT_DECLARED), a.id
+    bare = Intervention.model_validate({
+        "id": "x", "name": "X", "sections": ["red_flags"], "intended_use": "u", "intended_users": "u",
+        "developer": "A hospital", "first_released": "2026-01-01", "limitations": "l", "key_citations": ["Chou2007"],
+    })
+    assert bare.funding_source == NOT_DECLARED and bare.developer_contact == NOT_DECLARED

@@ -19,8 +19,10 @@ from ..errors import Problem
 from .loader import register_checker, register_section
 from .schema import EVIDENCE_TYPE_LABELS, Condition, Finding
 
-__all__ = ["Intervention", "DEMOGRAPHIC_CATEGORIES", "DemographicInput", "SourceAttributes", "source_attributes"]
+__all__ = ["Intervention", "NOT_DECLARED", "DEMOGRAPHIC_CATEGORIES", "DemographicInput", "SourceAttributes", "source_attributes"]
 
+# What the output says of an attribute a pack leaves out: never a guessed value or an empty field.
+NOT_DECLARED = "Not declared"
 # The categories HTI-1 names, plus age (which the rule leaves to the developer; users ask for it).
 DEMOGRAPHIC_CATEGORIES: dict[str, str] = {
     "age": "Age",
@@ -61,9 +63,9 @@ class Intervention(BaseModel):
     via_differential: bool = Field(False, description="Its rules read the ranked differential (every cause's inputs)")
     intended_use: str
     intended_users: str
-    developer: str
-    developer_contact: str
-    funding_source: str
+    developer: str = Field(min_length=2)
+    developer_contact: str = Field(NOT_DECLARED, min_length=2)
+    funding_source: str = Field(NOT_DECLARED, min_length=2, description="Who funded it, or 'None declared'")
     first_released: str = Field(description="Date the intervention was first released (YYYY-MM-DD)")
     limitations: str
     key_citations: list[str] = Field(min_length=1)

@@ -76,10 +76,9 @@ EVIDENCE_TYPE_LABELS: dict[str, str] = {
     "patient_information": "Patient-information page",
     "standard": "Standard, code system or reference (not clinical evidence)",
 }
-# Transitional (issue 11): while the citations files other helpers were writing are completed, authors and
-# evidence_type are checked by tests/test_evidence_registry.py (with a shrinking list of pending files) rather
-# than refused at load. Set to True once every file is complete.
-REQUIRE_COMPLETE_CITATIONS = False
+# Every citation needs authors (or the issuing body) and an evidence type: a pack (a hospital's local pack
+# included) that lacks them is refused at load. (False only while issue 11 completed the registry.)
+REQUIRE_COMPLETE_CITATIONS = True
 _PMID = re.compile(r"^[1-9][0-9]{0,8}$")
 _DOI = re.compile(r"^10\.[0-9]{4,9}/\S+$")
 _URL = re.compile(r"^https?://[^\s/]+\.[^\s/]+(/\S*)?$")
