@@ -19,7 +19,10 @@ from ..errors import Problem
 from .loader import register_checker, register_section
 from .schema import EVIDENCE_TYPE_LABELS, Condition, Finding
 
-__all__ = ["Intervention", "NOT_DECLARED", "DEMOGRAPHIC_CATEGORIES", "DemographicInput", "SourceAttributes", "source_attributes"]
+__all__ = [
+    "Intervention", "NOT_DECLARED", "DEMOGRAPHIC_CATEGORIES", "DemographicInput", "SourceAttributes",
+    "source_attributes",
+]
 
 # What the output says of an attribute a pack leaves out: never a guessed value or an empty field.
 NOT_DECLARED = "Not declared"
