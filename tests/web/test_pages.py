@@ -168,3 +168,32 @@ def test_patient_list_triages_with_sort_and_filters(browser, api, examples):
     assert browser.get("/patients.json?decision=revision").json()["total"] == 0
     by_name = [p["display_name"] for p in browser.get("/patients.json?sort=name").json()["patients"]]
     assert by_name == sorted(by_name)
+
+
+def test_compare_page_speaks_clinically_and_draws_the_questionnaire_trends(browser, api, examples):
+    """Three visits of one patient with ODI and back-pain NRS: the compare page trends them over every
+    assessment up to the later one, and lists the case changes in words (JSON paths in the trace only)."""
+    import re
+
+    pid = new_patient(api, "Trend Person")
+    base = json.loads(examples[0].read_text())
+    ids = []
+    for day, odi, nrs in (("2026-01-10", 48, 8), ("2026-03-20", 40, 6), ("2026-06-05", 24, 3)):
+        case = {**base, "questionnaires": {"odi": odi, "nrs_back": nrs, "date": day}}  # completed on `day`
+        r = api.post(f"/api/patients/{pid}/assess", json=case)
+        assert r.status_code == 200, r.text
+        ids.append(r.headers["X-Revspine-Assessment-Id"])
+    twin = browser.get(f"/patients/{pid}/compare.json?a={ids[0]}&b={ids[2]}").json()["diff"]
+    odi = next(t for t in twin["trends"] if t["instrument"] == "odi")
+    assert [p["total"] for p in odi["points"]] == [48, 40, 24] and odi["direction"] == "improved"
+    assert any(t["instrument"].startswith("nrs") for t in twin["trends"])
+    changes = {c["label"]: (c["old"], c["new"]) for c in twin["case_changes"]}
+    assert changes["Questionnaires › ODI (%)"] == ("48", "24")
+    # compared with the second visit, the third visit is not in the trend
+    earlier = browser.get(f"/patients/{pid}/compare.json?a={ids[0]}&b={ids[1]}").json()["diff"]
+    assert [p["total"] for p in next(t for t in earlier["trends"] if t["instrument"] == "odi")["points"]] == [48, 40]
+    page = browser.get(f"/patients/{pid}/compare?a={ids[0]}&b={ids[2]}").text
+    assert "Questionnaires over time" in page and "Questionnaires › ODI (%)" in page
+    shown = re.sub(r'<(span|div|ul|p)[^>]*class="[^"]*rs-(trace|rule|inputs)[^"]*"[^>]*>.*?</\1>', "", page,
+                   flags=re.S)
+    assert "questionnaires.odi" in page and "questionnaires.odi" not in shown

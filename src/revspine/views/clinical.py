@@ -7,8 +7,8 @@ Presentation only: the codes themselves stay the case model's.
 
 from __future__ import annotations
 
-__all__ = ["PROCEDURE_LABELS", "MODALITY_LABELS", "IMAGING_LABELS", "IMAGING_GROUPS", "LEVELS", "clinical_label",
-           "procedure_label", "modality_label"]
+__all__ = ["PROCEDURE_LABELS", "MODALITY_LABELS", "IMAGING_LABELS", "IMAGING_GROUPS", "LEVELS", "FIELD_LABELS",
+           "clinical_label", "procedure_label", "modality_label", "field_label"]
 
 PROCEDURE_LABELS: dict[str, str] = {
     "discectomy": "Discectomy",
@@ -88,6 +88,26 @@ IMAGING_LABELS: dict[str, str] = {
     "csf_leak": "CSF leak",
 }
 
+#: Case fields whose name alone does not read clinically (units, ranges, acronyms), for the case form
+#: and wherever a case field is named (the compare page).
+FIELD_LABELS: dict[str, str] = {
+    "bmi": "BMI (kg/m²)", "height_cm": "Height (cm)", "weight_kg": "Weight (kg)", "age": "Age (years)",
+    "onset_date": "Symptom onset date", "onset_days_after_surgery": "…or onset, days after surgery",
+    "follows_surgery": "Symptoms follow surgery # (0 = first row)",
+    "si_provocation_positive": "Positive SI provocation tests (0-6)",
+    "ankle_brachial_index": "Ankle-brachial index", "temperature_c": "Temperature (°C)",
+    "ckd_stage": "CKD stage (1-5)", "dexa_t_score": "DEXA T-score", "ct_hounsfield_l1": "CT Hounsfield units at L1",
+    "opioid_mme_per_day": "Opioids (MME/day)", "iv_drug_use": "IV drug use", "mrsa_colonised": "MRSA colonised",
+    "relief_percent": "Relief (%)", "odi": "ODI (%)", "ndi": "NDI (0-50)", "nrs_back": "NRS back (0-10)",
+    "nrs_leg": "NRS leg (0-10)", "paindetect": "painDETECT", "dn4": "DN4", "start_back_total": "STarT Back total",
+    "start_back_psychosocial": "STarT Back psychosocial", "phq9": "PHQ-9", "gad7": "GAD-7",
+    "fibromyalgia_wpi": "Fibromyalgia WPI", "fibromyalgia_sss": "Fibromyalgia SSS", "pi": "Pelvic incidence (°)",
+    "ll": "Lumbar lordosis (°)", "pt": "Pelvic tilt (°)", "ss": "Sacral slope (°)", "sva_mm": "SVA (mm)",
+    "tk": "Thoracic kyphosis (°)", "case_id": "Your reference (not a name)", "levels": "Levels (e.g. L4-L5, L5-S1)",
+    "implants": "Implants (comma-separated)", "code": "Finding", "test": "Test", "type": "Block",
+    "result": "Result", "limited_by_artefact": "Limited by metal artefact", "notes": "Notes",
+}
+
 #: Imaging findings grouped the way they are read, with the study that usually shows them.
 IMAGING_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Fusion and implants (CT, flexion-extension X-ray)", (
@@ -140,3 +160,8 @@ def procedure_label(code: str) -> str:
 
 def modality_label(code: str) -> str:
     return MODALITY_LABELS.get(code, clinical_label(code))
+
+
+def field_label(name: str) -> str:
+    """A case field's name in words ("temperature_c" -> "Temperature (°C)")."""
+    return FIELD_LABELS.get(name) or clinical_label(name)

@@ -9,7 +9,7 @@ evidence item is present in one assessment and not the other, or its factor chan
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date as Date
 from typing import Any, Literal
 
@@ -17,9 +17,13 @@ from pydantic import Field
 
 from ..case.model import Case
 from ..engine.result import CauseResult, EvidenceItem
+from ..knowledge import KnowledgePack
 from ..pipeline import Assessment
+from .case_diff import CaseChange, case_differences
+from .followup_sections import TrendView
 from .labels import DECISION_HEADLINES, fmt_num
-from .sections import ViewModel, WorkupRef
+from .plan_view import instrument_trends
+from .sections import CitationView, ViewModel, WorkupRef
 
 __all__ = [
     "ComparisonView",
@@ -47,6 +51,7 @@ class AssessmentRef(ViewModel):
     engine: str = Field(description="Engine version")
     knowledge: str = Field(description="Knowledge pack id and version, `id version`")
     decision: str = Field(description="Decision category")
+    decision_headline: str = Field(description="The decision, in words")
     leading: str | None = Field(description="Label of the leading cause, when there is one")
 
 
@@ -120,13 +125,6 @@ class VersionChange(ViewModel):
     new: str = Field(description="Value after")
 
 
-class CaseChange(ViewModel):
-    path: str = Field(description="JSON path of the case field, e.g. `imaging[0].findings[1].code`")
-    change: Change = Field(description="`added`, `removed` or `changed`")
-    old: str | None = Field(description="Value before, as text; null when absent")
-    new: str | None = Field(description="Value after, as text; null when absent")
-
-
 class ComparisonView(ViewModel):
     """What changed between two assessments of one patient, and which finding moved it."""
 
@@ -145,67 +143,16 @@ class ComparisonView(ViewModel):
     uncertainties_added: list[str] = Field(description="Uncertain or missing items new in this assessment")
     uncertainties_resolved: list[str] = Field(description="Uncertain or missing items no longer listed")
     versions: list[VersionChange] = Field(description="Engine or knowledge versions that differ")
-    case_changes: list[CaseChange] = Field(description="Case fields whose values changed, by JSON path")
-
-
-# -- case differences ------------------------------------------------------------------
+    case_changes: list[CaseChange] = Field(description="Case fields and rows that changed, in clinical words (rows "
+                                                       "matched by what they are: the same study, lab, operation)")
+    trends: list[TrendView] = Field(default_factory=list, description="Questionnaire scores (ODI, NRS...) over "
+                                    "every assessment up to the later one, for instruments scored on two dates or more")
+    citations: list[CitationView] = Field(default_factory=list, description="Sources of the trends' thresholds "
+                                          "(MCID, acceptable state), sorted by id")
 
 
 def _as_text(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, list):
-        return ", ".join(_as_text(x) for x in v)
-    if isinstance(v, float):
-        return f"{v:g}"
-    return str(v)
-
-
-def _flatten(obj: Any, prefix: str, out: dict[str, Any]) -> None:
-    if isinstance(obj, Mapping):
-        for k in obj:
-            if k == "comparator" and obj[k] == "=":  # the default: "value as measured" says nothing new
-                continue
-            _flatten(obj[k], f"{prefix}.{k}" if prefix else str(k), out)
-    elif isinstance(obj, list) and any(isinstance(x, (Mapping, list)) for x in obj):
-        for i, x in enumerate(obj):
-            _flatten(x, f"{prefix}[{i}]", out)
-    elif obj is not None and obj != []:
-        out[prefix] = obj
-
-
-def _case_dict(case: Case | Mapping[str, Any] | None) -> dict[str, Any]:
-    if case is None:
-        return {}
-    if isinstance(case, Case):
-        return case.model_dump(mode="json", exclude_none=True)
-    return dict(case)
-
-
-def case_differences(old: Case | Mapping[str, Any] | None, new: Case | Mapping[str, Any] | None) -> list[CaseChange]:
-    """Case fields (leaves, by JSON path) whose value differs between two case snapshots."""
-    a: dict[str, Any] = {}
-    b: dict[str, Any] = {}
-    _flatten(_case_dict(old), "", a)
-    _flatten(_case_dict(new), "", b)
-    out = []
-    for path in sorted(a.keys() | b.keys(), key=_path_key):
-        if path in a and path in b:
-            if a[path] != b[path]:
-                out.append(CaseChange(path=path, change="changed", old=_as_text(a[path]), new=_as_text(b[path])))
-        elif path in b:
-            out.append(CaseChange(path=path, change="added", old=None, new=_as_text(b[path])))
-        else:
-            out.append(CaseChange(path=path, change="removed", old=_as_text(a[path]), new=None))
-    return out
-
-
-def _path_key(path: str) -> list[Any]:
-    """Sort `labs[10]` after `labs[9]`: split into names and numbers."""
-    key: list[Any] = []
-    for part in path.replace("]", "").replace("[", ".").split("."):
-        key.append((0, int(part), "") if part.isdigit() else (1, 0, part))
-    return key
+    return ", ".join(_as_text(x) for x in v) if isinstance(v, list) else str(v)
 
 
 # -- assessment differences ------------------------------------------------------------
@@ -215,7 +162,8 @@ def _ref(a: Assessment, assessment_id: str | None) -> AssessmentRef:
     lead = a.differential[0].label if a.differential else None
     return AssessmentRef(
         assessment_id=assessment_id, case_id=a.case_id, assessment_date=a.assessment_date, engine=a.versions.engine,
-        knowledge=f"{a.versions.knowledge_id} {a.versions.knowledge}", decision=a.decision.category, leading=lead,
+        knowledge=f"{a.versions.knowledge_id} {a.versions.knowledge}", decision=a.decision.category,
+        decision_headline=DECISION_HEADLINES.get(a.decision.category, a.decision.category), leading=lead,
     )
 
 
@@ -321,6 +269,10 @@ def _summary(view: dict[str, Any], old: Assessment, new: Assessment) -> list[str
         verb = {"added": "New finding", "removed": "Finding gone", "changed": "Finding re-weighted"}[f.change]
         moved = ", ".join(f"{e.label} ×{fmt_num(e.factor)}" for e in f.effects[:3])
         lines.append(f"{verb}: {f.label} ({moved})")
+    for t in view["trends"]:
+        unit = "%" if t.unit == "%" else f" {t.unit}"
+        lines.append(f"{t.label}: {t.baseline.total:g}{unit} on {t.baseline.date} → {t.latest.total:g}{unit} on "
+                     f"{t.latest.date}, {t.direction_label}")
     if view["versions"]:
         lines.append("Versions differ: " + "; ".join(f"{v.field} {v.old} → {v.new}" for v in view["versions"]))
     return lines
@@ -334,10 +286,14 @@ def compare_assessments(
     new_case: Case | Mapping[str, Any] | None = None,
     old_id: str | None = None,
     new_id: str | None = None,
+    pack: KnowledgePack | None = None,
+    history: Sequence[Assessment] = (),
 ) -> ComparisonView:
     """What changed from `old` to `new` (two assessments of one patient) and which finding moved it.
 
-    Pass the two case snapshots (Case objects or their JSON) to list the changed case fields.
+    Pass the two case snapshots (Case objects or their JSON) to list the changed case fields, and
+    `pack` to name them as the pack does and to draw the questionnaire trends over `history` (the
+    patient's assessments, oldest first, up to `new`; default: `old` and `new`).
     """
     flags_a = {r.rule_id: r for r in old.red_flags}
     flags_b = {r.rule_id: r for r in new.red_flags}
@@ -346,6 +302,7 @@ def compare_assessments(
     risk_a = {r.rule_id: r for r in old.risk_factors}
     risk_b = {r.rule_id: r for r in new.risk_factors}
     causes = _cause_changes(old, new)
+    trends = instrument_trends(list(history) or [old, new], pack) if pack is not None else []
     va, vb = old.versions, new.versions
     versions = [
         VersionChange(field=name, old=_as_text(getattr(va, name)), new=_as_text(getattr(vb, name)))
@@ -377,6 +334,10 @@ def compare_assessments(
         uncertainties_added=[u for u in new.uncertainties if u not in old.uncertainties],
         uncertainties_resolved=[u for u in old.uncertainties if u not in new.uncertainties],
         versions=versions,
-        case_changes=case_differences(old_case, new_case),
+        case_changes=case_differences(old_case, new_case, pack),
+        trends=trends,
+        citations=[CitationView(id=c, text=ref.text, url=ref.url, quality=ref.quality)
+                   for c in sorted({c for t in trends for c in t.citations})
+                   if pack is not None and (ref := pack.citation_refs.get(c)) is not None],
     )
     return ComparisonView(summary=_summary(parts, old, new), **parts)

@@ -8,13 +8,17 @@ renderers. No clinical logic: nothing is recomputed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
+
 from ..errors import InputError
 from ..instruments.models import InstrumentScore, InstrumentsResult, OutcomeTrend, SeriesPoint
-from ..instruments.outcomes import trend_svg
-from ..instruments.scoring import get_instrument
+from ..instruments.outcomes import track, trend_svg
+from ..instruments.scoring import get_instrument, instruments
 from ..knowledge.pack import KnowledgePack
 from ..knowledge.sections.instruments import Instrument
 from ..patient.models import PatientExplanation
+from ..pipeline import Assessment
 from ..plan.models import AlignmentResult, OrderSet, RevisionPlan
 from ..plan.svg import sagittal_profile_svg
 from .followup_sections import (
@@ -66,6 +70,7 @@ __all__ = [
     "revision_plan_view",
     "order_set_view",
     "instruments_view",
+    "instrument_trends",
     "safety_alerts",
     "patient_view",
     "PROFILE_CAPTION",
@@ -261,6 +266,33 @@ def instruments_view(r: InstrumentsResult, pack: KnowledgePack) -> InstrumentsVi
         alerts=list(r.alerts),
         citations=list(r.citations),
     )
+
+
+def instrument_trends(assessments: Sequence[Assessment], pack: KnowledgePack) -> list[TrendView]:
+    """Each instrument's scores across a patient's assessments (oldest first) as a trend, where scored on two
+    dates or more. A score without its own date counts on its assessment's date; a later assessment's score
+    for the same date replaces an earlier one (the case was corrected)."""
+    series: dict[str, dict[date, float]] = {}
+    for a in assessments:
+        if a.instruments is None:
+            continue
+        for t in a.instruments.trends:
+            for p in t.points:
+                series.setdefault(t.instrument, {})[p.date] = p.total
+        for sc in a.instruments.scores:
+            series.setdefault(sc.instrument, {})[sc.date or a.assessment_date] = sc.total
+    order = list(instruments(pack))
+    out = []
+    for inst_id in sorted(series, key=lambda i: (order.index(i) if i in order else len(order), i)):
+        points = sorted(series[inst_id].items())
+        if len(points) < 2:
+            continue
+        try:
+            trend = track(inst_id, points, pack)
+        except InputError:  # the pack in use lacks the instrument, or bounds it more narrowly
+            continue
+        out.append(_trend(trend, _instrument(inst_id, pack)))
+    return out
 
 
 def safety_alerts(r: InstrumentsResult | None, pack: KnowledgePack) -> list[SafetyAlertView]:

@@ -23,29 +23,13 @@ from pydantic_core import PydanticUndefined
 from ..case import model as m
 from ..case.enums import ImagingCode
 from ..errors import InputError
-from ..views.clinical import IMAGING_GROUPS, LEVELS, clinical_label
+from ..views.clinical import FIELD_LABELS, IMAGING_GROUPS, LEVELS, clinical_label
 
 __all__ = ["FieldSpec", "parse_number", "collect_problems", "confirmations", "CONFIRM_RANGES",
            "Fields", "Rows", "Section", "SECTIONS", "FIELDS", "unflatten", "flatten", "row_indices", "field_id",
            "errors_by_field", "form_path", "humanize", "form_values", "describe_path", "form_fields"]
 
-_LABELS = {
-    "bmi": "BMI (kg/m²)", "height_cm": "Height (cm)", "weight_kg": "Weight (kg)", "age": "Age (years)",
-    "onset_date": "Symptom onset date", "onset_days_after_surgery": "…or onset, days after surgery",
-    "follows_surgery": "Symptoms follow surgery # (0 = first row)",
-    "si_provocation_positive": "Positive SI provocation tests (0-6)",
-    "ankle_brachial_index": "Ankle-brachial index", "temperature_c": "Temperature (°C)",
-    "ckd_stage": "CKD stage (1-5)", "dexa_t_score": "DEXA T-score", "ct_hounsfield_l1": "CT Hounsfield units at L1",
-    "opioid_mme_per_day": "Opioids (MME/day)", "iv_drug_use": "IV drug use", "mrsa_colonised": "MRSA colonised",
-    "relief_percent": "Relief (%)", "odi": "ODI (%)", "ndi": "NDI (0-50)", "nrs_back": "NRS back (0-10)",
-    "nrs_leg": "NRS leg (0-10)", "paindetect": "painDETECT", "dn4": "DN4", "start_back_total": "STarT Back total",
-    "start_back_psychosocial": "STarT Back psychosocial", "phq9": "PHQ-9", "gad7": "GAD-7",
-    "fibromyalgia_wpi": "Fibromyalgia WPI", "fibromyalgia_sss": "Fibromyalgia SSS", "pi": "Pelvic incidence (°)",
-    "ll": "Lumbar lordosis (°)", "pt": "Pelvic tilt (°)", "ss": "Sacral slope (°)", "sva_mm": "SVA (mm)",
-    "tk": "Thoracic kyphosis (°)", "case_id": "Your reference (not a name)", "levels": "Levels (e.g. L4-L5, L5-S1)",
-    "implants": "Implants (comma-separated)", "code": "Finding", "test": "Test", "type": "Block",
-    "result": "Result", "limited_by_artefact": "Limited by metal artefact", "notes": "Notes",
-}
+_LABELS = FIELD_LABELS
 _ACRONYMS = {"Ct": "CT", "Mri": "MRI", "Tlif": "TLIF", "Plif": "PLIF", "Alif": "ALIF", "Llif": "LLIF/XLIF",
              "Acdf": "ACDF", "Crp": "CRP", "Esr": "ESR", "Wbc": "WBC", "Hba1c": "HbA1c", "Si": "SI", "Emg": "EMG",
              "Dexa": "DEXA", "Spect": "SPECT", "Sva": "SVA", "Ckd": "CKD", "Mrsa": "MRSA", "Xray": "X-ray",

@@ -31,10 +31,13 @@ def assessment_view(result: dict[str, Any], input_case: dict[str, Any], pack: Kn
 
 
 def compare_view(older: tuple[int, dict[str, Any], dict[str, Any]],
-                 newer: tuple[int, dict[str, Any], dict[str, Any]]) -> ComparisonView:
-    """Each side: (assessment id, assessment JSON, input case JSON)."""
+                 newer: tuple[int, dict[str, Any], dict[str, Any]], pack: KnowledgePack,
+                 history: list[dict[str, Any]]) -> ComparisonView:
+    """Each side: (assessment id, assessment JSON, input case JSON); ``history``: the patient's assessment
+    JSONs, oldest first, up to the newer one (for the questionnaire trends)."""
     return compare_assessments(Assessment.model_validate(older[1]), Assessment.model_validate(newer[1]),
-                               old_case=older[2], new_case=newer[2], old_id=str(older[0]), new_id=str(newer[0]))
+                               old_case=older[2], new_case=newer[2], old_id=str(older[0]), new_id=str(newer[0]),
+                               pack=pack, history=[Assessment.model_validate(h) for h in history])
 
 
 

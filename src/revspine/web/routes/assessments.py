@@ -105,6 +105,8 @@ def compare_page(request: Request, user: CurrentUser, patient_id: RecordId,
         patient=patient_summary(patient),
         older=assessment_record(older, versions[older.case_version_id], names),
         newer=assessment_record(newer, versions[newer.case_version_id], names),
-        diff=compare_view((older.id, older.result, older.input_case), (newer.id, newer.result, newer.input_case)),
+        diff=compare_view((older.id, older.result, older.input_case), (newer.id, newer.result, newer.input_case),
+                          state.pack, [x.result for x in sorted(rows, key=lambda r: (r.created_at, r.id))
+                                       if (x.created_at, x.id) <= (newer.created_at, newer.id)]),
         history=[assessment_summary(x, versions[x.case_version_id], names) for x in rows],
     )

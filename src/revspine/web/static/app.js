@@ -81,11 +81,11 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("[data-row]").forEach(filterUnits);
 });
 
-// Assessment: the trace (rule ids, inputs, JSON paths) on demand; a link to a folded section opens it.
+// Assessment and compare pages: the trace (rule ids, inputs, JSON paths) on demand; a link to a folded section opens it.
 document.addEventListener("click", (event) => {
   const toggle = event.target.closest("[data-toggle-trace]");
   if (!toggle) return;
-  const page = toggle.closest(".rs-assessment");
+  const page = toggle.closest(".rs-assessment, .rs-compare");
   const on = page.classList.toggle("show-trace");
   toggle.setAttribute("aria-pressed", String(on));
   toggle.textContent = on ? "Hide the trace" : "Show the trace";
