@@ -70,7 +70,7 @@ def test_svg_is_accessible_well_formed_and_has_dates_on_the_axis(infection: Buil
     assert desc.text == infection.view.timeline.summary
     texts = [t.text or "" for t in root.iter(f"{SVG}text")]
     assert "Feb 2026" in texts and "Mar 2026" in texts
-    assert any(t.startswith("Index: plif L4-L5, L5-S1") for t in texts)
+    assert any(t.startswith("Index: PLIF L4-L5, L5-S1") for t in texts)  # clinical labels, not codes
     assert "Onset, day 18" in texts and "C-reactive protein (mg/L); dashed line: threshold 10 mg/L" in texts
     assert "<script" not in svg and "onload" not in svg
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from ..conftest import TODAY
 from .conftest import PASSWORD, make_env, new_patient
 from .live import serve
 
@@ -241,6 +242,52 @@ def test_bottom_line_is_visible_without_scrolling(live, examples):
         assert not page.locator(".rs-rule").first.is_visible()
         page.click("[data-toggle-trace]")
         assert page.locator(".rs-rule").first.is_visible()
+
+
+#: Pairs of the timeline's texts whose drawn boxes overlap (half a pixel of tolerance).
+OVERLAPS_JS = """() => {
+  const boxes = [...document.querySelectorAll("svg.timeline text")].filter((t) => t.getClientRects().length)
+    .map((t) => { const r = t.getBoundingClientRect(); return [t.firstChild ? t.firstChild.textContent : "", r]; });
+  const out = [];
+  boxes.forEach(([a, r], i) => boxes.slice(i + 1).forEach(([b, q]) => {
+    if (r.left < q.right - 0.5 && q.left < r.right - 0.5 && r.top < q.bottom - 0.5 && q.top < r.bottom - 0.5)
+      out.push(a + " | " + b);
+  }));
+  return {count: boxes.length, overlaps: out};
+}"""
+CROWDED = ROOT / "tests" / "data" / "crowded_timeline.json"
+
+
+def test_timeline_labels_never_overlap(live, examples, pack):
+    """Every text of the timeline (windows, events, the earlier-items stub, lab panels) is drawn clear of the others,
+    in chromium: on the assessment page of a crowded case, and for every example case; codes read clinically."""
+    from revspine import assess, parse_case
+    from revspine.views import build_assessment_view
+    from revspine.views.timeline_svg import timeline_svg
+
+    _, page, api = live
+    pid = new_patient(api, "Crowded Timeline")
+    r = api.post(f"/api/patients/{pid}/assess", json=json.loads(CROWDED.read_text()))
+    assert r.status_code == 200, r.text
+    sign_in(page)
+    page.goto(f"/assessments/{r.headers['X-Revspine-Assessment-Id']}#timeline")
+    page.locator("#timeline svg.timeline").scroll_into_view_if_needed()
+    found = page.evaluate(OVERLAPS_JS)
+    assert found["count"] > 30 and found["overlaps"] == [], found["overlaps"]
+    labels = page.evaluate("() => [...document.querySelectorAll('svg.timeline text')].map((t) => t.textContent)"
+                           ".join(' | ')")
+    for clinical in ("CT", "Flexion-extension X-ray", "MRI with contrast", "Index: TLIF L4-L5", "Assessed"):
+        assert clinical in labels
+    assert not re.search(r"\b(ct|mri|tlif|xray)\b|flexion extension", labels), labels
+    shot(page, "15-timeline-crowded")
+    for path in [*examples, CROWDED]:
+        case = parse_case(json.loads(path.read_text()), pack, today=TODAY)
+        view = build_assessment_view(assess(case, pack), case, pack=pack)
+        if view.timeline is None:
+            continue
+        page.set_content(f"<!doctype html><html><body>{timeline_svg(view.timeline)}</body></html>")
+        found = page.evaluate(OVERLAPS_JS)
+        assert found["overlaps"] == [], (path.name, found["overlaps"])
 
 
 def _new_case_page(page, api, name: str) -> int:

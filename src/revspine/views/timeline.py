@@ -16,6 +16,7 @@ from pydantic import Field
 from ..case.model import Case
 from ..knowledge.pack import KnowledgePack
 from ..pipeline import Assessment
+from .clinical import modality_label, procedure_label
 from .labels import ALERT_LAB_STATUSES, fmt_num, lab_status_label
 from .sections import ViewModel
 
@@ -77,7 +78,7 @@ class TimelineView(ViewModel):
 
 
 def _surgery_label(procedure: str, levels: list[str]) -> str:
-    return f"{procedure} {', '.join(levels)}".strip()
+    return f"{procedure_label(procedure)} {', '.join(levels)}".strip()
 
 
 def _collect_events(assessment: Assessment, case: Case | None) -> list[TimelineEvent]:
@@ -96,7 +97,7 @@ def _collect_events(assessment: Assessment, case: Case | None) -> list[TimelineE
         for study in case.imaging:
             events.append(
                 TimelineEvent(kind="imaging", date=study.date, day=day(study.date),
-                              label=study.modality.value.replace("_", " "), is_index=False)
+                              label=modality_label(study.modality.value), is_index=False)
             )
     elif index is not None:
         events.append(

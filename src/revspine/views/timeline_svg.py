@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import date as Date
 from xml.sax.saxutils import escape, quoteattr
 
+from .clinical import clinical_label
 from .labels import MONTHS, fmt_num, lab_status_label
 from .timeline import LabSeries, TimelineEvent, TimelineView
 
@@ -129,9 +130,10 @@ def timeline_svg(view: TimelineView, id_prefix: str = "timeline") -> str:
         placed.append((e, ex, ev_rows.place(lx0, lx1), lx0, lx1, anchor))
     label_top = top + 6
     lane = label_top + ROW * max(1, len(ev_rows.ends)) + 6
-    panels_top = lane + 26
-    axis_y = panels_top + len(view.labs) * (PANEL_H + PANEL_GAP) + (0 if view.labs else 8)
+    # the stub of earlier items sits left of the plot, above the lab panels' names: the panels start below it
     stub_h = 18 + ROW * 2 * len(view.earlier)
+    panels_top = max(lane + 26, top + stub_h + 8) if view.labs else lane + 26
+    axis_y = panels_top + len(view.labs) * (PANEL_H + PANEL_GAP) + (0 if view.labs else 8)
     height = max(axis_y + 34, top + stub_h + 10)
 
     # Shaded windows (behind everything).
@@ -199,7 +201,8 @@ def timeline_svg(view: TimelineView, id_prefix: str = "timeline") -> str:
             y = top + 12 + ROW * (1 + 2 * k)
             what = e.label.split(": ", 1)[-1]
             parts.append(
-                f'<text x="4" y="{_n(y)}" font-size="10" fill="#111">{_t(e.date.isoformat())} {_t(e.kind)}</text>'
+                f'<text x="4" y="{_n(y)}" font-size="10" fill="#111">{_t(e.date.isoformat())} '
+                f"{_t(e.kind.capitalize())}</text>"
             )
             parts.append(
                 f'<text x="4" y="{_n(y + ROW - 3)}" font-size="10" fill="#111"><title>{_t(e.label)}</title>'
@@ -264,7 +267,7 @@ def _lab_panel(s: LabSeries, y0: float, plot_l: float, plot_r: float, x: Callabl
         _backing(plot_l + 2, plot_l + 2 + _text_width(head, 10.5), y0 - 5, 10.5),
         f'<text x="{_n(plot_l + 2)}" y="{_n(y0 - 5)}" font-size="10.5" fill="#111">{_t(head)}</text>',
         f'<text x="{_n(plot_l - 6)}" y="{_n(y0 + 12)}" font-size="11" font-weight="bold" fill="#111" '
-        f'text-anchor="end">{_t(s.test.replace("_", " ").upper())}</text>',
+        f'text-anchor="end">{_t(clinical_label(s.test))}</text>',
         f'<text x="{_n(plot_l - 6)}" y="{_n(y0 + 25)}" font-size="10" fill="#111" text-anchor="end">'
         f"{_t(s.unit)}</text>",
         f'<text x="{_n(plot_l - 6)}" y="{_n(y1)}" font-size="9" fill="#444" text-anchor="end">0</text>',
