@@ -169,3 +169,19 @@ def test_the_sandbox_trust_preset_pins_the_sandbox_key():
     [issuer] = s.issuers
     assert issuer.iss == "https://sandbox.cds-hooks.org" and issuer.jwks is not None
     assert [k["kid"] for k in issuer.jwks["keys"]] == ["44823f3d-0b01-4a6c-a80e-b9d3e8a7226f"]
+
+
+@pytest.mark.parametrize("command", ["demo", "serve"])
+def test_a_taken_port_fails_before_serving_and_says_how_to_choose_another(tmp_path, command):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        run = CliRunner().invoke(cli, [command, "--port", str(port), "--database-url",
+                                       f"sqlite:///{tmp_path}/p.sqlite3"])
+    assert run.exit_code != 0 and "Traceback" not in run.output
+    assert f"port {port} on 127.0.0.1 is already in use" in run.output
+    assert f"PORT={port + 1} make run" in run.output
+    assert "open     http" not in run.output  # no address printed as if it were served

@@ -47,6 +47,26 @@ def _open(settings: Any) -> Any:
     return db
 
 
+def _check_port(host: str, port: int) -> None:
+    """Fail before anything is printed as served when another program already listens on the port."""
+    import errno
+    import socket
+
+    from ..errors import InputError, Problem
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: a closing socket is no clash
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            free = port + 1
+            raise InputError(f"port {port} on {host} is already in use by another program", [Problem(
+                "port", f"choose a free port: PORT={free} make run, or revspine demo --port {free} (revspine serve "
+                        f"--port {free}, REVSPINE_PORT={free})")]) from None
+
+
 def _serve(settings: Any, db: Any, banner: list[str]) -> None:
     import uvicorn
 
@@ -54,6 +74,11 @@ def _serve(settings: Any, db: Any, banner: list[str]) -> None:
     from ..web.limits import bounded_http_protocol
     from ..web.logs import configure_logging
 
+    try:
+        _check_port(settings.host, settings.port)
+    except RevspineError as exc:
+        db.dispose()
+        _fail(exc)
     for line in banner:
         typer.echo(line)
     if settings.workers > 1:  # each worker builds its app from the same settings, passed by environment
