@@ -30,7 +30,7 @@ test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
-	$(BIN)/pytest -q -n 2 --cov --cov-report=
+	$(BIN)/pytest -q -n 2 --dist loadgroup --cov --cov-report=
 	@echo "coverage: $$($(BIN)/coverage report --format=total)% of src/revspine (floor in pyproject.toml, tool.coverage.report)"
 	@$(BIN)/coverage report --format=total >/dev/null
 

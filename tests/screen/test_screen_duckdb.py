@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-import csv
 import shutil
 from pathlib import Path
 
 import pytest
 
 from revspine.errors import InputError
-from revspine.screen.run import ScreenConfig, inclusion_stats, run_screen, suppress
+from revspine.screen.run import ScreenConfig, run_screen, suppress
 
+from .checks import (
+    check_attrition_adds_up,
+    check_planted,
+    check_suppressed,
+    copy_omop,
+    drop_column,
+    expect_input_error,
+    read_csv,
+    set_value,
+)
 from .conftest import Dataset
 
 
@@ -21,11 +30,7 @@ def result(omop: Dataset, tmp_path_factory: pytest.TempPathFactory):  # type: ig
 
 
 def test_planted_patients_found_exactly(result, omop: Dataset) -> None:  # type: ignore[no-untyped-def]
-    got = {w["person_id"] for w in result.worklist}
-    assert omop.listed, "the generator planted nobody"
-    assert got == omop.listed  # recall 100 %, and no ordinary or decoy patient
-    assert not got & omop.sample_persons  # none of the real sample's persons had spine surgery
-    assert {w["person_id"] for w in result.worklist if w["fast_lane"]} == omop.fast_lane
+    check_planted(result, omop)
 
 
 def test_fast_lane_first_and_every_priority_term_shown(result) -> None:  # type: ignore[no-untyped-def]
@@ -49,23 +54,7 @@ def test_top_of_worklist_assessed_by_the_engine(result) -> None:  # type: ignore
 
 
 def test_attrition_adds_up(result) -> None:  # type: ignore[no-untyped-def]
-    n_rules = len(result.rules)
-    for mode in (0, 1):
-        masks = {r["inclusion_rule_mask"]: r["person_count"] for r in result.inc_result if r["mode_id"] == mode}
-        stats, base, final = inclusion_stats(masks, n_rules)
-        remaining = base
-        for ru in result.rules:
-            need = sum(2 ** k for k in range(ru.sequence + 1))
-            left = sum(c for m, c in masks.items() if m & need == need)
-            assert left <= remaining
-            remaining = left
-        assert remaining == final
-        assert all(s["person_total"] == base for s in stats)
-    persons = {r["inclusion_rule_mask"]: r["person_count"] for r in result.inc_result if r["mode_id"] == 1}
-    final = persons.get(2 ** n_rules - 1, 0)
-    in_cohort = sum(1 for w in result.worklist if not w["excluded_by"])
-    assert final == in_cohort
-    assert len(result.worklist) == final + sum(1 for w in result.worklist if w["excluded_by"])
+    check_attrition_adds_up(result)
 
 
 def test_outputs_and_suppression(result) -> None:  # type: ignore[no-untyped-def]
@@ -75,20 +64,11 @@ def test_outputs_and_suppression(result) -> None:  # type: ignore[no-untyped-def
             "cohort_inc_stats.csv", "cohort_summary_stats.csv", "manifest.json", "review_sample.csv",
             "cohort_definition.json", "cohort_definition.md"} <= names
     assert suppress(0, 11) == 0 and suppress(1, 11) == "<11" and suppress(10, 11) == "<11" and suppress(11, 11) == 11
-    count_cols = {"person_count", "gain_count", "person_total", "base_count", "final_count", "remaining", "removed"}
-    seen_suppressed = False
-    for f in ("attrition.csv", "cohort_inc_result.csv", "cohort_inc_stats.csv", "cohort_summary_stats.csv"):
-        for row in _read(out / f):
-            for c in count_cols & row.keys():
-                if row[c] == "<11":
-                    seen_suppressed = True
-                    continue
-                assert not 0 < int(row[c]) < 11, (f, c, row)
-    assert seen_suppressed, "the small test data must exercise suppression"
+    check_suppressed(out)
     import pyarrow.parquet as pq
 
     assert pq.read_table(out / "worklist.parquet").num_rows == len(result.worklist)
-    sample = _read(out / "review_sample.csv")
+    sample = read_csv(out / "review_sample.csv")
     assert {r["stratum"] for r in sample} >= {"red_flag", "coded_failure"}
 
 
@@ -119,56 +99,26 @@ def test_without_vocabulary_tables_source_codes_give_the_same_worklist(omop: Dat
         [(w["person_id"], w["priority"]) for w in result.worklist]
 
 
-def _read(path: Path) -> list[dict[str, str]]:
-    with path.open() as f:
-        return list(csv.DictReader(f))
-
-
-def _copy(omop: Dataset, tmp_path: Path) -> Path:
-    d = tmp_path / "cdm"
-    shutil.copytree(omop.folder, d)
-    return d
-
-
 def test_missing_table_named_and_nothing_written(omop: Dataset, tmp_path: Path) -> None:
-    d = _copy(omop, tmp_path)
+    d = copy_omop(omop, tmp_path)
     (d / "drug_exposure.csv").unlink()
-    out = tmp_path / "out"
-    with pytest.raises(InputError) as e:
-        run_screen(ScreenConfig(source=str(d), out=out))
-    assert any(p.path == "drug_exposure" for p in e.value.problems)
-    assert not out.exists() and not list(tmp_path.glob(".out*"))
+    err = expect_input_error(d, tmp_path)
+    assert any(p.path == "drug_exposure" for p in err.problems)
 
 
 def test_missing_column_named(omop: Dataset, tmp_path: Path) -> None:
-    d = _copy(omop, tmp_path)
-    with (d / "procedure_occurrence.csv").open() as f:
-        rows = list(csv.reader(f))
-    keep = [i for i, c in enumerate(rows[0]) if c != "procedure_date"]
-    with (d / "procedure_occurrence.csv").open("w", newline="") as f:
-        csv.writer(f).writerows([[r[i] for i in keep] for r in rows])
-    out = tmp_path / "out"
-    with pytest.raises(InputError) as e:
-        run_screen(ScreenConfig(source=str(d), out=out))
-    assert [p.path for p in e.value.problems] == ["procedure_occurrence.procedure_date"]
-    assert not out.exists()
+    d = copy_omop(omop, tmp_path)
+    drop_column(d / "procedure_occurrence.csv", "procedure_date")
+    err = expect_input_error(d, tmp_path)
+    assert [p.path for p in err.problems] == ["procedure_occurrence.procedure_date"]
 
 
 def test_malformed_value_named_by_table_and_column(omop: Dataset, tmp_path: Path) -> None:
-    d = _copy(omop, tmp_path)
-    with (d / "measurement.csv").open() as f:
-        rows = list(csv.DictReader(f))
-    rows[3]["value_as_number"] = "seven"
-    with (d / "measurement.csv").open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-    out = tmp_path / "out"
-    with pytest.raises(InputError) as e:
-        run_screen(ScreenConfig(source=str(d), out=out))
-    assert e.value.problems[0].path == "measurement.value_as_number"
-    assert "'seven'" in e.value.problems[0].message
-    assert not out.exists()
+    d = copy_omop(omop, tmp_path)
+    set_value(d / "measurement.csv", 3, "value_as_number", "seven")
+    err = expect_input_error(d, tmp_path)
+    assert err.problems[0].path == "measurement.value_as_number"
+    assert "'seven'" in err.problems[0].message
 
 
 def test_refuses_a_non_empty_output_folder(omop: Dataset, tmp_path: Path) -> None:

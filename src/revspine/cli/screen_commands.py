@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..errors import RevspineError
+from ..errors import InputError, Problem, RevspineError
 
 __all__ = ["register"]
 
@@ -29,6 +29,8 @@ def register(app: typer.Typer) -> None:
         engine: Annotated[str, typer.Option(help="duckdb (embedded) or spark")] = "duckdb",
         master: Annotated[str, typer.Option(help="Spark master URL (local[*], spark://host:7077, yarn...)")] =
         "local[*]",
+        spark_conf: Annotated[list[str] | None, typer.Option(
+            "--spark-conf", help="A Spark setting KEY=VALUE (repeat it), e.g. spark.executor.memory=8g")] = None,
         schema: Annotated[str | None, typer.Option(help="Database schema of the CDM tables")] = None,
         top: Annotated[int, typer.Option(help="Assess the top N patients of the worklist with the engine")] = 100,
         as_of: Annotated[str | None, typer.Option("--as-of", help="Screen date (default: last observation day)")]
@@ -43,7 +45,17 @@ def register(app: typer.Typer) -> None:
         from ..screen.run import STAGES, ScreenConfig, run_screen
 
         console = Console(stderr=True)
-        cfg = ScreenConfig(source=source, out=out, engine=engine, spark_master=master, schema=schema, top_n=top,
+        conf: dict[str, str] = {}
+        for item in spark_conf or []:
+            key, sep, value = item.partition("=")
+            if not sep or not key.strip():
+                from .main import _fail
+
+                _fail(InputError("a Spark setting is KEY=VALUE", [Problem("--spark-conf", repr(item))]))
+                return
+            conf[key.strip()] = value.strip()
+        cfg = ScreenConfig(source=source, out=out, engine=engine, spark_master=master, spark_conf=conf, schema=schema,
+                           top_n=top,
                            as_of=date.fromisoformat(as_of) if as_of else None, review_per_stratum=review, seed=seed,
                            screen_id=screen, memory_limit=memory_limit, overwrite=overwrite)
         columns = (SpinnerColumn(), TextColumn("{task.description:<10}"), BarColumn(),

@@ -27,7 +27,7 @@ class Engine(Protocol):
     name: str
 
     def attach(self, source: Source) -> dict[str, list[str]]: ...
-    def materialize(self, name: str, sql: str) -> int: ...
+    def materialize(self, name: str, sql: str, count: bool = True) -> int: ...
     def rows(self, sql: str) -> list[dict[str, Any]]: ...
     def assess(self, today: date) -> list[dict[str, Any]]: ...
     def version(self) -> str: ...
@@ -117,8 +117,11 @@ class DuckDBEngine:
                     tname.lower(), f"read_csv([{_sql_str(str(path))}], header = true, all_varchar = true)")
         return out
 
-    def materialize(self, name: str, sql: str) -> int:
+    def materialize(self, name: str, sql: str, count: bool = True) -> int:
+        """Keep the query's result as table ``name``; its row count (-1 when ``count`` is false)."""
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+        if not count:
+            return -1
         row = self.con.execute(f"SELECT COUNT(*) FROM {name}").fetchone()
         return int(row[0]) if row else 0
 
@@ -154,7 +157,8 @@ class SparkEngine:
         os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
         b = SparkSession.builder.master(master).appName("revspine-screen")
         defaults = {"spark.sql.ansi.enabled": "true", "spark.sql.shuffle.partitions": "4",
-                    "spark.ui.enabled": "false", "spark.sql.session.timeZone": "UTC",
+                    "spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false",
+                    "spark.sql.session.timeZone": "UTC",
                     "spark.driver.memory": "1g", "spark.executor.memory": "1g",
                     "spark.sql.execution.arrow.pyspark.enabled": "true",
                     "spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"}
@@ -178,19 +182,25 @@ class SparkEngine:
             if tf.format == "parquet":
                 df = self.spark.read.parquet(*paths)
             else:
+                from pyspark.sql.types import StringType, StructField, StructType
+
                 sep = "\t" if paths[0].endswith(".tsv") else ","
-                df = self.spark.read.csv(paths, header=True, sep=sep, quote='"', escape='"', inferSchema=False)
+                # the header read here, not by a Spark job per table; every column as text (staging casts it)
+                schema = StructType([StructField(c, StringType()) for c in _csv_header(tf.paths[0], sep)])
+                df = self.spark.read.csv(paths, header=True, sep=sep, quote='"', escape='"', schema=schema,
+                                         enforceSchema=True)
             df = df.toDF(*[c.lower() for c in df.columns])
             df.createOrReplaceTempView(f"src_{name}")
             out[name] = list(df.columns)
         return out
 
-    def materialize(self, name: str, sql: str) -> int:
-        df = self.spark.sql(transpile(sql, "spark")).persist()
-        n = df.count()
+    def materialize(self, name: str, sql: str, count: bool = True) -> int:
+        # A local checkpoint keeps the rows in the executors and cuts the lineage: later steps plan against the
+        # stored rows, not against the whole chain of queries before them (whose plan text grows past the heap).
+        df = self.spark.sql(transpile(sql, "spark")).localCheckpoint(eager=True)
         df.createOrReplaceTempView(name)
         self._cached.append(df)
-        return int(n)
+        return int(df.count()) if count else -1
 
     def rows(self, sql: str) -> list[dict[str, Any]]:
         return [r.asDict() for r in self.spark.sql(transpile(sql, "spark")).collect()]
@@ -211,6 +221,7 @@ class SparkEngine:
     def close(self) -> None:
         for df in self._cached:
             df.unpersist()
+        self._cached = []
         for t in self.spark.catalog.listTables():
             if t.isTemporary:
                 self.spark.catalog.dropTempView(t.name)
@@ -234,7 +245,7 @@ def stage_tables(engine: Engine, attached: dict[str, list[str]]) -> set[str]:
     for name in sorted(present):
         spec = TABLES[name]
         try:
-            engine.materialize(f"stg_{name}", staging_sql(spec, set(attached[name])))
+            engine.materialize(f"stg_{name}", staging_sql(spec, set(attached[name])), count=False)
         except InputError:
             raise
         except Exception as exc:
@@ -253,6 +264,14 @@ def stage_tables(engine: Engine, attached: dict[str, list[str]]) -> set[str]:
                 bad.append(Problem(name, f"could not be read: {str(exc).splitlines()[0][:300]}"))
             raise InputError(f"malformed OMOP table '{name}'", bad) from None
     return present
+
+
+def _csv_header(path: Path, sep: str) -> list[str]:
+    import gzip
+
+    opener: Any = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8-sig", newline="") as f:
+        return next(csv.reader(f, delimiter=sep), [])
 
 
 def write_csv(path: Path, rows: list[dict[str, Any]], columns: list[str]) -> None:
