@@ -70,6 +70,8 @@ class Settings:
     pdf_workers: int = _s(1, "Processes that render PDFs (off the serving process, so a PDF never stalls other "
                              "requests).")
     pdf_queue: int = _s(8, "PDF downloads that may wait for a rendering process; more are answered 503.")
+    screen_dir: str = _s("", "Output folder of a `revspine screen run --out DIR` whose worklist the /worklist page "
+                             "shows (empty: no worklist).")
     knowledge_packs: str = _s("", "Local knowledge pack folders overlaid on the built-in pack, separated by `"
                               + os.pathsep + "`; read by every entry point (web app, demo, CLI, CDS Hooks, "
                               "FHIR). The older name `REVSPINE_LOCAL_PACKS` is still read.")

@@ -75,6 +75,7 @@ def same_result(a: ScreenResult, b: ScreenResult) -> None:
     assert sorted(a.inc_result, key=_key) == sorted(b.inc_result, key=_key)
     assert a.summary == b.summary
     assert a.manifest["row_counts"] == b.manifest["row_counts"]
+    assert a.bundles.keys() == b.bundles.keys() and a.bundles == b.bundles  # the same FHIR case for each person
 
 
 def _key(r: dict[str, Any]) -> tuple[int, int]:

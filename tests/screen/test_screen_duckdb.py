@@ -65,6 +65,8 @@ def test_outputs_and_suppression(result) -> None:  # type: ignore[no-untyped-def
             "cohort_definition.json", "cohort_definition.md"} <= names
     assert suppress(0, 11) == 0 and suppress(1, 11) == "<11" and suppress(10, 11) == "<11" and suppress(11, 11) == 11
     check_suppressed(out)
+    cases = sorted(int(p.stem) for p in (out / "cases").iterdir())
+    assert cases == sorted(w["person_id"] for w in result.worklist[:25])  # the assessed persons' FHIR bundles
     import pyarrow.parquet as pq
 
     assert pq.read_table(out / "worklist.parquet").num_rows == len(result.worklist)

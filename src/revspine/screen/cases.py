@@ -8,6 +8,7 @@ FHIR data builds the case, so a patient gets the same answer from the worklist a
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from datetime import date
@@ -27,7 +28,7 @@ CASE_ROWS_COLUMNS = ("person_id", "kind", "row_id", "event_date", "end_date", "v
                      "code2", "name2", "source_value", "value", "unit", "days", "birth_year", "birth_month",
                      "birth_day", "gender")
 RESULT_COLUMNS = ("person_id", "engine_lead", "engine_lead_label", "engine_decision", "engine_decision_summary",
-                  "engine_red_flags", "case_missing", "engine_error")
+                  "engine_red_flags", "case_missing", "engine_error", "case_bundle")
 
 
 def case_rows_sql(present: set[str]) -> str:
@@ -217,7 +218,10 @@ def assess_rows(person_id: int, rows: list[dict[str, Any]], today: date) -> dict
     out: dict[str, Any] = {c: None for c in RESULT_COLUMNS}
     out["person_id"] = int(person_id)
     try:
-        case, _report = bundle_to_case(bundle_of(int(person_id), rows, today), pack, today)
+        bundle = bundle_of(int(person_id), rows, today)
+        # the FHIR bundle the case came from, kept so a clinician can open the patient's assessment from the worklist
+        out["case_bundle"] = json.dumps(bundle, sort_keys=True, separators=(",", ":"))
+        case, _report = bundle_to_case(bundle, pack, today)
         case = case.model_copy(update={"assessment_date": today})
         a = assess_case(case, pack)
     except Exception as exc:  # one patient's bad data must not stop the worklist; the row says why

@@ -25,9 +25,10 @@ from .engines import DuckDBEngine, Engine, SparkEngine, stage_tables, write_csv
 from .source import checksum, parse_source
 from .sql import Rule, pipeline, rules
 
-__all__ = ["ScreenConfig", "ScreenResult", "run_screen", "get_screen", "STAGES", "WORKLIST_COLUMNS",
+__all__ = ["ScreenConfig", "ScreenResult", "run_screen", "get_screen", "STAGES", "WORKLIST_COLUMNS", "CASES_DIR",
            "suppress", "inclusion_stats"]
 
+CASES_DIR = "cases"  # one FHIR R4 Bundle per assessed person: <person_id>.json
 STAGES = ("read", "concepts", "events", "index", "evidence", "cohort", "assess", "write")
 WORKLIST_COLUMNS = [
     "rank", "person_id", "priority", "priority_terms", "fast_lane", "red_flags", "index_operation_code",
@@ -65,6 +66,8 @@ class ScreenResult:
     manifest: dict[str, Any]
     timings: dict[str, float]
     out: Path | None = None
+    #: person_id -> the FHIR R4 Bundle (JSON) built from the person's OMOP rows, for each assessed person
+    bundles: dict[int, str] = field(default_factory=dict)
 
 
 def get_screen(pack: KnowledgePack, screen_id: str) -> ScreenDefinition:
@@ -259,7 +262,8 @@ def run_screen(cfg: ScreenConfig, pack: KnowledgePack | None = None, progress: P
             "worklist": {"persons": len(worklist), "fast_lane": sum(1 for w in worklist if w["fast_lane"]),
                          "assessed": len(results)},
         }
-        result = ScreenResult(worklist, rule_list, inc_result, summary, manifest, timings)
+        bundles = {pid: str(r["case_bundle"]) for pid, r in results.items() if r.get("case_bundle")}
+        result = ScreenResult(worklist, rule_list, inc_result, summary, manifest, timings, bundles=bundles)
         if cfg.out is not None:
             say("write", str(cfg.out))
             manifest["timings_seconds"] = timings
@@ -373,6 +377,11 @@ def _write_all(d: Path, cfg: ScreenConfig, screen: ScreenDefinition, result: Scr
     (d / "cohort_definition.json").write_text(json.dumps(circe_json(screen), indent=2), encoding="utf-8")
     (d / "cohort_definition.md").write_text(describe(screen), encoding="utf-8")
     (d / "manifest.json").write_text(json.dumps(result.manifest, indent=2, default=str), encoding="utf-8")
+    if result.bundles:
+        cases = d / CASES_DIR
+        cases.mkdir()
+        for pid, bundle in sorted(result.bundles.items()):
+            (cases / f"{int(pid)}.json").write_text(bundle, encoding="utf-8")
 
 
 def stratum_of(row: dict[str, Any]) -> str:

@@ -36,7 +36,18 @@ from .errors import install_error_handlers
 from .limits import RequestLimits
 from .logs import RequestLogMiddleware
 from .pdfpool import shared_pool
-from .routes import admin, api, assessments, cases, knowledge, login, patient_links, patient_materials, patients
+from .routes import (
+    admin,
+    api,
+    assessments,
+    cases,
+    knowledge,
+    login,
+    patient_links,
+    patient_materials,
+    patients,
+    screening,
+)
 from .security import SecureCookieOverHttps, SecurityHeadersMiddleware
 from .state import AppState
 from .tokencache import TokenCache
@@ -127,7 +138,7 @@ def create_app(settings: Settings | None = None, *, extra_routers: Sequence[APIR
     mounted = ehr_routers(db, pack, cds_settings) if ehr else []
     _log_start(pack, cds_settings if ehr else None)
     for router in (login.router, patients.router, cases.router, assessments.router, patient_materials.router,
-                   patient_links.router, admin.router, api.router, knowledge.router,
+                   patient_links.router, admin.router, api.router, knowledge.router, screening.router,
                    *mounted, *extra_routers):
         app.include_router(router)
     return app

@@ -20,7 +20,7 @@ __all__ = ["UserRef", "PatientSummary", "PatientRowSummary", "PatientListContext
            "AssessmentSummary", "PatientLinkSummary", "PatientLinkCreatedContext", "PatientContext",
            "AssessmentRecord", "AssessmentPageContext", "CompareContext",
            "CaseVersionContext", "UsersContext", "TokenSummary", "SessionSummary", "AccountContext", "AuditEntry",
-           "AuditContext",
+           "AuditContext", "WorklistRow", "WorklistContext",
            "Page", "AskContext", "RecordId", "RecordIdQuery", "FormField", "FormProblem", "CaseFormContext"]
 
 
@@ -247,3 +247,49 @@ class AuditContext(Page):
 RecordId = Annotated[int, PathParam(ge=1, le=2_147_483_647, description="Record id")]
 #: A record id in a query string.
 RecordIdQuery = Annotated[int, Query(ge=1, le=2_147_483_647, description="Record id")]
+
+
+class WorklistRow(Page):
+    rank: int = Field(description="Place on the screen's worklist (red-flag fast lane first, then priority)")
+    person_id: int = Field(description="OMOP person_id")
+    priority: int = Field(description="Priority score (the sum of its terms)")
+    priority_terms: str = Field(description="Every term of the priority score, 'evidence +points'")
+    fast_lane: bool = Field(description="A red flag put the person in the fast lane")
+    red_flags: str = Field(description="The screen's red flags")
+    index_operation_code: str | None = Field(None, description="Code of the index spine operation")
+    index_date: str | None = Field(None, description="Date of the index spine operation")
+    days_since_surgery: int = Field(description="Days from the index operation to the screen date")
+    evidence: str = Field(description="Evidence flags with the day after surgery each was first found")
+    excluded_by: str = Field(description="Screen rules the person did not pass (listed for a red flag only)")
+    last_pain_score: float | None = Field(None, description="Latest pain score after surgery")
+    opioid_days: int = Field(0, description="Opioid days' supply after surgery")
+    suggested_next_step: str = Field(description="The screen's suggested next step")
+    engine_lead: str | None = Field(None, description="The engine's leading cause (assessed persons only)")
+    engine_lead_label: str | None = Field(None, description="That cause, in words")
+    engine_decision: str | None = Field(None, description="The engine's decision category")
+    engine_red_flags: str | None = Field(None, description="The engine's red flags")
+    case_missing: str | None = Field(None, description="Case fields the OMOP data did not fill")
+    engine_error: str | None = Field(None, description="Why the engine could not assess this person")
+    can_assess: bool = Field(description="The screen kept this person's case: it can be opened in revspine")
+    patient_id: int | None = Field(None, description="The revspine patient made from this person, once opened")
+    assessment_id: int | None = Field(None, description="That patient's latest assessment")
+
+
+class WorklistContext(Page):
+    configured: bool = Field(description="A screen output folder is configured (setting screen_dir)")
+    problem: str | None = Field(None, description="Why the worklist cannot be shown, if it cannot")
+    screen: str | None = Field(None, description="Screen definition and version")
+    as_of: str | None = Field(None, description="Screen date (the last day of the data)")
+    engine: str | None = Field(None, description="Engine that ran the screen")
+    knowledge_version: str | None = Field(None, description="Knowledge pack version of the screen run")
+    persons: int = Field(0, description="Persons on the whole worklist")
+    total: int = Field(0, description="Persons matching the filters")
+    page: int = Field(1, description="Page number, from 1")
+    page_size: int = Field(50, description="Rows per page")
+    sort: str = Field("rank", description="Sort key: rank, priority, days, decision or red_flags")
+    flags: str = Field("", description="`yes`: only the red-flag fast lane; `no`: only without; empty: all")
+    decision: str = Field("", description="Only rows whose engine decision is this category (empty: all)")
+    min_days: int | None = Field(None, description="Only rows at least this many days since surgery")
+    max_days: int | None = Field(None, description="Only rows at most this many days since surgery")
+    decisions: dict[str, str] = Field(default_factory=dict, description="Decision categories and their words")
+    rows: list[WorklistRow] = Field(default_factory=list, description="This page of the worklist")
