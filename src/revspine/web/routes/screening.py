@@ -23,7 +23,6 @@ from ...storage.tables import PatientRow
 from ...views.labels import DECISION_HEADLINES
 from ..auth import CsrfChecked, CurrentUser, client_address
 from ..contexts import RecordId, WorklistContext, WorklistRow
-from ..service import save_and_assess
 from ..state import app_state
 from ..twins import twin_page
 
@@ -173,5 +172,6 @@ def assess_from_worklist(request: Request, user: CurrentUser, person_id: RecordI
             patient_id = int(found)
     screen = manifest.get("screen") or {}
     title = f"Screen {screen.get('id', '')} {screen.get('version', '')} as of {as_of.isoformat()}"
-    assessment, _ = save_and_assess(state, user, patient_id, data, source="screen", title=title, client=client)
+    assessment, _ = state.workflow.save_and_assess(user.id, patient_id, data, source="screen", title=title,
+                                                   client=client)
     return RedirectResponse(f"/assessments/{assessment.id}", status_code=303)
