@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from revspine.engine import assess
 from revspine.fhir import bundle_to_case
+from revspine.pipeline import assess
 from revspine.screen.cases import bundle_of
 
 from .conftest import TODAY
