@@ -11,6 +11,7 @@ same run; not a count(*), which Parquet answers from its metadata).
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import shutil
 import tempfile
@@ -24,16 +25,26 @@ from revspine.screen.synth import synthesize
 
 
 class PeakRSS:
-    """Peak resident memory of this process and its children (JVM included), sampled from /proc."""
+    """Peak resident memory of this process and its children (JVM included), sampled from /proc; and the CPU
+    seconds they used (a figure the load of a shared machine does not inflate, unlike the wall time)."""
 
     def __init__(self) -> None:
         self.peak = 0
+        self._cpu: dict[int, float] = {}
+        self._cpu0 = self._ticks(os.getpid())
         self._stop = threading.Event()
         self._t = threading.Thread(target=self._run, daemon=True)
 
-    def _rss(self) -> int:
-        import os
+    @staticmethod
+    def _ticks(pid: int) -> float:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            return 0.0
 
+    def _rss(self) -> int:
         total = 0
         me = os.getpid()
         for pid in [me, *self._children(me)]:
@@ -42,7 +53,14 @@ class PeakRSS:
                     total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
             except OSError:
                 pass
+            self._cpu[pid] = max(self._cpu.get(pid, 0.0), self._ticks(pid))
         return total
+
+    @property
+    def cpu(self) -> float:
+        """CPU seconds of this process (since the start) and of its children (while they were seen)."""
+        me = os.getpid()
+        return sum(v for p, v in self._cpu.items() if p != me) + self._cpu.get(me, 0.0) - self._cpu0
 
     def _children(self, pid: int) -> list[int]:
         out: list[int] = []
@@ -88,12 +106,29 @@ def bare_scan(folder: Path) -> float:
     return time.perf_counter() - t
 
 
-def report(name: str, res: object, wall: float, persons: int, peak: int) -> None:
+def report(name: str, res: object, wall: float, persons: int, peak: int, cpu: float) -> None:
     timings = res.timings  # type: ignore[attr-defined]
     print(f"\n{name}: {wall:.2f} s wall, {persons / wall:,.0f} persons/s, peak RSS {peak / 2**30:.2f} GiB, "
-          f"worklist {len(res.worklist):,}")  # type: ignore[attr-defined]
+          f"CPU {cpu:.1f} s (process and children), worklist {len(res.worklist):,}")  # type: ignore[attr-defined]
     for k, v in timings.items():
         print(f"  {k:<9} {v:8.2f} s")
+
+
+def _count_assess_cpu() -> dict[str, float]:
+    """Record the CPU seconds of the DuckDB engine's per-person assessments (they run in this process)."""
+    from revspine.screen import engines
+
+    used: dict[str, float] = {}
+    plain = engines.DuckDBEngine.assess
+
+    def timed(self: engines.DuckDBEngine, today: object) -> object:
+        c = time.process_time()
+        out = plain(self, today)  # type: ignore[arg-type]
+        used["duckdb"] = time.process_time() - c
+        return out
+
+    engines.DuckDBEngine.assess = timed  # type: ignore[method-assign,assignment]
+    return used
 
 
 def main() -> None:
@@ -114,14 +149,18 @@ def main() -> None:
         print(f"generated {n:,} persons in {time.perf_counter() - t:.1f} s ({data})")
         floor = min(bare_scan(data) for _ in range(3))
         print(f"bare DuckDB scan reading the screen's columns: {floor:.3f} s (best of 3)")
+        assess_cpu = _count_assess_cpu()
         with PeakRSS() as mem:
             t = time.perf_counter()
             duck = run_screen(ScreenConfig(source=str(data), top_n=args.top))
             wall = time.perf_counter() - t
-        report("DuckDB", duck, wall, n, mem.peak)
+        report("DuckDB", duck, wall, n, mem.peak, mem.cpu)
+        print(f"  load average during the runs: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         screen_only = wall - duck.timings.get("assess", 0)
         print(f"  screen without the assessments: {screen_only:.2f} s = {screen_only / floor:.1f}x the bare scan; "
-              f"full run {wall / floor:.1f}x; assessments of the top {args.top}: {duck.timings.get('assess', 0):.2f} s")
+              f"full run {wall / floor:.1f}x; assessments of the top {args.top}: {duck.timings.get('assess', 0):.2f} s "
+              f"wall, {assess_cpu.get('duckdb', 0):.1f} s CPU; screen without them: "
+              f"{mem.cpu - assess_cpu.get('duckdb', 0):.1f} s CPU")
         if not args.no_spark:
             from revspine.screen.engines import SparkEngine
 
@@ -134,7 +173,7 @@ def main() -> None:
                 swall = time.perf_counter() - t
                 eng.close()
                 eng.spark.stop()
-            report("Spark local[2]", spark, swall, n, mem.peak)
+            report("Spark local[2]", spark, swall, n, mem.peak, mem.cpu)
             print(f"  session start-up {start:.1f} s (not counted); Spark / DuckDB = {swall / wall:.1f}x")
             same_set = {w["person_id"] for w in spark.worklist} == {w["person_id"] for w in duck.worklist}
             same = [w["person_id"] for w in spark.worklist] == [w["person_id"] for w in duck.worklist]
