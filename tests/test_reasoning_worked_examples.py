@@ -176,3 +176,41 @@ def test_nicotine_replacement_is_not_held_back_by_an_unreadable_cotinine(pack):
     assert any("anabasine" in r for r in a.decision.reasons)
     smoking = dict(data, risk_factors={"smoking": "current", "nicotine_replacement": True})
     assert run(pack, smoking).decision.category == "revision_after_optimisation"  # still smoking: it holds
+
+
+# -- cultures weighed by the number of samples and the organism (Osmon 2013, IDSA) -------------------------
+
+
+def _culture(**extra: Any) -> dict[str, Any]:
+    return {"date": day(3), "specimen": "biopsy", "result": "positive", **extra}
+
+
+def _loose_screws() -> list[dict[str, Any]]:
+    return [mri(5, {"code": "peri_screw_lucency", "level": "L4-L5", "value": 2, "unit": "mm"}, modality="ct")]
+
+
+def _culture_item(a, finding: str):
+    return next(i for i in cause(a, "infection").supporting if i.finding == finding)
+
+
+def test_a_single_sample_of_a_skin_commensal_moves_infection_only_modestly(pack):
+    single = run(pack, case("tlif", 500, imaging=_loose_screws(), cultures=[
+        _culture(organism="Cutibacterium acnes", samples_positive=1, samples_total=5, organism_virulence="low")]))
+    two = run(pack, case("tlif", 500, imaging=_loose_screws(), cultures=[
+        _culture(organism="Cutibacterium acnes", samples_positive=2, samples_total=5, organism_virulence="low")]))
+    item = _culture_item(single, "culture_single_low_virulence")
+    assert item.tier == "supportive" and item.weight == 1 and "contaminant" in item.reason
+    assert cause(single, "infection").tier != "confirmatory"
+    assert [i.finding for i in cause(single, "infection").supporting].count("culture_positive") == 0
+    assert _culture_item(two, "culture_positive_multiple").tier == "confirmatory"
+    assert cause(two, "infection").tier == "confirmatory"
+    assert cause(two, "infection").score > cause(single, "infection").score
+
+
+def test_a_virulent_organism_confirms_and_an_unrecorded_count_is_not_read_as_a_contaminant(pack):
+    aureus = run(pack, case("tlif", 40, cultures=[_culture(organism="Staphylococcus aureus", samples_positive=1,
+                                                           organism_virulence="high")]))
+    assert cause(aureus, "infection").tier == "confirmatory" and aureus.leading == "infection"
+    unknown = run(pack, case("tlif", 40, cultures=[_culture(organism="Cutibacterium acnes")]))
+    item = _culture_item(unknown, "culture_positive")
+    assert item.tier == "confirmatory" and "record them" in item.reason

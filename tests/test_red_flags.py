@@ -150,6 +150,65 @@ def test_clear_drainage_is_a_csf_leak_not_a_wound_infection(pack: KnowledgePack)
     assert "meningitis" in _flags(d)
 
 
+def test_a_csf_collection_with_a_headache_of_any_character_is_a_flag(pack: KnowledgePack) -> None:
+    # The headache of intracranial hypotension can lose its positional character; a subdural haematoma
+    # from it presents with headache (Jung 2010; Isik 2016: 6 hours to 50 days after spine surgery).
+    mri = [{"modality": "mri", "date": _day(0), "findings": [{"code": "pseudomeningocele", "level": "L5-S1"}]}]
+    a = _assess(pack, day=7, imaging=mri, symptoms={"symptoms": ["headache"]})
+    assert "csf_leak" in _flags(a) and a.decision.category == "urgent"
+    assert "dural_tear" in [c.cause for c in a.differential[:3]]
+    # The same collection without any headache or other symptom of low pressure raises no csf_leak flag.
+    assert "csf_leak" not in _flags(_assess(pack, day=7, imaging=mri))
+
+
+def test_a_new_headache_after_a_recorded_durotomy_is_a_flag_and_confusion_an_emergency(pack: KnowledgePack) -> None:
+    torn = {**LUMBAR, "incidental_durotomy": True}
+    a = _assess(pack, day=4, surgery=torn, symptoms={"symptoms": ["headache"]})
+    assert "durotomy_headache" in _flags(a) and a.decision.category == "urgent"
+    b = _assess(pack, day=2, surgery=torn, symptoms={"symptoms": ["confusion"]})
+    [ich] = [f for f in b.red_flags if f.rule_id == "intracranial_warning_after_leak"]
+    assert ich.urgency == "emergency" and "CT of the head" in ich.action
+    # A headache after an operation without a dural tear, a collection or clear drainage is not a flag.
+    assert not _flags(_assess(pack, day=4, symptoms={"symptoms": ["headache"]}))
+    assert not _flags(_assess(pack, day=4, surgery={**LUMBAR, "incidental_durotomy": False},
+                              symptoms={"symptoms": ["headache"]}))
+
+
+def _breach(direction: str | None) -> list[dict[str, Any]]:
+    finding: dict[str, Any] = {"code": "screw_malposition", "level": "L5-S1", "side": "right"}
+    if direction:
+        finding["direction"] = direction
+    return [{"modality": "ct", "date": _day(0), "findings": [finding]}]
+
+
+@pytest.mark.parametrize("direction", ["anterior", "medial", "inferior", None])
+def test_a_screw_breach_toward_a_root_with_dermatomal_sensory_loss_is_an_emergency(
+    pack: KnowledgePack, direction: str | None
+) -> None:
+    # An S1 screw through the anterior sacral cortex impinges the L5 root (Inoue 2013); with sensory loss
+    # and a medial or inferior breach most surveyed surgeons re-operate (Aoude 2018).
+    sensory = {"sensory": [{"distribution": "dermatomal", "root": "L5", "side": "right"}]}
+    a = _assess(pack, day=2, imaging=_breach(direction), exam=sensory)
+    assert "implant_compression_with_deficit" in _flags(a) and a.decision.category == "urgent"
+    assert "hardware_failure" in [c.cause for c in a.differential[:3]]
+
+
+def test_a_lateral_breach_or_a_breach_without_a_deficit_is_not_the_implant_flag(pack: KnowledgePack) -> None:
+    sensory = {"sensory": [{"distribution": "dermatomal", "root": "L5", "side": "right"}]}
+    assert "implant_compression_with_deficit" not in _flags(_assess(pack, day=2, imaging=_breach("lateral"),
+                                                                    exam=sensory))
+    assert "implant_compression_with_deficit" not in _flags(_assess(pack, day=2, imaging=_breach("anterior")))
+
+
+def test_new_dermatomal_sensory_loss_is_a_new_deficit_and_old_numbness_is_not(pack: KnowledgePack) -> None:
+    new = _assess(pack, day=40, exam={"sensory": [{"distribution": "dermatomal", "root": "S1", "side": "left",
+                                                   "new_since_surgery": True}]})
+    assert "new_deficit" in _flags(new)
+    old = _assess(pack, day=40, exam={"sensory": [{"distribution": "dermatomal", "root": "S1", "side": "left",
+                                                   "new_since_surgery": False}]}, symptoms={"trend": "stable"})
+    assert not _flags(old)
+
+
 @pytest.mark.parametrize("day", [0, 1, 2])
 def test_fever_on_day_0_to_2_with_a_clean_wound_is_expected(pack: KnowledgePack, day: int) -> None:
     a = _assess(pack, day=day, exam={"temperature_c": 38.4, "wound": "healed"}, symptoms={"symptoms": ["fever"]})

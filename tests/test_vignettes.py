@@ -52,8 +52,6 @@ SOURCE_IDS = ("pmid", "doi", "url")
 #: Red-flag vignettes the engine does not flag yet, by id prefix, each with its class of error.
 #: Strict xfail: when the engine starts flagging one, its test fails until it is removed from here.
 RED_FLAG_KNOWN_MISSES: dict[str, str] = {
-    "v015": "pseudomeningocele with headache a week after surgery: no CSF-leak flag",
-    "v025": "new dermatomal deficit with a malpositioned screw: no new-deficit flag",
 }
 
 #: Controls on which the engine raises a red flag it should not (false alarms), same rule.
@@ -61,7 +59,7 @@ CONTROL_KNOWN_FALSE_ALARMS: dict[str, str] = {
 }
 
 #: Whether the engine meets the issue-10 targets on this suite yet (strict: flip when it does).
-METRICS_MET = False
+METRICS_MET = True
 
 
 def _cause_ids(pack: KnowledgePack) -> set[str]:

@@ -108,6 +108,9 @@ class Symptom(_StrEnum):
     unexplained_weight_loss = "unexplained_weight_loss"
     wound_drainage = "wound_drainage"
     headache_upright = "headache_upright"
+    headache = "headache"  # new headache since the operation, not (or not known to be) positional
+    confusion = "confusion"  # new confusion, drowsiness or reduced consciousness
+    seizure = "seizure"
     bladder_dysfunction = "bladder_dysfunction"
     bowel_dysfunction = "bowel_dysfunction"
     fatigue = "fatigue"

@@ -165,6 +165,7 @@ class SensoryFinding(_Model):
     distribution: SensoryDistribution
     root: str | None = Field(None, pattern=_MYOTOME, max_length=3, description="Dermatome, e.g. 'L5'")
     side: Side | None = None
+    new_since_surgery: bool | None = Field(None, description="Not present before the operation")
 
 
 class Examination(_Model):

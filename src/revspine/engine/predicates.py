@@ -52,7 +52,10 @@ class ImagingP(Compare):
     modalities: list[str] | None = None
     scope: Literal["any", "operated", "adjacent", "not_operated"] = "any"
     severity: list[Literal["mild", "moderate", "severe"]] | None = None
-    directions: list[Literal["medial", "lateral", "superior", "inferior", "anterior", "posterior"]] | None = None
+    #: "unrecorded" matches a finding whose direction was not given (a breach of unknown direction).
+    directions: (
+        list[Literal["medial", "lateral", "superior", "inferior", "anterior", "posterior", "unrecorded"]] | None
+    ) = None
 
 
 class FieldP(Compare):
@@ -91,6 +94,7 @@ class MotorP(_P):
 
 class SensoryP(_P):
     distributions: list[Literal["dermatomal", "stocking", "saddle", "non_anatomic"]]
+    new: bool = False  # only sensory loss recorded as new since the operation
 
 
 class AnyOfP(_P):
@@ -190,7 +194,7 @@ def _imaging(f: Facts, p: ImagingP) -> Hit:
             continue
         if p.severity and fnd.severity not in p.severity:
             continue
-        if p.directions and fnd.direction not in p.directions:
+        if p.directions and (fnd.direction or "unrecorded") not in p.directions:
             continue
         if fnd.value is None:
             # Reported without a measurement: present, so it meets a "more than" threshold (a radiologist
@@ -325,9 +329,9 @@ def _motor(f: Facts, p: MotorP) -> Hit:
 def _sensory(f: Facts, p: SensoryP) -> Hit:
     hits = [
         f"exam.sensory[{i}]: {s.distribution.value}" + (f" {s.root}" if s.root else "")
-        + (f" {s.side.value}" if s.side else "")
+        + (f" {s.side.value}" if s.side else "") + (" (new since surgery)" if s.new_since_surgery else "")
         for i, s in enumerate(f.case.exam.sensory)
-        if s.distribution.value in p.distributions
+        if s.distribution.value in p.distributions and (not p.new or s.new_since_surgery)
     ]
     return hits or None
 
