@@ -214,3 +214,51 @@ def test_a_virulent_organism_confirms_and_an_unrecorded_count_is_not_read_as_a_c
     unknown = run(pack, case("tlif", 40, cultures=[_culture(organism="Cutibacterium acnes")]))
     item = _culture_item(unknown, "culture_positive")
     assert item.tier == "confirmatory" and "record them" in item.reason
+
+
+# -- residual is not recurrent; neck haematoma; a non-surgical conclusion waits for an open alternative -----
+
+
+def test_compression_the_operation_never_relieved_is_residual_not_recurrent(pack):
+    # Burton 1981: inadequately treated stenosis and persistent disc herniation were the commonest causes of
+    # failure; a compression reported as residual, with no relief at all, is not a recurrence.
+    img = mri(1, {"code": "residual_compression_at_operated_level", "level": "L4-L5", "side": "left"},
+              {"code": "nerve_root_compression", "level": "L4-L5", "side": "left"})
+    a = run(pack, case("discectomy", 50, imaging=[img], symptoms={
+        "symptoms": ["leg_pain"], "pattern": "radicular", "side": "left", "pain_free_interval": False}))
+    assert a.leading == "wrong_level"
+    stenosis = cause(a, "recurrent_stenosis")
+    assert "stenosis_operated" not in [i.finding for i in stenosis.supporting if i.status == "present"]
+    # The same compression after months of relief is a recurrence.
+    img2 = mri(1, {"code": "foraminal_stenosis", "level": "L4-L5", "side": "left"})
+    b = run(pack, case("discectomy", 900, imaging=[img2], symptoms={
+        "symptoms": ["leg_pain"], "pattern": "radicular", "side": "left", "pain_free_interval": True}))
+    assert b.leading == "recurrent_stenosis"
+
+
+def test_neck_swelling_and_dysphagia_a_day_after_acdf_point_to_haematoma_not_infection(pack):
+    data = {"case_id": "neck", "assessment_date": day(0),
+            "surgeries": [{"procedure": "acdf", "region": "cervical", "levels": ["C5-C6"], "date": day(1),
+                           "instrumented": True, "approach": "anterior"}],
+            "symptoms": {"symptoms": ["neck_swelling", "dysphagia"], "onset_days_after_surgery": 1},
+            "exam": {"neck_swelling": True},
+            "imaging": [mri(0, {"code": "prevertebral_soft_tissue_swelling"}, {"code": "fluid_collection"})]}
+    a = run(pack, data)
+    assert a.leading == "hematoma" and a.decision.category == "urgent"
+    assert "fluid_collection" not in [i.finding for i in cause(a, "infection").supporting if i.status == "present"]
+
+
+def test_non_surgical_is_not_concluded_while_a_correctable_cause_has_unexplained_findings(pack):
+    # Arachnoiditis pattern (not correctable, supportive) beside a CSF collection after a durotomy (correctable).
+    imaging = [mri(7, {"code": "fluid_collection", "level": "L4-L5"}, {"code": "empty_thecal_sac", "level": "L4-L5"}),
+               mri(1, {"code": "clumped_nerve_roots", "level": "L2-L3"}, modality="ct_myelogram")]
+    data = case("laminectomy", 170, imaging=imaging,
+                symptoms={"symptoms": ["leg_pain"], "pattern": "radicular", "trend": "worsening"})
+    data["surgeries"][0]["incidental_durotomy"] = True
+    a = run(pack, data)
+    assert a.leading == "neuropathic_pain" and a.decision.category == "workup_first"
+    assert any("Non-surgical care is not concluded yet" in r and "Dural tear" in r for r in a.decision.reasons)
+    # Without the collection nothing correctable is left open: non-surgical care.
+    data["imaging"] = [imaging[1]]
+    data["surgeries"][0]["incidental_durotomy"] = False
+    assert run(pack, data).decision.category == "non_surgical"

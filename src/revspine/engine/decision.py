@@ -87,8 +87,23 @@ def _no_supported_lead(x: _Ctx) -> list[str] | None:
     return [x.leading_note or "No cause could be ranked."]
 
 
+def _open_alternative(x: _Ctx) -> CauseResult | None:
+    """A correctable cause in the top three with an objective finding of its own (even a compatible one, such
+    as a collection on imaging) while the lead is not confirmed: its lesion is not yet explained or excluded."""
+    if x.lead is None or x.lead.tier == "confirmatory":
+        return None
+    for c in x.ranked[:3]:
+        if c.cause == x.lead.cause or c.correctable_by_surgery == "no":
+            continue
+        if any(e.status == "present" and e.tier in ("confirmatory", "supportive", "compatible")
+               and x.pack.findings.get(e.finding) is not None
+               and x.pack.findings[e.finding].predicate in OBJECTIVE_PREDICATES for e in c.supporting):
+            return c
+    return None
+
+
 def _leading_not_correctable(x: _Ctx) -> list[str] | None:
-    if x.lead and x.lead.correctable_by_surgery == "no":
+    if x.lead and x.lead.correctable_by_surgery == "no" and _open_alternative(x) is None:
         return [f"The leading cause, {x.lead.label}, is not corrected by another operation "
                 f"({x.lead.tier} evidence: " + "; ".join(e.label for e in x.lead.supporting if e.tier in _LEADS)
                 + ")."]
@@ -116,7 +131,15 @@ def _leading_unconfirmed(x: _Ctx) -> list[str] | None:
     if x.lead.tier != "confirmatory":
         tests = [x.pack.workup_tests[t].label if t in x.pack.workup_tests else t for t in x.lead.workup_missing]
         more = (" Tests that would confirm or exclude it: " + ", ".join(tests) + ".") if tests else ""
-        return [f"{x.lead.label} leads on supportive evidence, but no objective finding confirms it yet.{more}"]
+        reasons = [f"{x.lead.label} leads on supportive evidence, but no objective finding confirms it yet.{more}"]
+        alt = _open_alternative(x)
+        if alt is not None and x.lead.correctable_by_surgery == "no":
+            seen = "; ".join(e.label for e in alt.supporting if e.status == "present" and e.tier != "risk"
+                             and x.pack.findings.get(e.finding) is not None
+                             and x.pack.findings[e.finding].predicate in OBJECTIVE_PREDICATES)
+            reasons.append(f"Non-surgical care is not concluded yet: {alt.label}, which an operation can correct, "
+                           f"has findings not yet explained ({seen}); the tests that separate it from the lead come first.")
+        return reasons
     return None
 
 
