@@ -140,7 +140,7 @@ def test_early_deep_infection_reads_the_second_crp_rise(assessed):
 def test_low_grade_infection_is_led_by_culture_and_markers(assessed):
     a = assessed["08_infection_late_low_grade"]
     supporting = {e.finding for e in a.differential[0].supporting}
-    assert {"culture_positive", "crp_beyond", "esr_beyond"} <= supporting
+    assert {"culture_definite", "crp_beyond", "esr_beyond"} <= supporting
 
 
 def test_cervical_case_excludes_lumbar_only_causes(assessed):

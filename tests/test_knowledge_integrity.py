@@ -29,7 +29,6 @@ UNUSED_ON_PURPOSE = {
     # Lab patterns for the ranking (causes/infection.yaml) to weigh; each finding's note says how.
     "crp_raised_indeterminate": "One CRP in the tail of its course is compatible with it (20% still raised at "
     "day 28 after instrumented fusion): read, not weighed, until a repeat shows the trend.",
-    "esr_raised_no_surgery_date": "For the ranking: an undatable ESR weighs no more than a dated one.",
 }
 
 # Findings for the fields of case model v2. A rule may weigh them (red flags, causes); until one does,

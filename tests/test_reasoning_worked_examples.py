@@ -198,11 +198,11 @@ def test_a_single_sample_of_a_skin_commensal_moves_infection_only_modestly(pack)
         _culture(organism="Cutibacterium acnes", samples_positive=1, samples_total=5, organism_virulence="low")]))
     two = run(pack, case("tlif", 500, imaging=_loose_screws(), cultures=[
         _culture(organism="Cutibacterium acnes", samples_positive=2, samples_total=5, organism_virulence="low")]))
-    item = _culture_item(single, "culture_single_low_virulence")
+    item = _culture_item(single, "culture_possible_contaminant")
     assert item.tier == "supportive" and item.weight == 1 and "contaminant" in item.reason
     assert cause(single, "infection").tier != "confirmatory"
-    assert [i.finding for i in cause(single, "infection").supporting].count("culture_positive") == 0
-    assert _culture_item(two, "culture_positive_multiple").tier == "confirmatory"
+    assert "culture_unspecified" not in [i.finding for i in cause(single, "infection").supporting]
+    assert _culture_item(two, "culture_definite").tier == "confirmatory"
     assert cause(two, "infection").tier == "confirmatory"
     assert cause(two, "infection").score > cause(single, "infection").score
 
@@ -212,8 +212,14 @@ def test_a_virulent_organism_confirms_and_an_unrecorded_count_is_not_read_as_a_c
                                                            organism_virulence="high")]))
     assert cause(aureus, "infection").tier == "confirmatory" and aureus.leading == "infection"
     unknown = run(pack, case("tlif", 40, cultures=[_culture(organism="Cutibacterium acnes")]))
-    item = _culture_item(unknown, "culture_positive")
+    item = _culture_item(unknown, "culture_unspecified")
     assert item.tier == "confirmatory" and "record them" in item.reason
+    # A second, contaminant-grade culture never takes away what the first one showed (monotone).
+    both = run(pack, case("tlif", 40, cultures=[_culture(organism="Cutibacterium acnes"), _culture(
+        organism="Staphylococcus epidermidis", samples_positive=1, organism_virulence="low")]))
+    assert {"culture_unspecified", "culture_possible_contaminant"} <= {
+        i.finding for i in cause(both, "infection").supporting}
+    assert cause(both, "infection").score >= cause(unknown, "infection").score
 
 
 # -- residual is not recurrent; neck haematoma; a non-surgical conclusion waits for an open alternative -----

@@ -96,10 +96,17 @@ def symptoms_recorded(facts: Facts) -> bool:
                 or exam.motor_deficit is not None or getattr(exam, "motor", None))
 
 
-def rank_key(c: CauseResult) -> tuple[int, bool, float, float, str]:
-    """Tier first; within a tier a cause a red flag points to first (the urgent problem first); then score,
-    then the higher prior, then the id: the order never depends on chance."""
-    return (TIER_ORDER[c.tier], not c.red_flag, -c.score, -c.prior, c.cause)
+def _own_support(c: CauseResult) -> bool:
+    """A finding of the cause's own supports it (not only a red flag that points to it, a risk or timing)."""
+    return any(e.status == "present" and e.tier in _SUPPORT for e in c.supporting)
+
+
+def rank_key(c: CauseResult) -> tuple[int, bool, bool, float, float, str]:
+    """Tier first; within a tier a cause with a supporting finding of its own before one lifted only by a red
+    flag (a flag names causes to exclude, it does not choose among them); then a cause a red flag points to
+    (the urgent problem first); then score, then the higher prior, then the id: the order never depends on
+    chance."""
+    return (TIER_ORDER[c.tier], not _own_support(c), not c.red_flag, -c.score, -c.prior, c.cause)
 
 
 def pointed_causes(red_flags: Sequence[RedFlagResult], pack: KnowledgePack | None = None) -> set[str]:

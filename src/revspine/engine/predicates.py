@@ -128,6 +128,10 @@ class CultureP(_P):
     virulence: Literal["high", "low"] | None = None
     min_samples_positive: int | None = None  # at least this many positive samples
     max_samples_positive: int | None = None  # at most this many (recorded) positive samples
+    #: How each positive culture reads (Osmon 2013, IDSA): ``definite`` two or more samples with the organism,
+    #: or a high-virulence organism; ``possible_contaminant`` one recorded sample of a low-virulence organism;
+    #: ``unspecified`` neither known (record the organism and the number of positive samples).
+    grade: list[Literal["definite", "possible_contaminant", "unspecified"]] | None = None
 
 
 class LabP(_P):
@@ -355,6 +359,14 @@ def _all_of(f: Facts, p: Any) -> Hit:
     return hits
 
 
+def _culture_grade(c: Any) -> str:
+    if (c.samples_positive or 0) >= 2 or c.organism_virulence == "high":
+        return "definite"
+    if c.organism_virulence == "low" and c.samples_positive is not None and c.samples_positive <= 1:
+        return "possible_contaminant"
+    return "unspecified"
+
+
 def _culture(f: Facts, p: CultureP) -> Hit:
     hits = []
     for i, c in enumerate(f.case.cultures):
@@ -367,6 +379,8 @@ def _culture(f: Facts, p: CultureP) -> Hit:
         if p.max_samples_positive is not None and (
             c.samples_positive is None or c.samples_positive > p.max_samples_positive
         ):
+            continue
+        if p.grade is not None and _culture_grade(c) not in p.grade:
             continue
         what = [x for x in (c.organism, c.organism_virulence and f"{c.organism_virulence} virulence") if x]
         if c.samples_positive is not None:
