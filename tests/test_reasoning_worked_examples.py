@@ -268,3 +268,29 @@ def test_non_surgical_is_not_concluded_while_a_correctable_cause_has_unexplained
     data["imaging"] = [imaging[1]]
     data["surgeries"][0]["incidental_durotomy"] = False
     assert run(pack, data).decision.category == "non_surgical"
+
+
+# -- priors by family of index operation (DePalma 2011: 28 patients after lumbar fusion) --------------------
+
+
+def test_after_a_lumbar_fusion_the_priors_are_read_from_the_post_fusion_cohort(pack):
+    fused = run(pack, case("tlif", 900))
+    decompressed = run(pack, case("laminectomy", 900))
+    expect = {"si_joint_pain": 12 / 28, "discogenic_pain": 7 / 28, "facet_pain": 5 / 28}
+    for cid, share in expect.items():
+        c = cause(fused, cid)
+        assert c.prior == pytest.approx(share, abs=0.005) and "After a lumbar fusion" in c.prior_basis
+        assert "DePalma2011fusion" in c.citations
+        assert cause(decompressed, cid).prior == pack.causes[cid].prior.value
+    # The post-fusion cohort is lumbar: an anterior cervical fusion keeps the general prior.
+    acdf = run(pack, {"case_id": "c", "assessment_date": day(0), "surgeries": [
+        {"procedure": "acdf", "region": "cervical", "levels": ["C5-C6"], "date": day(900), "instrumented": True}]})
+    facet = next((c for c in acdf.differential if c.cause == "facet_pain"), None)
+    assert facet is None or facet.prior == pack.causes["facet_pain"].prior.value
+
+
+def test_a_family_prior_must_cite_a_known_source(pack):
+    body = pack.causes["si_joint_pain"].model_dump()
+    body["prior"]["by_family"] = {"cervical_fusion": {"value": 0.1, "basis": "x", "citations": ["DePalma2011fusion"]}}
+    with pytest.raises(ValidationError):
+        schema.Cause.model_validate(body)

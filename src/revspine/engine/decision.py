@@ -138,7 +138,8 @@ def _leading_unconfirmed(x: _Ctx) -> list[str] | None:
                              and x.pack.findings.get(e.finding) is not None
                              and x.pack.findings[e.finding].predicate in OBJECTIVE_PREDICATES)
             reasons.append(f"Non-surgical care is not concluded yet: {alt.label}, which an operation can correct, "
-                           f"has findings not yet explained ({seen}); the tests that separate it from the lead come first.")
+                           f"has findings not yet explained ({seen}); the tests that separate it from the lead "
+                           "come first.")
         return reasons
     return None
 

@@ -20,13 +20,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
+from ..case.enums import DECOMPRESSION_PROCEDURES, FUSION_PROCEDURES, Procedure, Region
 from ..knowledge.pack import KnowledgePack
 from ..knowledge.schema import Cause
 from .conditions import Hits, Negatives, check
 from .facts import Facts
 from .result import CauseResult, EvidenceItem, ExcludedCause, RedFlagResult, TimingResult, make
 
-__all__ = ["rank_causes", "score_cause", "TIER_ORDER", "rank_key", "pointed_causes"]
+__all__ = ["rank_causes", "score_cause", "TIER_ORDER", "rank_key", "pointed_causes", "index_family", "prior_for"]
 
 Applicability = Literal["applies", "unknown"]
 Tier = Literal["confirmatory", "supportive", "compatible", "none"]
@@ -34,12 +35,36 @@ TIER_ORDER: dict[str, int] = {"confirmatory": 0, "supportive": 1, "compatible": 
 _SUPPORT = ("confirmatory", "supportive", "compatible")
 
 
+def index_family(facts: Facts) -> Literal["lumbar_fusion", "lumbar_decompression"] | None:
+    """The family of the index operation the priors can be read for: a lumbar fusion (or an instrumented
+    lumbar operation coded "other"), a lumbar decompression without fusion, or neither."""
+    index = facts.index
+    if index is None or index.region != Region.lumbar:
+        return None
+    if index.procedure in FUSION_PROCEDURES or (index.procedure == Procedure.other and index.instrumented):
+        return "lumbar_fusion"
+    if index.procedure in DECOMPRESSION_PROCEDURES:
+        return "lumbar_decompression"
+    return None
+
+
+def prior_for(cause: Cause, family: Literal["lumbar_fusion", "lumbar_decompression"] | None
+              ) -> tuple[float, str, list[str]]:
+    """The cause's prior for this family of index operation (its value, basis and citations)."""
+    fam = cause.prior.by_family.get(family) if family is not None else None
+    if family is not None and fam is not None:
+        return fam.value, f"After a {family.replace('_', ' ')}: {fam.basis}", list(fam.citations)
+    return cause.prior.value, cause.prior.basis, list(cause.prior.citations)
+
+
 def score_cause(
     cause: Cause, hits: Hits, timing: TimingResult, pack: KnowledgePack, negatives: Negatives | None = None,
-    symptoms_recorded: bool = True,
+    symptoms_recorded: bool = True, prior: float | None = None,
 ) -> tuple[float, list[EvidenceItem], Tier]:
-    """Score in 0..1 = posterior odds / (1 + odds); the evidence items that moved it; the evidence tier."""
-    odds = cause.prior.value / (1 - cause.prior.value)
+    """Score in 0..1 = posterior odds / (1 + odds); the evidence items that moved it; the evidence tier.
+    ``prior`` replaces the cause's own prior (a prior by family of index operation, ``prior_for``)."""
+    p0 = cause.prior.value if prior is None else prior
+    odds = p0 / (1 - p0)
     items: list[EvidenceItem] = []
     if timing.window is not None and timing.window in cause.timing:
         tw = cause.timing[timing.window]
@@ -127,6 +152,7 @@ def rank_causes(
     """Score every cause that applies; rank causes and mimics separately, best first (see the module)."""
     flagged = pointed_causes(red_flags, pack)
     recorded = symptoms_recorded(facts)
+    family = index_family(facts)
     excluded: list[ExcludedCause] = []
     results: list[CauseResult] = []
     for cause in pack.causes.values():
@@ -143,10 +169,12 @@ def rank_causes(
             applicability = "applies"
         elif facts.surgery_count:
             applicability = "applies"
-        score, items, tier = score_cause(cause, hits, timing, pack, negatives, recorded)
+        prior = prior_for(cause, family)
+        score, items, tier = score_cause(cause, hits, timing, pack, negatives, recorded, prior[0])
         if cause.id in flagged and TIER_ORDER[tier] > TIER_ORDER["supportive"]:
             tier = "supportive"  # a red flag is a cluster of findings that points to this cause
-        results.append(_result(cause, applicability, score, items, tier, cause.id in flagged, done_tests, pack))
+        results.append(_result(cause, applicability, score, items, tier, cause.id in flagged, done_tests, pack,
+                               prior))
     results.sort(key=rank_key)
     causes = _flagged_in_top([c for c in results if c.kind == "cause"])
     mimics = _flagged_in_top([c for c in results if c.kind == "mimic"])
@@ -169,8 +197,10 @@ def _flagged_in_top(ranked: list[CauseResult], top: int = 3) -> list[CauseResult
 def _result(
     cause: Cause, applicability: Applicability, score: float, items: list[EvidenceItem], tier: Tier,
     red_flag: bool, done_tests: set[str], pack: KnowledgePack,
+    prior: tuple[float, str, list[str]] | None = None,
 ) -> CauseResult:
-    base_citations = pack.cause_citations[cause.id]
+    p0, basis, prior_citations = prior or (cause.prior.value, cause.prior.basis, [])
+    base_citations = sorted(set(pack.cause_citations[cause.id]).union(prior_citations))
     if items:
         supporting = sorted((e for e in items if e.factor > 1), key=lambda e: -e.factor)
         opposing = sorted((e for e in items if e.factor < 1), key=lambda e: e.factor)
@@ -180,7 +210,7 @@ def _result(
         supporting, opposing, kinds, citations = [], [], [], list(base_citations)
     return make(
         CauseResult, cause=cause.id, label=cause.label, kind=cause.kind, rank=0, score=round(score, 4),
-        prior=cause.prior.value, prior_basis=cause.prior.basis, applicability=applicability,
+        prior=p0, prior_basis=basis, applicability=applicability,
         supporting=supporting, opposing=opposing, evidence_kinds=kinds,
         correctable_by_surgery=cause.correctable_by_surgery, icd10cm=list(pack.cause_codes[cause.id]),
         workup_missing=[t for t in cause.workup if t not in done_tests], citations=citations,

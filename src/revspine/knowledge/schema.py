@@ -289,6 +289,14 @@ class TimingWeight(_Entry):
     expert_assigned: str | None = _expert_assigned()
 
 
+class FamilyPrior(_Entry):
+    """The cause's share after one family of index operation, on the same denominator and window as its prior."""
+
+    value: float = Field(gt=0, lt=1)
+    basis: str = Field(description="The population and figure, after this family of operation")
+    citations: list[str] = Field(min_length=1)
+
+
 class Prior(_Entry):
     """The cause's share among patients evaluated for pain after spine surgery, in one timing window.
 
@@ -304,6 +312,12 @@ class Prior(_Entry):
     basis: str = Field(description="The population and figure the prior comes from, and any conversion")
     citations: list[str] = Field(min_length=1)
     expert_assigned: str | None = _expert_assigned()
+    by_family: dict[Literal["lumbar_fusion", "lumbar_decompression"], FamilyPrior] = Field(
+        default_factory=dict,
+        description="Where a source gives the share after one family of index operation (a lumbar fusion; a "
+        "lumbar decompression without fusion), it replaces the value for patients whose index operation is of "
+        "that family",
+    )
 
 
 class Code(_Entry):
