@@ -294,3 +294,31 @@ def test_a_family_prior_must_cite_a_known_source(pack):
     body["prior"]["by_family"] = {"cervical_fusion": {"value": 0.1, "basis": "x", "citations": ["DePalma2011fusion"]}}
     with pytest.raises(ValidationError):
         schema.Cause.model_validate(body)
+
+
+# -- a root injury is diagnosed once compression is excluded ------------------------------------------------
+
+
+def _weak(days_ago: int, **extra: Any) -> dict[str, Any]:
+    data = case("laminectomy", days_ago, symptoms={"symptoms": ["back_pain", "leg_pain"],
+                                                   "onset_days_after_surgery": days_ago},
+                exam={"motor": [{"myotome": "L4", "side": "left", "mrc": 3, "new_since_surgery": True}]})
+    data["surgeries"][0]["levels"] = ["L3-L4", "L4-L5"]
+    data.update(extra)
+    return data
+
+
+def test_a_new_deficit_on_day_3_is_led_by_haematoma_until_mri_excludes_compression(pack):
+    a = run(pack, _weak(3))
+    assert a.leading == "hematoma" and a.decision.category == "urgent"
+    injury = cause(a, "neurological_injury")
+    assert injury.tier != "confirmatory"
+    assert {i.tier for i in injury.supporting if i.finding.startswith("motor_deficit")} == {"compatible"}
+    # MRI after the onset without any compressive lesion: the root injury is confirmed and leads.
+    clear = run(pack, _weak(3, imaging=[mri(0, {"code": "disc_degeneration", "level": "L2-L3"})]))
+    assert clear.leading == "neurological_injury" and cause(clear, "neurological_injury").tier == "confirmatory"
+
+
+def test_a_deficit_after_day_21_no_longer_weighs_for_haematoma(pack):
+    late = run(pack, _weak(40))
+    assert "motor_deficit_any" not in [i.finding for i in cause(late, "hematoma").supporting]
