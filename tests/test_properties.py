@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from revspine import Assessment, InputError, assess, default_pack, parse_case
 from revspine.case.levels import adjacent_levels
 from revspine.cli.render import to_json
+from revspine.engine.differential import prior_for
 from revspine.knowledge import schema
 
 from .strategies import ASSESSED, QUANTITATIVE, cases
@@ -146,8 +147,9 @@ def test_adding_a_supporting_finding_never_lowers_its_cause(data, pair):
 # -- (b) no findings: ranked by priors ---------------------------------------------------------------------
 
 
-def by_prior(kind: str) -> list[str]:
-    ranked = sorted((c for c in PACK.causes.values() if c.kind == kind), key=lambda c: (-c.prior.value, c.id))
+def by_prior(kind: str, family: Any = None) -> list[str]:
+    ranked = sorted((c for c in PACK.causes.values() if c.kind == kind),
+                    key=lambda c: (-prior_for(c, family)[0], c.id))
     return [c.id for c in ranked]
 
 
@@ -169,12 +171,15 @@ def test_empty_case_is_not_applicable_whatever_the_date_or_id(assessed, case_id)
 
 
 @SETTINGS
-@given(procedure=st.sampled_from(["discectomy", "laminectomy"]), days=st.integers(8, 4000))
+@given(procedure=st.sampled_from(["discectomy", "laminectomy", "tlif", "posterolateral_fusion"]),
+       days=st.integers(8, 4000))
 def test_operation_without_other_findings_ranks_applicable_causes_by_prior(procedure, days):
+    """With the priors by family of index operation (a lumbar fusion reads its own shares)."""
     surgery = {"procedure": procedure, "region": "lumbar", "levels": ["L3-L4"],
-               "date": (ASSESSED - timedelta(days=days)).isoformat()}
+               "date": (ASSESSED - timedelta(days=days)).isoformat(), "instrumented": procedure == "tlif"}
     a = run({"assessment_date": ASSESSED.isoformat(), "surgeries": [surgery]})
-    applicable = [cid for cid in by_prior("cause") if cid not in {x.cause for x in a.not_applicable}]
+    family = "lumbar_fusion" if procedure in ("tlif", "posterolateral_fusion") else "lumbar_decompression"
+    applicable = [cid for cid in by_prior("cause", family) if cid not in {x.cause for x in a.not_applicable}]
     assert [c.cause for c in a.differential] == applicable
     assert all(c.score == round(c.prior, 4) for c in a.differential)
 
