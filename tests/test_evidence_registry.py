@@ -197,12 +197,7 @@ def resting_on_pages_alone(pack: KnowledgePack) -> list[str]:
 
 # Entries in files other helpers were rewriting when this test landed (issue 11); each one is fixed
 # after their rewrite lands. The list may only shrink: a fixed entry left here fails the test.
-PENDING: set[str] = {
-    "causes.hardware_failure.timing.intermediate", "causes.pseudarthrosis.evidence:implant_breakage",
-    "causes.pseudarthrosis.evidence:lucency_ct", "causes.recurrent_disc_herniation.timing.intermediate",
-    "causes.wrong_level.evidence:no_pain_free_interval", "causes.wrong_level.evidence:pain_same_as_preop",
-    "causes.wrong_level.timing.late", "non_surgical.pain_management", "non_surgical.physical_therapy",
-}
+PENDING: set[str] = set()
 
 
 def test_no_number_or_rule_rests_on_a_patient_information_page_alone(pack: KnowledgePack) -> None:
@@ -225,10 +220,7 @@ def test_expert_assigned_says_why(pack: KnowledgePack) -> None:
 
 # Files being rewritten by the reasoning-model helper when this test landed (issue 10): their ordinal
 # items get their basis after that rewrite lands. May only shrink.
-PENDING_BASIS: set[str] = {
-    "scoring", "adjacent_segment_disease", "dural_tear", "epidural_fibrosis", "pseudarthrosis",
-    "recurrent_disc_herniation",
-}
+PENDING_BASIS: set[str] = set()
 
 
 def ordinal_without_basis(pack: KnowledgePack) -> dict[str, list[str]]:
