@@ -210,9 +210,9 @@ def test_recurrent_disc_on_contrast_mri(pack):
 def test_positive_biopsy_culture_supports_infection(pack):
     cultures = [{"date": day(5), "specimen": "biopsy", "result": "positive", "organism": "Cutibacterium acnes"}]
     infection = cause(run(pack, case("tlif", cultures=cultures)), "infection")
-    assert "culture_positive" in {e.finding for e in infection.supporting}
+    assert "culture_unspecified" in {e.finding for e in infection.supporting}
     wound = [{"date": day(5), "specimen": "wound", "result": "positive"}]
-    assert "culture_positive" not in {e.finding for e in cause(run(pack, case("tlif", cultures=wound)),
+    assert "culture_unspecified" not in {e.finding for e in cause(run(pack, case("tlif", cultures=wound)),
                                                                "infection").supporting}
 
 
