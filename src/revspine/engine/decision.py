@@ -40,10 +40,14 @@ class _Ctx:
 _LEADS = ("confirmatory", "supportive")
 
 
-def _objective(c: CauseResult, pack: KnowledgePack) -> list[str]:
-    """Objective findings (imaging, block, lab, culture, EMG) that support the cause (not compatible-only ones)."""
-    return [e.label for e in c.supporting if e.tier in _LEADS and pack.findings.get(e.finding) and
+def _objective(c: CauseResult, pack: KnowledgePack, tiers: tuple[str, ...] = _LEADS) -> list[str]:
+    """Objective findings (imaging, block, lab, culture, EMG) of these tiers that support the cause (by default
+    not compatible-only ones)."""
+    return [e.label for e in c.supporting if e.tier in tiers and pack.findings.get(e.finding) and
             pack.findings[e.finding].predicate in OBJECTIVE_PREDICATES]
+
+
+_ANY_SUPPORT = ("confirmatory", "supportive", "compatible")
 
 
 def _red_flag(x: _Ctx) -> list[str] | None:
@@ -95,9 +99,7 @@ def _open_alternative(x: _Ctx) -> CauseResult | None:
     for c in x.ranked[:3]:
         if c.cause == x.lead.cause or c.correctable_by_surgery == "no":
             continue
-        if any(e.status == "present" and e.tier in ("confirmatory", "supportive", "compatible")
-               and x.pack.findings.get(e.finding) is not None
-               and x.pack.findings[e.finding].predicate in OBJECTIVE_PREDICATES for e in c.supporting):
+        if _objective(c, x.pack, _ANY_SUPPORT):
             return c
     return None
 
@@ -134,9 +136,7 @@ def _leading_unconfirmed(x: _Ctx) -> list[str] | None:
         reasons = [f"{x.lead.label} leads on supportive evidence, but no objective finding confirms it yet.{more}"]
         alt = _open_alternative(x)
         if alt is not None and x.lead.correctable_by_surgery == "no":
-            seen = "; ".join(e.label for e in alt.supporting if e.status == "present" and e.tier != "risk"
-                             and x.pack.findings.get(e.finding) is not None
-                             and x.pack.findings[e.finding].predicate in OBJECTIVE_PREDICATES)
+            seen = "; ".join(_objective(alt, x.pack, _ANY_SUPPORT))
             reasons.append(f"Non-surgical care is not concluded yet: {alt.label}, which an operation can correct, "
                            f"has findings not yet explained ({seen}); the tests that separate it from the lead "
                            "come first.")

@@ -50,11 +50,12 @@ def index_family(facts: Facts) -> Literal["lumbar_fusion", "lumbar_decompression
 
 def prior_for(cause: Cause, family: Literal["lumbar_fusion", "lumbar_decompression"] | None
               ) -> tuple[float, str, list[str]]:
-    """The cause's prior for this family of index operation (its value, basis and citations)."""
+    """The cause's prior for this family of index operation: its value, basis and the citations it adds to the
+    cause's own (none for the general prior, whose citations ``pack.cause_citations`` already holds)."""
     fam = cause.prior.by_family.get(family) if family is not None else None
     if family is not None and fam is not None:
         return fam.value, f"After a {family.replace('_', ' ')}: {fam.basis}", list(fam.citations)
-    return cause.prior.value, cause.prior.basis, list(cause.prior.citations)
+    return cause.prior.value, cause.prior.basis, []
 
 
 def score_cause(
@@ -201,7 +202,9 @@ def _result(
     prior: tuple[float, str, list[str]] | None = None,
 ) -> CauseResult:
     p0, basis, prior_citations = prior or (cause.prior.value, cause.prior.basis, [])
-    base_citations = sorted(set(pack.cause_citations[cause.id]).union(prior_citations))
+    base_citations = pack.cause_citations[cause.id]
+    if prior_citations:  # a family prior's source, beside the cause's own
+        base_citations = tuple(sorted(set(base_citations).union(prior_citations)))
     if items:
         supporting = sorted((e for e in items if e.factor > 1), key=lambda e: -e.factor)
         opposing = sorted((e for e in items if e.factor < 1), key=lambda e: e.factor)
