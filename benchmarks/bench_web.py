@@ -34,6 +34,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -106,9 +107,10 @@ def in_process_cpu(cases: list[dict], requests: int, warmup: int, url: str) -> f
     db = Database(url)
     if db.dialect == "sqlite":
         migrate(db)
-    with db.write() as s:
+    def user_and_patient(s: Any) -> tuple[int, int]:
         user = accounts.create_user(s, f"in-process-{uuid.uuid4().hex[:8]}", "in process password 123")
-        user_id, patient_id = user.id, records.create_patient(s, user.id, "In process").id
+        return user.id, records.create_patient(s, user.id, "In process").id
+    user_id, patient_id = db.write(user_and_patient)
     flow = Workflow(db, load_pack())
     bodies = [json.dumps(c).encode() for c in cases]
     for i in range(warmup):

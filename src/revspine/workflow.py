@@ -5,7 +5,8 @@ The web pages and REST API, the CLI (its ``assess`` command and the demo loader)
 CDS Hooks and the population screen all assess through :func:`assess_case`, and everything stored
 goes through :class:`Workflow`, so a case is assessed and stored the same way whichever door it came
 in by. Validation and the pipeline run before any write; the writes of one action (case version,
-assessment, audit rows) share one transaction, so a failure leaves nothing partly saved.
+assessment, audit rows) share one transaction on the process's writer (storage/writer.py), so a
+failure leaves nothing partly saved.
 
     >>> flow = Workflow(db, load_pack())
     >>> row, result = flow.save_and_assess(user_id, patient_id, case_json, source="api")
@@ -15,9 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from .case.model import Case
 from .case.validate import parse_case, problems_from_validation
@@ -28,7 +31,7 @@ from .pipeline.assess import assess
 from .storage import Database, audit, records
 from .storage.tables import AssessmentRow, CaseVersionRow
 
-__all__ = ["Workflow", "Worked", "assess_case", "prepare_case", "stored_input"]
+__all__ = ["Workflow", "Worked", "assess_case", "prepare_case", "stored_input", "store_worked"]
 
 
 def assess_case(case: Case, pack: KnowledgePack) -> Assessment:
@@ -68,6 +71,31 @@ class Worked:
     result: dict[str, Any] | None     # the Assessment JSON, or None when not assessed
 
 
+def store_worked(s: Session, *, user_id: int, patient_id: int, worked: Worked, source: str,
+                 case_id: int | None = None, title: str = "", client: str | None = None,
+                 detail: dict[str, Any] | None = None) -> tuple[CaseVersionRow, AssessmentRow | None]:
+    """:meth:`Workflow.store`'s transaction (a writer job)."""
+    if case_id is None:
+        case_row, version = records.create_case(s, patient_id, user_id, title, worked.entered, source)
+        audit.record(s, user_id, "create", "case", case_row.id, {"patient_id": patient_id}, client)
+    else:
+        case_row = records.get_case(s, case_id)
+        if case_row.patient_id != patient_id:
+            raise NotFound(f"case {case_id} not found for patient {patient_id}",
+                           [Problem("case_id", "no such case")])
+        records.touch_patient(s, patient_id)
+        version = records.add_case_version(s, case_id, user_id, worked.entered, source)
+        audit.record(s, user_id, "change", "case", case_id,
+                     {"patient_id": patient_id, "version": version.version}, client)
+    row = None
+    if worked.result is not None:
+        row = records.add_assessment(s, patient_id, version, user_id, worked.case.model_dump(mode="json"),
+                                     worked.result)
+        audit.record(s, user_id, "create", "assessment", row.id,
+                     {"patient_id": patient_id, "case_version_id": version.id, **(detail or {})}, client)
+    return version, row
+
+
 @dataclass(frozen=True)
 class Workflow:
     """Save, assess, store and audit, over one database and one knowledge pack."""
@@ -90,28 +118,18 @@ class Workflow:
               title: str = "", client: str | None = None, detail: dict[str, Any] | None = None
               ) -> tuple[CaseVersionRow, AssessmentRow | None]:
         """Store a worked-out case as a new case (or a new version of ``case_id``) with its assessment, if
-        any; all or nothing, with the audit rows in the same transaction. ``detail`` is added to the
-        assessment's audit row (e.g. which adapter stored it)."""
-        with self.db.write() as s:
-            if case_id is None:
-                case_row, version = records.create_case(s, patient_id, user_id, title, worked.entered, source)
-                audit.record(s, user_id, "create", "case", case_row.id, {"patient_id": patient_id}, client)
-            else:
-                case_row = records.get_case(s, case_id)
-                if case_row.patient_id != patient_id:
-                    raise NotFound(f"case {case_id} not found for patient {patient_id}",
-                                   [Problem("case_id", "no such case")])
-                records.touch_patient(s, patient_id)
-                version = records.add_case_version(s, case_id, user_id, worked.entered, source)
-                audit.record(s, user_id, "change", "case", case_id,
-                             {"patient_id": patient_id, "version": version.version}, client)
-            row = None
-            if worked.result is not None:
-                row = records.add_assessment(s, patient_id, version, user_id, worked.case.model_dump(mode="json"),
-                                             worked.result)
-                audit.record(s, user_id, "create", "assessment", row.id,
-                             {"patient_id": patient_id, "case_version_id": version.id, **(detail or {})}, client)
-        return version, row
+        any; all or nothing, with the audit rows in the same transaction (on the writer: storage/writer.py).
+        ``detail`` is added to the assessment's audit row (e.g. which adapter stored it)."""
+        return self.db.write(partial(store_worked, user_id=user_id, patient_id=patient_id, worked=worked,
+                                     source=source, case_id=case_id, title=title, client=client, detail=detail))
+
+    async def astore(self, user_id: int, patient_id: int, worked: Worked, *, source: str,
+                     case_id: int | None = None, title: str = "", client: str | None = None,
+                     detail: dict[str, Any] | None = None) -> tuple[CaseVersionRow, AssessmentRow | None]:
+        """:meth:`store` for async handlers (the event loop awaits the writer)."""
+        return await self.db.awrite(partial(store_worked, user_id=user_id, patient_id=patient_id, worked=worked,
+                                            source=source, case_id=case_id, title=title, client=client,
+                                            detail=detail))
 
     def save(self, user_id: int, patient_id: int, raw: Any, *, source: str, case_id: int | None = None,
              title: str = "", client: str | None = None, assess_it: bool = False
@@ -138,9 +156,10 @@ class Workflow:
             version = records.latest_version(s, case_id)
         _, case = prepare_case(version.data, self.pack)
         result = assess_case(case, self.pack).model_dump(mode="json")
-        with self.db.write() as s:
+        def add(s: Session) -> AssessmentRow:
             row = records.add_assessment(s, case_row.patient_id, version, user_id, case.model_dump(mode="json"),
                                          result)
             audit.record(s, user_id, "create", "assessment", row.id,
                          {"patient_id": case_row.patient_id, "case_version_id": version.id}, client)
-        return row, result
+            return row
+        return self.db.write(add), result

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from revspine.knowledge import KnowledgePack
 from revspine.settings import Settings, load_settings
@@ -99,11 +100,11 @@ def make_env(tmp_path: Path, pack: KnowledgePack, url: str | None = None, **over
     db = Database(settings.resolved_database_url())
     if db.dialect == "sqlite":
         migrate(db)
-    with db.write() as s:
+    def users(s: Session) -> tuple[str, str]:
         alice = accounts.create_user(s, "alice", PASSWORD, "clinician")
         root = accounts.create_user(s, "root", PASSWORD, "admin")
-        _, token = accounts.create_token(s, alice.id, "tests")
-        _, admin_token = accounts.create_token(s, root.id, "tests")
+        return accounts.create_token(s, alice.id, "tests")[1], accounts.create_token(s, root.id, "tests")[1]
+    token, admin_token = db.write(users)
     return Env(settings, db, create_app(settings, db=db, pack=pack), token, admin_token)
 
 

@@ -126,9 +126,10 @@ def test_a_hospitals_local_pack_is_applied_by_the_web_app(tmp_path, variable, ca
     assert settings.pack_dirs() == [local]
     db = Database(settings.resolved_database_url())
     migrate(db)
-    with db.write() as s:
+    def alice(s):
         user = accounts.create_user(s, "alice", "correct horse battery")
-        _, token = accounts.create_token(s, user.id, "t")
+        return accounts.create_token(s, user.id, "t")[1]
+    token = db.write(alice)
     with caplog.at_level(logging.INFO, logger="revspine.web"):
         app = create_app(settings, db=db)
     assert any("clinic@3" in r.getMessage() for r in caplog.records)  # the start-up log names the packs

@@ -59,8 +59,7 @@ def test_a_duplicate_mrn_race_never_reaches_the_unique_index(postgres_db_url):
     raised no unique violation (whose message, with the MRN, PostgreSQL writes to its server log)."""
     db = Database(postgres_db_url)
     migrate(db)
-    with db.write() as s:
-        uid = accounts.create_user(s, "doc", "long enough password").id
+    uid = db.write(lambda s: accounts.create_user(s, "doc", "long enough password").id)
     driver_errors: list[str] = []
     event.listen(db.engine, "handle_error", lambda ctx: driver_errors.append(type(ctx.original_exception).__name__))
     start = threading.Barrier(8)
@@ -69,8 +68,7 @@ def test_a_duplicate_mrn_race_never_reaches_the_unique_index(postgres_db_url):
     def save(i: int) -> None:
         start.wait()
         try:
-            with db.write() as s:
-                records.create_patient(s, uid, f"Racer {i}", mrn="MRN-SENTINEL-4711")
+            db.write(lambda s: records.create_patient(s, uid, f"Racer {i}", mrn="MRN-SENTINEL-4711"))
             outcomes.append("saved")
         except InputError as exc:
             outcomes.append(exc.problems[0].path)

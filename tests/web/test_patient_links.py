@@ -112,11 +112,12 @@ def test_expired_revoked_and_guessed_links_get_the_same_404(env, api, browser, e
     _, expiring = _make_link(browser, pid, aid)
     _, revoked = _make_link(browser, pid, aid)
     _, live = _make_link(browser, pid, aid)
-    with env.db.write() as s:
+    def expire(s):
         link = s.scalars(select(PatientLink).where(PatientLink.token_hash == token_digest(expiring))).one()
         s.execute(update(PatientLink).where(PatientLink.id == link.id)
                   .values(expires_at=link.created_at - timedelta(seconds=1)))
-        revoked_id = s.scalars(select(PatientLink.id).where(PatientLink.token_hash == token_digest(revoked))).one()
+        return s.scalars(select(PatientLink.id).where(PatientLink.token_hash == token_digest(revoked))).one()
+    revoked_id = env.db.write(expire)
     assert _revoke(browser, pid, revoked_id).status_code == 303
     guessed = secrets.token_urlsafe(32)
     with TestClient(env.app) as patient:

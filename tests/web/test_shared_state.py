@@ -53,17 +53,15 @@ def test_the_slot_is_reserved_before_the_password_check(shared):
     """Guesses in flight count at once: the 6th concurrent attempt is refused before any password check."""
     env, *_ = shared
     limit = LoginLimit(per_user=5, per_ip=100, window_seconds=900)
-    with env.db.write() as s:
-        waits = [limit.reserve(s, f" Alice{' ' * i}", f"10.0.0.{i}").wait for i in range(6)]
+    waits = env.db.write(lambda s: [limit.reserve(s, f" Alice{' ' * i}", f"10.0.0.{i}").wait for i in range(6)])
     assert waits[:5] == [0.0] * 5 and waits[5] > 0
 
 
 def test_login_limit_keys_on_the_user_id_too(shared):
     env, *_ = shared
     limit = LoginLimit(per_user=2, per_ip=100, window_seconds=900)
-    with env.db.write() as s:
-        first = limit.reserve(s, "alice", "10.0.0.1")
-        assert any(k.startswith("user:") for k in first.keys)
+    first = env.db.write(lambda s: limit.reserve(s, "alice", "10.0.0.1"))
+    assert any(k.startswith("user:") for k in first.keys)
 
 
 def test_logout_ends_the_session_in_every_worker(shared):

@@ -26,8 +26,7 @@ def db(request, tmp_path):
 
 @pytest.fixture
 def user_id(db) -> int:
-    with db.write() as s:
-        return accounts.create_user(s, "doc", "long enough password", "clinician").id
+    return db.write(lambda s: accounts.create_user(s, "doc", "long enough password", "clinician").id)
 
 
 def test_migrations_create_every_table_and_are_idempotent(db):
@@ -64,8 +63,7 @@ def test_sqlite_checkpoints_in_the_background_not_in_the_committing_request(tmp_
         assert s.execute(text("PRAGMA wal_autocheckpoint")).scalar() == SAFETY_NET_PAGES
     db.checkpointer.interval = 0.05
     for i in range(200):
-        with db.write() as s:
-            audit.record(s, None, "view", "case", i, {"padding": "x" * 40})
+        db.write(lambda s, i=i: audit.record(s, None, "view", "case", i, {"padding": "x" * 40}))
     thread = db.checkpointer._thread
     assert thread is not None and thread.is_alive()
     deadline = time.monotonic() + 10
@@ -77,11 +75,11 @@ def test_sqlite_checkpoints_in_the_background_not_in_the_committing_request(tmp_
 
 
 def test_every_edit_is_a_new_version(db, user_id):
-    with db.write() as s:
+    def first(s):
         patient = records.create_patient(s, user_id, "Versioned")
-        case, v1 = records.create_case(s, patient.id, user_id, "", {"n": 1}, "api")
-    with db.write() as s:
-        v2 = records.add_case_version(s, case.id, user_id, {"n": 2}, "form")
+        return records.create_case(s, patient.id, user_id, "", {"n": 1}, "api")
+    case, v1 = db.write(first)
+    v2 = db.write(lambda s: records.add_case_version(s, case.id, user_id, {"n": 2}, "form"))
     with db.read() as s:
         versions = records.list_versions(s, case.id)
     assert [(v.version, v.data) for v in versions] == [(1, {"n": 1}), (2, {"n": 2})]
@@ -92,23 +90,23 @@ def test_every_edit_is_a_new_version(db, user_id):
 def test_append_only_tables_refuse_update_and_delete(db, user_id, table):
     from revspine.storage import audit
 
-    with db.write() as s:
+    def rows(s):
         patient = records.create_patient(s, user_id, "Append Only")
         case, version = records.create_case(s, patient.id, user_id, "", {"n": 1}, "api")
         records.add_assessment(s, patient.id, version, user_id, {}, {
             "versions": {"engine": "e", "knowledge": "k", "knowledge_id": "id"}, "decision": {"category": "revision"}})
         audit.record(s, user_id, "create", "patient", patient.id)
+    db.write(rows)
     for statement in (f"UPDATE {table} SET created_by = created_by" if table != "audit_log"
                       else "UPDATE audit_log SET action = 'view'", f"DELETE FROM {table}"):
-        with pytest.raises(StorageError), db.write() as s:
-            s.execute(text(statement))
+        with pytest.raises(StorageError):
+            db.write(lambda s, sql=statement: s.execute(text(sql)))
 
 
 def test_patient_identifiers_validated_and_mrn_unique(db, user_id):
-    with db.write() as s:
-        records.create_patient(s, user_id, "One", "M1")
-    with pytest.raises(InputError) as info, db.write() as s:
-        records.create_patient(s, user_id, "Two", "M1")
+    db.write(lambda s: records.create_patient(s, user_id, "One", "M1"))
+    with pytest.raises(InputError) as info:
+        db.write(lambda s: records.create_patient(s, user_id, "Two", "M1"))
     assert info.value.problems[0].path == "mrn"
     with db.read() as s:
         rows, total = records.search_patients(s, "one")
@@ -124,8 +122,7 @@ def test_unreachable_database_is_a_storage_error_without_driver_text():
 
 
 def test_tokens_are_stored_hashed(db, user_id):
-    with db.write() as s:
-        _, plain = accounts.create_token(s, user_id, "integration")
+    _, plain = db.write(lambda s: accounts.create_token(s, user_id, "integration"))
     with db.read() as s:
         stored = s.execute(text("SELECT token_hash, prefix FROM api_tokens")).one()
         assert plain not in stored[0] and len(stored[0]) == 64
@@ -136,13 +133,14 @@ def test_tokens_are_stored_hashed(db, user_id):
 def _stored_rows(db, user_id):
     from revspine.storage import audit
 
-    with db.write() as s:
+    def rows(s):
         patient = records.create_patient(s, user_id, "Append Only")
         case, version = records.create_case(s, patient.id, user_id, "", {"n": 1}, "api")
         row = records.add_assessment(s, patient.id, version, user_id, {}, {
             "versions": {"engine": "e", "knowledge": "k", "knowledge_id": "id"}, "decision": {"category": "revision"}})
         audit.record(s, user_id, "create", "patient", patient.id)
-    return patient, version, row
+        return patient, version, row
+    return db.write(rows)
 
 
 _OVERWRITES = {
@@ -162,13 +160,13 @@ def test_sqlite_refuses_an_insert_over_a_stored_row(tmp_path, table, verb):
     (for case_versions also over its other unique key, (case_id, version))."""
     db = Database(f"sqlite:///{tmp_path}/r.sqlite3")
     migrate(db)
-    with db.write() as s:
-        user_id = accounts.create_user(s, "doc", "long enough password", "clinician").id
+    user_id = db.write(lambda s: accounts.create_user(s, "doc", "long enough password", "clinician").id)
     _stored_rows(db, user_id)
-    with pytest.raises(StorageError), db.write() as s:
-        s.execute(text(_OVERWRITES[table].format(verb=verb)))
-    with pytest.raises(StorageError), db.write() as s:
-        s.execute(text(f"INSERT INTO {table} SELECT * FROM {table} WHERE true ON CONFLICT DO NOTHING"))
+    with pytest.raises(StorageError):
+        db.write(lambda s: s.execute(text(_OVERWRITES[table].format(verb=verb))))
+    with pytest.raises(StorageError):
+        db.write(lambda s: s.execute(text(f"INSERT INTO {table} SELECT * FROM {table} WHERE true "
+                                          "ON CONFLICT DO NOTHING")))
     with db.read() as s:
         assert s.execute(text(f"SELECT count(*) FROM {table}")).scalar() == 1
         if table == "assessments":
@@ -180,14 +178,13 @@ def test_sqlite_refuses_an_insert_over_a_stored_row(tmp_path, table, verb):
 def test_postgres_refuses_truncate_even_to_the_owner(postgres_db_url):
     db = Database(postgres_db_url)
     migrate(db)
-    with db.write() as s:
-        user_id = accounts.create_user(s, "doc", "long enough password", "clinician").id
+    user_id = db.write(lambda s: accounts.create_user(s, "doc", "long enough password", "clinician").id)
     _stored_rows(db, user_id)
-    with pytest.raises(StorageError), db.write() as s:
-        s.execute(text("TRUNCATE audit_log, assessments, case_versions CASCADE"))
+    with pytest.raises(StorageError):
+        db.write(lambda s: s.execute(text("TRUNCATE audit_log, assessments, case_versions CASCADE")))
     for table in ("audit_log", "assessments", "case_versions"):
-        with pytest.raises(StorageError), db.write() as s:
-            s.execute(text(f"TRUNCATE {table} CASCADE"))
+        with pytest.raises(StorageError):
+            db.write(lambda s, t=table: s.execute(text(f"TRUNCATE {t} CASCADE")))
         with db.read() as s:
             assert s.execute(text(f"SELECT count(*) FROM {table}")).scalar() == 1
     db.dispose()
@@ -202,13 +199,12 @@ def test_postgres_app_role_owns_nothing_and_cannot_truncate_or_alter(postgres_db
         owned = s.execute(text("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = :r"),
                           {"r": APP_ROLE}).scalar()
         assert owned == 0
-    with app.write() as s:
-        user_id = accounts.create_user(s, "doc", "long enough password", "clinician").id
+    user_id = app.write(lambda s: accounts.create_user(s, "doc", "long enough password", "clinician").id)
     _stored_rows(app, user_id)
     for statement in ("TRUNCATE audit_log", "TRUNCATE users CASCADE", "ALTER TABLE audit_log DISABLE TRIGGER ALL",
                       "DROP TABLE assessments CASCADE", "UPDATE audit_log SET action = 'view'"):
-        with pytest.raises(StorageError), app.write() as s:
-            s.execute(text(statement))
+        with pytest.raises(StorageError):
+            app.write(lambda s, sql=statement: s.execute(text(sql)))
     app.dispose()
 
 
@@ -222,8 +218,7 @@ def test_sqlite_files_are_private(tmp_path, monkeypatch):
         folder = tmp_path / "data"
         db = Database(f"sqlite:///{folder}/revspine.sqlite3")
         migrate(db)
-        with db.write() as s:
-            accounts.create_user(s, "doc", "long enough password", "clinician")
+        db.write(lambda s: accounts.create_user(s, "doc", "long enough password", "clinician"))
         with db.read() as s:  # keeps the -wal and -shm open
             s.execute(text("SELECT 1"))
             files = [folder / "revspine.sqlite3", folder / "revspine.sqlite3-wal", folder / "revspine.sqlite3-shm"]

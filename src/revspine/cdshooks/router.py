@@ -15,7 +15,6 @@ from typing import Any
 import httpx
 import orjson
 from fastapi import APIRouter, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
 from ..errors import AuthError, InputError
@@ -178,7 +177,7 @@ def create_cds_router(settings: CdsSettings | None = None, *, pack: KnowledgePac
             issued = state.issued.get(item.card)
             if issued is not None:
                 record["issued"] = issued
-            await run_in_threadpool(state.feedback.record, service_id, record, client)
+            await state.feedback.record(service_id, record, client)
         return Response(status_code=200, headers=headers)
 
     return router

@@ -155,7 +155,7 @@ async def run_service(service_id: str, req: CdsRequest, deps: Deps, *, app_base:
     a = assess_case(case, deps.pack)
     source = {"hook": req.hook, "hookInstance": req.hookInstance, "service": service_id, "patientId": patient_id,
               **client}
-    path = deps.save_assessment(case, a, source)
+    path = await deps.save_assessment(case, a, source)
     base = (deps.settings.app_url or app_base).rstrip("/")
     ctx = CardContext(a, report, deps.pack, patient_id, req.context.get("encounterId") if isinstance(
         req.context.get("encounterId"), str) else None, f"{base}{path}" if path.startswith("/") else path,

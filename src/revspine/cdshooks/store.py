@@ -20,7 +20,7 @@ __all__ = ["FeedbackStore", "InMemoryFeedbackStore", "SaveAssessment", "InMemory
 
 
 class FeedbackStore(Protocol):
-    def record(self, service_id: str, item: dict[str, Any], client: dict[str, Any]) -> bool:
+    async def record(self, service_id: str, item: dict[str, Any], client: dict[str, Any]) -> bool:
         """Store one feedback item; return False when the same item was already stored (idempotent)."""
         ...
 
@@ -31,7 +31,7 @@ class InMemoryFeedbackStore:
         self._keys: set[tuple[str, str, str, str]] = set()
         self._lock = threading.Lock()
 
-    def record(self, service_id: str, item: dict[str, Any], client: dict[str, Any]) -> bool:
+    async def record(self, service_id: str, item: dict[str, Any], client: dict[str, Any]) -> bool:
         key = (service_id, str(item.get("card")), str(item.get("outcome")), str(item.get("outcomeTimestamp")))
         with self._lock:
             if key in self._keys:
@@ -42,7 +42,7 @@ class InMemoryFeedbackStore:
 
 
 class SaveAssessment(Protocol):
-    def __call__(self, case: Case, assessment: Assessment, source: dict[str, Any]) -> str:
+    async def __call__(self, case: Case, assessment: Assessment, source: dict[str, Any]) -> str:
         """Store the assessment with its input; return the URL path of its page in the web app."""
         ...
 
@@ -59,7 +59,7 @@ class InMemoryAssessments:
         self.saved: OrderedDict[str, bytes] = OrderedDict()
         self._lock = threading.Lock()
 
-    def __call__(self, case: Case, assessment: Assessment, source: dict[str, Any]) -> str:
+    async def __call__(self, case: Case, assessment: Assessment, source: dict[str, Any]) -> str:
         key = uuid.uuid4().hex
         blob = orjson.dumps({"case": case.model_dump(mode="json", exclude_none=True),
                              "assessment": assessment.model_dump(mode="json"), "source": source})

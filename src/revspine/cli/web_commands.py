@@ -118,8 +118,7 @@ def load_demo_patients(db: Any, user_id: int, pack_dirs: Any = ()) -> int:
             if s.query(PatientRow.id).filter(PatientRow.mrn == mrn).first() is not None:
                 continue
         name = "Demo – " + demo_name(path.stem)
-        with db.write() as s:
-            patient = records.create_patient(s, user_id, name, mrn)
+        patient = db.write(lambda s, name=name, mrn=mrn: records.create_patient(s, user_id, name, mrn))
         flow.save_and_assess(user_id, patient.id, read_case_file(path), source="import", title="Demo case")
         added += 1
     return added
@@ -185,9 +184,11 @@ def register(app: typer.Typer) -> None:
             password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
         try:
             db = _open(_settings(database_url=database_url))
-            with db.write() as s:
+            def create(s: Any) -> Any:
                 user = accounts.create_user(s, username, password, role)
                 audit.record(s, None, "create", "user", user.id, {"role": role, "via": "cli"})
+                return user
+            user = db.write(create)
         except RevspineError as exc:
             _fail(exc)
             return
@@ -206,12 +207,14 @@ def register(app: typer.Typer) -> None:
 
         try:
             db = _open(_settings(database_url=database_url))
-            with db.write() as s:
+            def create(s: Any) -> str:
                 user = accounts.get_user_by_name(s, username)
                 if user is None:
                     raise NotFound(f"no user {username}", [Problem("--username", "no such user")])
                 token, plain = accounts.create_token(s, user.id, name)
                 audit.record(s, user.id, "create", "api_token", token.id, {"via": "cli"})
+                return plain
+            plain = db.write(create)
         except RevspineError as exc:
             _fail(exc)
             return
@@ -227,13 +230,14 @@ def register(app: typer.Typer) -> None:
         try:
             settings = _settings(host="127.0.0.1", port=port, database_url=database_url)
             db = _open(settings)
-            with db.write() as s:
+            def demo_user(s: Any) -> Any:
                 user = accounts.get_user_by_name(s, DEMO_USERNAME)
                 if user is None:
-                    user = accounts.create_user(s, DEMO_USERNAME, DEMO_PASSWORD, "clinician")
-                else:
-                    accounts.set_password(s, user.id, DEMO_PASSWORD)
-                    user.active = True
+                    return accounts.create_user(s, DEMO_USERNAME, DEMO_PASSWORD, "clinician")
+                accounts.set_password(s, user.id, DEMO_PASSWORD)
+                user.active = True
+                return user
+            user = db.write(demo_user)
             added = load_demo_patients(db, user.id, settings.pack_dirs())
         except RevspineError as exc:
             _fail(exc)

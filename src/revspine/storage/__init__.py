@@ -2,8 +2,9 @@
 
     >>> db = Database(settings.resolved_database_url())
     >>> migrate(db)
-    >>> with db.write() as s:
-    ...     patient = records.create_patient(s, user.id, "Jane Doe")
+    >>> patient = db.write(lambda s: records.create_patient(s, user.id, "Jane Doe"))   # on the writer
+    >>> with db.read() as s:
+    ...     patient = records.get_patient(s, patient.id)
 """
 
 from . import accounts, audit, records

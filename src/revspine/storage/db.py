@@ -1,8 +1,12 @@
 """The database connection: engine set-up per dialect, transactions, and driver-error wrapping.
 
-SQLite: WAL journal, foreign keys on, a busy timeout, and ``BEGIN IMMEDIATE`` for write
-transactions so concurrent writers queue on the lock instead of failing on upgrade; checkpoints
-run in a background thread (checkpoint.py).
+Every write goes through the process's one writer thread (writer.py), on SQLite and PostgreSQL
+alike; reads run in the calling thread, never on the event loop (:meth:`Database.aread` hands them to
+the thread pool).
+
+SQLite: WAL journal, foreign keys on, a busy timeout, and ``BEGIN IMMEDIATE`` for the writer's
+transactions so writers of other worker processes queue on the lock instead of failing on upgrade;
+checkpoints run in a background thread (checkpoint.py).
 PostgreSQL: a pooled psycopg engine with ``pool_pre_ping``.
 
 Every driver exception leaves this package as :class:`~revspine.errors.StorageError`.
@@ -10,14 +14,15 @@ Every driver exception leaves this package as :class:`~revspine.errors.StorageEr
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
-import threading
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import anyio.to_thread
 import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -26,10 +31,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import RevspineError, StorageError
 from .checkpoint import SAFETY_NET_PAGES, WalCheckpointer
+from .writer import Writer
 
 __all__ = ["Database", "storage_errors", "private_dir"]
 
 log = logging.getLogger("revspine.storage")
+T = TypeVar("T")
 
 
 @contextmanager
@@ -43,20 +50,6 @@ def storage_errors(action: str) -> Iterator[None]:
         log.error("storage failure", extra={"event": "storage_error", "action": action,
                                               "error_type": type(exc).__name__})
         raise StorageError(f"the database could not {action}; try again or ask your administrator") from None
-
-
-@contextmanager
-def _file_lock(path: str) -> Iterator[None]:
-    """An exclusive lock on ``path`` shared by every process on this machine (POSIX flock)."""
-    import fcntl
-
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    with os.fdopen(fd, "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _dumps(obj: Any) -> str:
@@ -80,7 +73,7 @@ def _private_sqlite_files(database: str) -> None:
     private_dir(path.parent)
     if not path.exists():
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-    for f in (path, Path(f"{database}-wal"), Path(f"{database}-shm"), Path(f"{database}.writelock")):
+    for f in (path, Path(f"{database}-wal"), Path(f"{database}-shm")):
         if f.exists() and f.stat().st_mode & 0o077:
             os.chmod(f, 0o600)
 
@@ -111,8 +104,21 @@ def _sqlite_engine(url: str, busy_timeout_ms: int) -> Engine:
     return engine
 
 
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _off_the_loop(what: str) -> None:
+    if _on_event_loop():
+        raise RuntimeError(f"blocking database {what} on the event loop: use `await db.a{what}(...)`")
+
+
 class Database:
-    """An engine plus read and write transaction scopes."""
+    """An engine, read transactions, and the process's one writer (writer.py)."""
 
     def __init__(self, url: str, *, sqlite_busy_timeout_ms: int = 30000):
         self.url = url
@@ -127,36 +133,48 @@ class Database:
                 except ImportError:
                     raise StorageError(f"the {self.dialect} driver is not installed: pip install 'revspine[postgres]'"
                                        ) from None
-        # SQLite has one writer at a time: queue writers (threads of this process, and other worker
-        # processes through an flock on a file beside the database) rather than in SQLite's busy
-        # handler, which sleeps in growing steps (long tails under load).
-        self._write_lock = threading.Lock() if self.dialect == "sqlite" else None
-        database = make_url(url).database if self.dialect == "sqlite" else None
-        self._lock_path = f"{database}.writelock" if database and database != ":memory:" else None
-        self.checkpointer = WalCheckpointer(self.engine) if self._lock_path is not None else None
+        database = parsed.database if self.dialect == "sqlite" else None
+        on_disk = bool(database) and database != ":memory:"
+        self.checkpointer = WalCheckpointer(self.engine) if on_disk else None
         self._read = sessionmaker(self.engine, expire_on_commit=False)
-        self._write = sessionmaker(self.engine.execution_options(revspine_write=True), expire_on_commit=False)
+        self.writer = Writer(self.engine.execution_options(revspine_write=True), _saving)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A read transaction."""
+        """A read transaction, in the calling thread (not the event loop's: see :meth:`aread`)."""
+        _off_the_loop("read")
         with storage_errors("read"), self._read() as session, session.begin():
             yield session
 
-    @contextmanager
-    def write(self) -> Iterator[Session]:
-        """A write transaction: everything inside commits together or not at all."""
+    async def aread(self, fn: Callable[[Session], T]) -> T:
+        """``fn(session)`` in a read transaction, in the thread pool (for async handlers)."""
+        def run() -> T:
+            with self.read() as s:
+                return fn(s)
+        return await anyio.to_thread.run_sync(run)
+
+    def write(self, fn: Callable[[Session], T]) -> T:
+        """``fn(session)`` in a write transaction on the writer thread; its result once committed. All
+        of ``fn`` commits or none of it; its exceptions reach the caller (driver errors as StorageError)."""
+        _off_the_loop("write")
         if self.checkpointer is not None:
             self.checkpointer.start()
-        with ExitStack() as stack:
-            if self._write_lock is not None:
-                stack.enter_context(self._write_lock)
-            if self._lock_path is not None:
-                stack.enter_context(_file_lock(self._lock_path))
-            with storage_errors("save"), self._write() as session, session.begin():
-                yield session
+        return self.writer.call(fn)
+
+    async def awrite(self, fn: Callable[[Session], T]) -> T:
+        """:meth:`write` for async handlers: the event loop waits for the writer without blocking."""
+        if self.checkpointer is not None:
+            self.checkpointer.start()
+        return await asyncio.wrap_future(self.writer.submit(fn))
 
     def dispose(self) -> None:
+        """Finish the queued writes, stop the background threads, close the connections."""
+        self.writer.close()
         if self.checkpointer is not None:
             self.checkpointer.stop()
         self.engine.dispose()
+
+
+def _saving(call: Callable[[], T]) -> T:
+    with storage_errors("save"):
+        return call()

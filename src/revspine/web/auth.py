@@ -113,17 +113,13 @@ async def require_api_user(request: Request,
                            ) -> User:
     """A Bearer-token user (for REST/FHIR/CDS Hooks routers): 401 otherwise.
 
-    Async: a remembered token is answered on the event loop, with no thread hand-off. A lookup runs
-    there too on SQLite (a local read of one row); on a network database it goes to the thread pool.
-    (A hand-off to a thread while the event loop is busy waits on Python's interpreter lock at each
-    step of the lookup: when the remembered tokens expired under load, 16 such lookups in a row
-    stalled every request for over a second.)
+    Async: a remembered token is answered on the event loop, with no thread hand-off; a lookup goes
+    to the thread pool (no database I/O on the event loop, whichever the database).
     """
     token, state = _bearer(creds), app_state(request)
     user = state.tokens.get(token) if token is not None else None
     if token is not None and user is None:
-        look_up = partial(_look_up_token, request, token)
-        user = look_up() if state.db.dialect == "sqlite" else await run_in_threadpool(look_up)
+        user = await run_in_threadpool(_look_up_token, request, token)
     if user is None:
         raise AuthError("authentication required: send `Authorization: Bearer <token>`",
                         [Problem("Authorization", "missing, unknown or revoked credentials")])
@@ -176,9 +172,9 @@ CsrfChecked = Depends(check_csrf_signed_in)
 def login_session(request: Request, user: User) -> None:
     """Start a fresh server-side session for ``user`` (new key, new CSRF token: no session fixation)."""
     state = app_state(request)
-    with state.db.write() as s:
-        key = sessions.start_session(s, user.id, state.settings.session_max_age, client=client_address(request),
-                                     user_agent=request.headers.get("user-agent"))
+    key = state.db.write(partial(sessions.start_session, user_id=user.id,
+                                 lifetime_seconds=state.settings.session_max_age, client=client_address(request),
+                                 user_agent=request.headers.get("user-agent")))
     request.session.clear()
     request.session[SESSION_KEY] = key
     request.session[SESSION_CSRF] = secrets.token_urlsafe(32)
@@ -188,6 +184,5 @@ def logout_session(request: Request) -> None:
     """End this browser's session in the database (every worker) and clear the cookie."""
     key = session_key(request)
     if key is not None:
-        with app_state(request).db.write() as s:
-            sessions.end_session(s, key)
+        app_state(request).db.write(partial(sessions.end_session, key=key))
     request.session.clear()

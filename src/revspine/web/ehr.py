@@ -14,10 +14,10 @@
 from __future__ import annotations
 
 import secrets
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,8 +29,8 @@ from ..knowledge import KnowledgePack
 from ..pipeline import Assessment
 from ..storage import accounts, audit, once, records
 from ..storage.db import Database
-from ..storage.tables import PatientRow
-from ..workflow import Workflow
+from ..storage.tables import AssessmentRow, PatientRow
+from ..workflow import Workflow, store_worked
 from .auth import require_api_user
 
 __all__ = ["CDS_SERVICE_USER", "StoredAssessments", "AuditFeedbackStore", "DatabaseReplayGuard", "ehr_routers"]
@@ -63,13 +63,18 @@ class StoredAssessments:
     def __init__(self, db: Database, pack: KnowledgePack) -> None:
         self.flow = Workflow(db, pack)
 
-    def __call__(self, case: Case, assessment: Assessment, source: dict[str, Any]) -> str:
-        """Stored by the workflow like every other assessment (same case version and input shape)."""
-        with self.flow.db.write() as s:
+    async def __call__(self, case: Case, assessment: Assessment, source: dict[str, Any]) -> str:
+        """Stored by the workflow like every other assessment (same case version and input shape), in one
+        writer job: the EHR's patient (found or made) and the case, assessment and audit rows."""
+        worked = self.flow.assessed(case, assessment)
+
+        def store(s: Session) -> AssessmentRow | None:
             uid = _service_user_id(s)
             pid = _patient_for(s, uid, source.get("patientId"))
-        _, row = self.flow.store(uid, pid, self.flow.assessed(case, assessment), source="cds-hooks",
-                                 title=f"CDS Hooks {source.get('hook', '')}".strip(), detail={"source": "cds-hooks"})
+            return store_worked(s, user_id=uid, patient_id=pid, worked=worked, source="cds-hooks",
+                                title=f"CDS Hooks {source.get('hook', '')}".strip(),
+                                detail={"source": "cds-hooks"})[1]
+        row = await self.flow.db.awrite(store)
         assert row is not None
         return f"/assessments/{row.id}"
 
@@ -80,12 +85,8 @@ class DatabaseReplayGuard:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def _first_use(self, iss: str, jti: str, expires: float) -> bool:
-        with self.db.write() as s:
-            return once.first_use_of_jti(s, iss, jti, expires)
-
     async def first_use(self, iss: str, jti: str, expires: float) -> bool:
-        return await run_in_threadpool(self._first_use, iss, jti, expires)
+        return await self.db.awrite(partial(once.first_use_of_jti, iss=iss, jti=jti, expires=expires))
 
 
 class AuditFeedbackStore:
@@ -95,7 +96,7 @@ class AuditFeedbackStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def record(self, service_id: str, item: dict[str, Any], client: dict[str, Any]) -> bool:
+    async def record(self, service_id: str, item: dict[str, Any], client: dict[str, Any]) -> bool:
         key = (service_id, str(item.get("card")), str(item.get("outcome")), str(item.get("outcomeTimestamp")))
         reason = (item.get("overrideReason") or {}).get("reason") or {}
         detail = {
@@ -105,12 +106,13 @@ class AuditFeedbackStore:
             "reason": str(reason.get("code"))[:40] if reason.get("code") else None,
             "suggestions": len(item.get("acceptedSuggestions") or []),
         }
-        with self.db.write() as s:
+        def record(s: Session) -> bool:
             if not once.first_feedback(s, *key):
                 return False
             audit.record(s, _service_user_id(s), "feedback", "cds_card", None, detail,
                          client=str(client.get("iss") or "")[:200] or None)
-        return True
+            return True
+        return await self.db.awrite(record)
 
 
 def ehr_routers(db: Database, pack: KnowledgePack, settings: CdsSettings | None = None) -> list[APIRouter]:

@@ -15,6 +15,7 @@ import sqlite3
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -42,9 +43,10 @@ def main() -> None:
                                   "secret_key": "fixture-secret"}, environ={})
         db = Database(settings.resolved_database_url())
         migrate(db)
-        with db.write() as s:
+        def fixture_user(s: Any) -> str:
             user = accounts.create_user(s, "fixture", "fixture password 1", "clinician")
-            _, token = accounts.create_token(s, user.id, "fixture")
+            return accounts.create_token(s, user.id, "fixture")[1]
+        token = db.write(fixture_user)
         app = create_app(settings, db=db, pack=load_pack())
         expected: dict[str, dict[str, object]] = {}
         with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as api, TestClient(app) as browser:

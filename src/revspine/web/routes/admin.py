@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from ...errors import InputError
 from ...storage import accounts, audit, sessions
@@ -54,9 +55,11 @@ def account_page(request: Request, user: CurrentUser) -> AccountContext:
 @router.post("/account/tokens", response_class=HTMLResponse, include_in_schema=False, dependencies=[CsrfChecked])
 def create_token(request: Request, user: CurrentUser, name: Annotated[str, Form()] = "") -> Response:
     try:
-        with app_state(request).db.write() as s:
+        def create(s: Session) -> str:
             token, plain = accounts.create_token(s, user.id, name)
             audit.record(s, user.id, "create", "api_token", token.id, {}, client_address(request))
+            return plain
+        plain = app_state(request).db.write(create)
     except InputError as exc:
         return render(request, "account.html", {"ctx": _account(request, user), "error": exc.to_dict()}, 422)
     return render(request, "account.html", {"ctx": _account(request, user, plain)})
@@ -64,9 +67,10 @@ def create_token(request: Request, user: CurrentUser, name: Annotated[str, Form(
 
 @router.post("/account/tokens/{token_id}/revoke", include_in_schema=False, dependencies=[CsrfChecked])
 def revoke_token(request: Request, user: CurrentUser, token_id: RecordId) -> Response:
-    with app_state(request).db.write() as s:
+    def revoke(s: Session) -> None:
         accounts.revoke_token(s, user.id, token_id)
         audit.record(s, user.id, "change", "api_token", token_id, {"revoked": True}, client_address(request))
+    app_state(request).db.write(revoke)
     app_state(request).tokens.clear()
     return RedirectResponse("/account", status_code=303)
 
@@ -74,9 +78,10 @@ def revoke_token(request: Request, user: CurrentUser, token_id: RecordId) -> Res
 @router.post("/account/sessions/{session_id}/revoke", include_in_schema=False, dependencies=[CsrfChecked])
 def revoke_session(request: Request, user: CurrentUser, session_id: RecordId) -> Response:
     """End one of your sessions (another browser, a lost device) in every worker at once."""
-    with app_state(request).db.write() as s:
+    def revoke(s: Session) -> None:
         sessions.revoke_session(s, user.id, session_id)
         audit.record(s, user.id, "logout", "session", session_id, {}, client_address(request))
+    app_state(request).db.write(revoke)
     return RedirectResponse("/account", status_code=303)
 
 
@@ -91,9 +96,10 @@ def users_page(request: Request, user: AdminUser) -> UsersContext:
 def create_user(request: Request, user: AdminUser, username: Annotated[str, Form()] = "",
                 password: Annotated[str, Form()] = "", role: Annotated[str, Form()] = "clinician") -> Response:
     try:
-        with app_state(request).db.write() as s:
+        def create(s: Session) -> None:
             new = accounts.create_user(s, username, password, role)
             audit.record(s, user.id, "create", "user", new.id, {"role": role}, client_address(request))
+        app_state(request).db.write(create)
     except InputError as exc:
         with app_state(request).db.read() as s:
             ctx = UsersContext(users=[_ref(u) for u in accounts.list_users(s)])
@@ -103,11 +109,12 @@ def create_user(request: Request, user: AdminUser, username: Annotated[str, Form
 
 @router.post("/admin/users/{user_id}/active", include_in_schema=False, dependencies=[CsrfChecked])
 def set_active(request: Request, user: AdminUser, user_id: RecordId, active: Annotated[str, Form()] = "") -> Response:
-    with app_state(request).db.write() as s:
+    def change(s: Session) -> None:
         accounts.set_user_active(s, user_id, active == "true")
         if active != "true":
             sessions.revoke_all_sessions(s, user_id)
         audit.record(s, user.id, "change", "user", user_id, {"active": active == "true"}, client_address(request))
+    app_state(request).db.write(change)
     app_state(request).tokens.clear()
     return RedirectResponse("/admin/users", status_code=303)
 

@@ -13,13 +13,14 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy.orm import Session
 
 from ...case.model import Case
 from ...pipeline import Assessment
 from ...storage import audit, records
+from ...storage.tables import PatientRow
 from ..auth import ApiUser, client_address
 from ..contexts import (
     AssessmentRecord,
@@ -107,48 +108,53 @@ def _case_data(case: Case) -> dict[str, Any]:
 def list_patients(request: Request, user: ApiUser, q: Annotated[str, Query(max_length=200)] = "",
                   limit: Annotated[int, Query(ge=1, le=500)] = 50,
                   offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> PatientList:
-    with app_state(request).db.write() as s:
+    db = app_state(request).db
+    with db.read() as s:
         rows, total = records.search_patients(s, q, limit, offset)
-        audit.record(s, user.id, "view", "patient_list", None, {"results": len(rows)}, client_address(request))
+    audit.write(db, user.id, "view", "patient_list", None, {"results": len(rows)}, client_address(request))
     return PatientList(total=total, patients=[patient_summary(p) for p in rows])
 
 
 @router.post("/patients", status_code=201, response_model=PatientSummary, responses=ERRORS,
              summary="Create a patient")
 def create_patient(request: Request, user: ApiUser, body: PatientIn) -> PatientSummary:
-    with app_state(request).db.write() as s:
+    def create(s: Session) -> PatientRow:
         row = records.create_patient(s, user.id, body.display_name, body.mrn, body.birth_date)
         audit.record(s, user.id, "create", "patient", row.id, {}, client_address(request))
-    return patient_summary(row)
+        return row
+    return patient_summary(app_state(request).db.write(create))
 
 
 @router.get("/patients/{patient_id}", response_model=PatientSummary, responses=ERRORS, summary="One patient")
 def get_patient(request: Request, user: ApiUser, patient_id: RecordId) -> PatientSummary:
-    with app_state(request).db.write() as s:
+    db = app_state(request).db
+    with db.read() as s:
         row = records.get_patient(s, patient_id)
-        audit.record(s, user.id, "view", "patient", patient_id, {}, client_address(request))
+    audit.write(db, user.id, "view", "patient", patient_id, {}, client_address(request))
     return patient_summary(row)
 
 
 @router.patch("/patients/{patient_id}", response_model=PatientSummary, responses=ERRORS,
               summary="Change a patient's name, MRN or birth date")
 def update_patient(request: Request, user: ApiUser, patient_id: RecordId, body: PatientPatch) -> PatientSummary:
-    with app_state(request).db.write() as s:
+    def update(s: Session) -> PatientRow:
         row, changed = records.update_patient(s, patient_id, body.model_dump(exclude_unset=True))
         audit.record(s, user.id, "change", "patient", patient_id, {f: True for f in changed},
                      client_address(request))
-    return patient_summary(row)
+        return row
+    return patient_summary(app_state(request).db.write(update))
 
 
 @router.get("/patients/{patient_id}/cases", response_model=list[CaseSummary], responses=ERRORS,
             summary="A patient's cases with their versions")
 def list_cases(request: Request, user: ApiUser, patient_id: RecordId) -> list[CaseSummary]:
-    with app_state(request).db.write() as s:
+    db = app_state(request).db
+    with db.read() as s:
         records.get_patient(s, patient_id)
         cases = records.list_cases(s, patient_id)
         versions = {c.id: records.list_versions(s, c.id) for c in cases}
         names = usernames(s, {v.created_by for vs in versions.values() for v in vs})
-        audit.record(s, user.id, "view", "patient", patient_id, {"cases": len(cases)}, client_address(request))
+    audit.write(db, user.id, "view", "patient", patient_id, {"cases": len(cases)}, client_address(request))
     return [case_summary(c, versions[c.id], names) for c in cases]
 
 
@@ -163,18 +169,13 @@ async def assess_patient_case(request: Request, user: ApiUser, patient_id: Recor
                               title: Annotated[str, Query(max_length=200)] = "") -> Response:
     # The engine is pure computation and runs on the event loop, in arrival order (revspine/lane.py):
     # handing each request to a thread cost more than the engine itself (benchmarks/bench_web.py).
-    # A SQLite write is local, short and one-at-a-time anyway, so it runs there too; a network
-    # database's write goes to the thread pool.
+    # The store goes to the process's writer (storage/writer.py); the loop awaits it without blocking.
     state, data, client = app_state(request), _case_data(body), client_address(request)
-    if state.db.dialect == "sqlite":
-        row, result = await state.lane.run(partial(state.workflow.save_and_assess, user.id, patient_id, data,
-                                                   source="api", case_id=case_id, title=title, client=client))
-    else:
-        worked = await state.lane.run(partial(state.workflow.work_out, data))
-        _, stored = await run_in_threadpool(partial(state.workflow.store, user.id, patient_id, worked, source="api",
-                                                    case_id=case_id, title=title, client=client))
-        assert stored is not None and worked.result is not None
-        row, result = stored, worked.result
+    worked = await state.lane.run(partial(state.workflow.work_out, data))
+    _, row = await state.workflow.astore(user.id, patient_id, worked, source="api", case_id=case_id, title=title,
+                                         client=client)
+    assert row is not None and worked.result is not None
+    result = worked.result
     return _json(result, 200, {"Location": f"/api/assessments/{row.id}", "X-Revspine-Assessment-Id": str(row.id)})
 
 
@@ -208,12 +209,13 @@ def add_version(request: Request, user: ApiUser, case_id: RecordId, body: Case) 
 @router.get("/cases/{case_id}/versions/{version}", response_model=CaseVersionOut, responses=ERRORS,
             summary="One version of a case")
 def get_version(request: Request, user: ApiUser, case_id: RecordId, version: RecordId) -> CaseVersionOut:
-    with app_state(request).db.write() as s:
+    db = app_state(request).db
+    with db.read() as s:
         case = records.get_case(s, case_id)
         row = records.get_version(s, case_id, version)
         names = usernames(s, {row.created_by})
-        audit.record(s, user.id, "view", "case_version", row.id, {"patient_id": case.patient_id},
-                     client_address(request))
+    audit.write(db, user.id, "view", "case_version", row.id, {"patient_id": case.patient_id},
+                client_address(request))
     return CaseVersionOut(version=version_summary(row, names), data=row.data)
 
 
@@ -227,23 +229,24 @@ def reassess_case(request: Request, user: ApiUser, case_id: RecordId) -> Respons
 @router.get("/patients/{patient_id}/assessments", response_model=list[AssessmentSummary], responses=ERRORS,
             summary="A patient's stored assessments, newest first")
 def list_assessments(request: Request, user: ApiUser, patient_id: RecordId) -> list[AssessmentSummary]:
-    with app_state(request).db.write() as s:
+    db = app_state(request).db
+    with db.read() as s:
         records.get_patient(s, patient_id)
         rows = records.list_assessments(s, patient_id)
         versions = {v: records.get_version_by_id(s, v) for v in {a.case_version_id for a in rows}}
         names = usernames(s, {a.created_by for a in rows})
-        audit.record(s, user.id, "view", "patient", patient_id, {"assessments": len(rows)}, client_address(request))
+    audit.write(db, user.id, "view", "patient", patient_id, {"assessments": len(rows)}, client_address(request))
     return [assessment_summary(a, versions[a.case_version_id], names) for a in rows]
 
 
 def _stored(request: Request, user: Any, assessment_id: RecordId, audit_view: bool = True) -> StoredAssessment:
-    with app_state(request).db.write() as s:
+    db = app_state(request).db
+    with db.read() as s:
         row = records.get_assessment(s, assessment_id)
         version = records.get_version_by_id(s, row.case_version_id)
         names = usernames(s, {row.created_by})
-        if audit_view:
-            audit.record(s, user.id, "view", "assessment", row.id, {"patient_id": row.patient_id},
-                         client_address(request))
+    if audit_view:
+        audit.write(db, user.id, "view", "assessment", row.id, {"patient_id": row.patient_id}, client_address(request))
     return StoredAssessment(record=assessment_record(row, version, names), input_case=row.input_case,
                             assessment=row.result)
 

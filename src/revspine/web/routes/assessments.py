@@ -26,13 +26,13 @@ async def _pdf(request: Request, user_id: int, assessment_id: int, full: bool) -
     state = app_state(request)
 
     def document() -> tuple[str, str]:
-        with state.db.write() as s:
+        with state.db.read() as s:
             row = records.get_assessment(s, assessment_id)
             patient = records.get_patient(s, row.patient_id)
             clinician = usernames(s, {row.created_by}).get(row.created_by, "?")
-            audit.record(s, user_id, "export", "assessment", row.id,
-                         {"patient_id": row.patient_id, "format": "pdf-full" if full else "pdf"},
-                         client_address(request))
+        audit.write(state.db, user_id, "export", "assessment", row.id,
+                    {"patient_id": row.patient_id, "format": "pdf-full" if full else "pdf"},
+                    client_address(request))
         who = patient_summary(patient)
         view = assessment_view(row.result, row.input_case, state.pack, who, row.id)
         if full:
@@ -67,14 +67,14 @@ async def assessment_full_pdf(request: Request, user: CurrentUser, assessment_id
 def assessment_page(request: Request, user: CurrentUser, assessment_id: RecordId) -> AssessmentPageContext:
     """The stored assessment exactly as the engine produced it, with who, when and which versions."""
     state = app_state(request)
-    with state.db.write() as s:
+    with state.db.read() as s:
         row = records.get_assessment(s, assessment_id)
         patient = records.get_patient(s, row.patient_id)
         rows = records.list_assessments(s, row.patient_id)
         versions = {v: records.get_version_by_id(s, v) for v in {a.case_version_id for a in rows}}
         names = usernames(s, {a.created_by for a in rows})
-        audit.record(s, user.id, "view", "assessment", row.id, {"patient_id": row.patient_id},
-                     client_address(request))
+    audit.write(state.db, user.id, "view", "assessment", row.id, {"patient_id": row.patient_id},
+                client_address(request))
     return AssessmentPageContext(
         patient=patient_summary(patient), record=assessment_record(row, versions[row.case_version_id], names),
         assessment=row.result, input_case=row.input_case,
@@ -89,7 +89,7 @@ def compare_page(request: Request, user: CurrentUser, patient_id: RecordId,
                  a: RecordIdQuery, b: RecordIdQuery) -> CompareContext:
     """What changed between two assessments of the same patient, and which findings moved it."""
     state = app_state(request)
-    with state.db.write() as s:
+    with state.db.read() as s:
         patient = records.get_patient(s, patient_id)
         first, second = records.get_assessment(s, a), records.get_assessment(s, b)
         if first.patient_id != patient_id or second.patient_id != patient_id:
@@ -99,8 +99,8 @@ def compare_page(request: Request, user: CurrentUser, patient_id: RecordId,
         rows = records.list_assessments(s, patient_id)
         versions = {v: records.get_version_by_id(s, v) for v in {x.case_version_id for x in rows}}
         names = usernames(s, {x.created_by for x in rows})
-        audit.record(s, user.id, "view", "assessment_comparison", patient_id, {"older": older.id, "newer": newer.id},
-                     client_address(request))
+    audit.write(state.db, user.id, "view", "assessment_comparison", patient_id, {"older": older.id, "newer": newer.id},
+                client_address(request))
     return CompareContext(
         patient=patient_summary(patient),
         older=assessment_record(older, versions[older.case_version_id], names),

@@ -224,13 +224,13 @@ def reassess(request: Request, user: CurrentUser, case_id: RecordId) -> Response
 def case_version_page(request: Request, user: CurrentUser, case_id: RecordId, version: RecordId) -> CaseVersionContext:
     """A stored case version with the case's other versions."""
     state = app_state(request)
-    with state.db.write() as s:
+    with state.db.read() as s:
         case = records.get_case(s, case_id)
         patient = records.get_patient(s, case.patient_id)
         versions = records.list_versions(s, case_id)
         shown = records.get_version(s, case_id, version)
         names = usernames(s, {v.created_by for v in versions})
-        audit.record(s, user.id, "view", "case_version", shown.id, {"patient_id": patient.id, "case_id": case_id},
-                     client_address(request))
+    audit.write(state.db, user.id, "view", "case_version", shown.id, {"patient_id": patient.id, "case_id": case_id},
+                client_address(request))
     return CaseVersionContext(patient=patient_summary(patient), case=case_summary(case, versions, names),
                               version=version_summary(shown, names), data=shown.data)

@@ -7,8 +7,10 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from ...storage import accounts, audit
+from ...storage.login_limit import Reservation
 from ..auth import CsrfChecked, CurrentUser, LoginCsrfChecked, client_address, login_session, logout_session
 from ..state import app_state
 from ..twins import render
@@ -51,10 +53,12 @@ def login(request: Request, username: Annotated[str, Form()] = "", password: Ann
           next: Annotated[str, Form()] = "") -> Response:
     state = app_state(request)
     ip = client_address(request)
-    with state.db.write() as s:  # the slot is taken before the password is checked (storage/login_limit.py)
-        reservation = state.limiter.reserve(s, username, ip)
+    def reserve(s: Session) -> Reservation:  # the slot is taken before the password is checked
+        reservation = state.limiter.reserve(s, username, ip)  # (storage/login_limit.py)
         if reservation.wait > 0:
             audit.record(s, None, "login_failed", "user", None, {"reason": "rate_limited"}, ip)
+        return reservation
+    reservation = state.db.write(reserve)
     if reservation.wait > 0:
         minutes = max(1, round(reservation.wait / 60))
         return render(request, "login.html", {
@@ -64,21 +68,20 @@ def login(request: Request, username: Annotated[str, Form()] = "", password: Ann
     with state.db.read() as s:
         user = accounts.authenticate(s, username, password)
     if user is None:
-        with state.db.write() as s:
-            audit.record(s, None, "login_failed", "user", None, {"reason": "bad_credentials"}, ip)
+        audit.write(state.db, None, "login_failed", "user", None, {"reason": "bad_credentials"}, ip)
         return render(request, "login.html", {"next": _safe_next(next), "username": username,
                                               "error": "Unknown username or wrong password."}, status_code=401)
-    with state.db.write() as s:
+    def succeeded(s: Session) -> None:
         state.limiter.succeeded(s, reservation)
         audit.record(s, user.id, "login", "user", user.id, {}, ip)
+    state.db.write(succeeded)
     login_session(request, user)
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/logout", include_in_schema=False, dependencies=[CsrfChecked])
 def logout(request: Request, user: CurrentUser) -> RedirectResponse:
-    with app_state(request).db.write() as s:
-        audit.record(s, user.id, "logout", "user", user.id, {}, client_address(request))
+    audit.write(app_state(request).db, user.id, "logout", "user", user.id, {}, client_address(request))
     logout_session(request)
     return RedirectResponse("/login", status_code=303)
 

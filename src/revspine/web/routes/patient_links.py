@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from ...errors import InputError, Problem
 from ...pipeline import Assessment
 from ...storage import audit, patient_links, records
-from ...storage.tables import PatientLink
+from ...storage.tables import PatientLink, PatientRow
 from ...views.patient import answer_question, build_handout_view
 from ...views.render import render as render_view
 from ..auth import CsrfChecked, CurrentUser, client_address
@@ -60,7 +60,7 @@ def create_patient_link(request: Request, user: CurrentUser, patient_id: RecordI
                         assessment_id: Annotated[int, Form()]) -> Response:
     """Make a link to the handout of ``assessment_id``; the page shows it once (only its digest is kept)."""
     state = app_state(request)
-    with state.db.write() as s:
+    def create(s: Session) -> tuple[PatientRow, PatientLinkSummary, str]:
         patient = records.get_patient(s, patient_id)
         row = records.get_assessment(s, assessment_id)
         if row.patient_id == patient_id and row.result.get("patient") is None:
@@ -69,7 +69,8 @@ def create_patient_link(request: Request, user: CurrentUser, patient_id: RecordI
         link, token = patient_links.create_link(s, patient_id, assessment_id, user.id, state.settings.patient_link_days)
         audit.record(s, user.id, "create", "patient_link", link.id,
                      {"patient_id": patient_id, "assessment_id": assessment_id}, client_address(request))
-        summary = _summary(link, {user.id: user.username}, {})
+        return patient, _summary(link, {user.id: user.username}, {}), token
+    patient, summary, token = state.db.write(create)
     url = str(request.base_url).rstrip("/") + LINK_PREFIX + token
     ctx = PatientLinkCreatedContext(patient=patient_summary(patient), link=summary, url=url)
     return render(request, "patient_link_created.html", {"ctx": ctx}, status_code=201)
@@ -79,10 +80,11 @@ def create_patient_link(request: Request, user: CurrentUser, patient_id: RecordI
 def revoke_patient_link(request: Request, user: CurrentUser, patient_id: RecordId, link_id: RecordId) -> Response:
     """End the link now: the patient's next opening gets the 404 page."""
     state = app_state(request)
-    with state.db.write() as s:
+    def revoke(s: Session) -> None:
         patient_links.revoke_link(s, patient_id, link_id, user.id)
         audit.record(s, user.id, "revoke", "patient_link", link_id, {"patient_id": patient_id},
                      client_address(request))
+    state.db.write(revoke)
     return RedirectResponse(f"/patients/{patient_id}#links", status_code=303)
 
 
@@ -96,19 +98,19 @@ def open_patient_link(request: Request, token: str, q: str = "") -> Response:
     """The patient's handout with the question box (``q``: their question), opened with the link's token."""
     state = app_state(request)
     question = q.strip()[:500]
-    with state.db.write() as s:
+    with state.db.read() as s:
         found = patient_links.find_link(s, token)
         if found is None:
             return _gone()
         link, link_state = found
-        if link_state != "live":
-            audit.record(s, None, "refused", "patient_link", link.id,
-                         {"patient_id": link.patient_id, "reason": link_state}, client_address(request))
-            return _gone()
-        row = records.get_assessment(s, link.assessment_id)
-        audit.record(s, None, "view", "patient_link", link.id,
-                     {"patient_id": link.patient_id, "assessment_id": link.assessment_id,
-                      "format": "ask" if question else "handout"}, client_address(request))
+        row = records.get_assessment(s, link.assessment_id) if link_state == "live" else None
+    if row is None:
+        audit.write(state.db, None, "refused", "patient_link", link.id,
+                    {"patient_id": link.patient_id, "reason": link_state}, client_address(request))
+        return _gone()
+    audit.write(state.db, None, "view", "patient_link", link.id,
+                {"patient_id": link.patient_id, "assessment_id": link.assessment_id,
+                 "format": "ask" if question else "handout"}, client_address(request))
     assessment = Assessment.model_validate(row.result)
     settings = state.settings
     # no name on the page: whoever holds the link learns nothing that identifies the patient

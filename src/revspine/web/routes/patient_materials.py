@@ -27,11 +27,11 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 def _handout(request: Request, user_id: int, assessment_id: int, fmt: str) -> HandoutView:
     state = app_state(request)
-    with state.db.write() as s:
+    with state.db.read() as s:
         row = records.get_assessment(s, assessment_id)
         patient = records.get_patient(s, row.patient_id)
-        audit.record(s, user_id, "export", "assessment", row.id, {"patient_id": row.patient_id, "format": fmt},
-                     client_address(request))
+    audit.write(state.db, user_id, "export", "assessment", row.id, {"patient_id": row.patient_id, "format": fmt},
+                client_address(request))
     settings = state.settings
     view = build_handout_view(Assessment.model_validate(row.result), patient.display_name,
                               clinic_name=getattr(settings, "clinic_name", ""),
@@ -66,10 +66,10 @@ def ask_page(request: Request, user: CurrentUser, assessment_id: RecordId,
              q: Annotated[str, Query(min_length=1, max_length=500, description="The question")]) -> AskContext:
     """The best answers to a question in the patient's words; this patient's personalised answers first."""
     state = app_state(request)
-    with state.db.write() as s:
+    with state.db.read() as s:
         row = records.get_assessment(s, assessment_id)
         patient = records.get_patient(s, row.patient_id)
-        audit.record(s, user.id, "view", "assessment", row.id, {"patient_id": row.patient_id, "format": "ask"},
-                     client_address(request))
+    audit.write(state.db, user.id, "view", "assessment", row.id, {"patient_id": row.patient_id, "format": "ask"},
+                client_address(request))
     found = answer_question(Assessment.model_validate(row.result), q, state.pack)
     return AskContext(patient=patient_summary(patient), assessment_id=row.id, found=found)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from ...errors import InputError, Problem
 from ...storage import audit, records
@@ -101,13 +102,13 @@ def patient_list(request: Request, user: CurrentUser,
     filtered and sorted as asked (default: most recently changed first)."""
     state = app_state(request)
     size = state.settings.page_size
-    with state.db.write() as s:
+    with state.db.read() as s:
         found, _ = records.search_patients(s, q, limit=_MAX_LISTED, offset=0)
         rows = []
         for p in found:
             latest = records.list_assessments(s, p.id)
             rows.append(_row(p, latest[0] if latest else None))
-        audit.record(s, user.id, "view", "patient_list", None, {"results": len(rows)}, client_address(request))
+    audit.write(state.db, user.id, "view", "patient_list", None, {"results": len(rows)}, client_address(request))
     if decision:
         rows = [r for r in rows if r.decision == decision]
     if flags in ("yes", "no"):
@@ -134,9 +135,11 @@ def create_patient(request: Request, user: CurrentUser, display_name: Annotated[
     values = {"display_name": display_name, "mrn": mrn, "birth_date": birth_date}
     try:
         born = parse_birth_date(birth_date)
-        with state.db.write() as s:
+        def create(s: Session) -> PatientRow:
             row = records.create_patient(s, user.id, display_name, mrn or None, born)
             audit.record(s, user.id, "create", "patient", row.id, {}, client_address(request))
+            return row
+        row = state.db.write(create)
     except InputError as exc:
         errors: dict[str, list[str]] = {}
         for p in exc.problems:
@@ -150,7 +153,7 @@ def create_patient(request: Request, user: CurrentUser, display_name: Annotated[
 def patient_page(request: Request, user: CurrentUser, patient_id: RecordId) -> PatientContext:
     """The patient with their cases (every version) and stored assessments."""
     state = app_state(request)
-    with state.db.write() as s:
+    with state.db.read() as s:
         patient = records.get_patient(s, patient_id)
         cases = records.list_cases(s, patient_id)
         versions = {c.id: records.list_versions(s, c.id) for c in cases}
@@ -159,7 +162,7 @@ def patient_page(request: Request, user: CurrentUser, patient_id: RecordId) -> P
         ids = {v.created_by for v in by_id.values()} | {a.created_by for a in assessments}
         names = usernames(s, ids)
         links = link_summaries(s, patient_id)
-        audit.record(s, user.id, "view", "patient", patient_id, {}, client_address(request))
+    audit.write(state.db, user.id, "view", "patient", patient_id, {}, client_address(request))
     return PatientContext(
         patient=patient_summary(patient),
         cases=[case_summary(c, versions[c.id], names) for c in cases],

@@ -100,14 +100,12 @@ def worklist_page(request: Request, user: CurrentUser,
                            page_size=state.settings.page_size)
     folder = _folder(request)
     if folder is None:
-        with state.db.write() as s:
-            audit.record(s, user.id, "view", "worklist", None, {"rows": 0}, client_address(request))
+        audit.write(state.db, user.id, "view", "worklist", None, {"rows": 0}, client_address(request))
         return base
     try:
         manifest, rows = _load(folder)
     except InputError as exc:
-        with state.db.write() as s:
-            audit.record(s, user.id, "view", "worklist", None, {"rows": 0}, client_address(request))
+        audit.write(state.db, user.id, "view", "worklist", None, {"rows": 0}, client_address(request))
         return base.model_copy(update={"configured": True, "problem": str(exc)})
     persons = len(rows)
     if flags in ("yes", "no"):
@@ -122,9 +120,9 @@ def worklist_page(request: Request, user: CurrentUser,
     size = state.settings.page_size
     shown = rows[(page - 1) * size: page * size]
     cases = folder / "cases"
-    with state.db.write() as s:
+    with state.db.read() as s:
         opened = _opened(s, [int(r["person_id"]) for r in shown])
-        audit.record(s, user.id, "view", "worklist", None, {"rows": len(shown)}, client_address(request))
+    audit.write(state.db, user.id, "view", "worklist", None, {"rows": len(shown)}, client_address(request))
     fields = set(WorklistRow.model_fields) - {"can_assess", "patient_id", "assessment_id"}
     out = []
     for r in shown:
@@ -162,14 +160,14 @@ def assess_from_worklist(request: Request, user: CurrentUser, person_id: RecordI
     data = case.model_dump(mode="json", exclude_none=True)
     mrn = f"{MRN_PREFIX}{person_id}"
     client = client_address(request)
-    with state.db.write() as s:
+    def patient(s: Session) -> int:
         found = s.execute(select(PatientRow.id).where(PatientRow.mrn == mrn)).scalar_one_or_none()
-        if found is None:
-            row = records.create_patient(s, user.id, f"OMOP person {person_id}", mrn=mrn)
-            audit.record(s, user.id, "create", "patient", row.id, {"source": "screen"}, client)
-            patient_id = int(row.id)
-        else:
-            patient_id = int(found)
+        if found is not None:
+            return int(found)
+        row = records.create_patient(s, user.id, f"OMOP person {person_id}", mrn=mrn)
+        audit.record(s, user.id, "create", "patient", row.id, {"source": "screen"}, client)
+        return int(row.id)
+    patient_id = state.db.write(patient)
     screen = manifest.get("screen") or {}
     title = f"Screen {screen.get('id', '')} {screen.get('version', '')} as of {as_of.isoformat()}"
     assessment, _ = state.workflow.save_and_assess(user.id, patient_id, data, source="screen", title=title,
