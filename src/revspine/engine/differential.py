@@ -11,8 +11,9 @@ The model (docs/reasoning.md):
 * Causes rank by evidence tier first (confirmatory, supportive, compatible, none), then by score:
   a cause with confirmatory evidence outranks any cause supported only by its prior and timing, and a
   cause with no supporting finding never leads while another has one.
-* A red flag counts as supportive evidence for each cause it points to (it is a cluster of findings
-  with a recognised meaning); within a tier such a cause comes first, and it is kept in the top three.
+* A red flag that names one cause counts as supportive evidence for it (a cluster of findings with that
+  one meaning); a flag that names several is a differential to exclude and supports none of them. Within
+  a tier a cause a flag points to comes first, and every cause a flag points to is kept in the top three.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from .conditions import Hits, Negatives, check
 from .facts import Facts
 from .result import CauseResult, EvidenceItem, ExcludedCause, RedFlagResult, TimingResult, make
 
-__all__ = ["rank_causes", "score_cause", "TIER_ORDER", "rank_key", "pointed_causes", "index_family", "prior_for"]
+__all__ = ["rank_causes", "score_cause", "TIER_ORDER", "rank_key", "pointed_causes", "specific_causes", "index_family", "prior_for"]
 
 Applicability = Literal["applies", "unknown"]
 Tier = Literal["confirmatory", "supportive", "compatible", "none"]
@@ -136,14 +137,27 @@ def rank_key(c: CauseResult) -> tuple[int, bool, bool, float, float, str]:
     return (TIER_ORDER[c.tier], not _own_support(c), not c.red_flag, -c.score, -c.prior, c.cause)
 
 
+def _points(r: RedFlagResult, pack: KnowledgePack | None) -> Sequence[str]:
+    points = getattr(r, "points_to", None)
+    if not points and pack is not None and r.rule_id in pack.red_flags:
+        points = pack.red_flags[r.rule_id].rule_out
+    return points or ()
+
+
 def pointed_causes(red_flags: Sequence[RedFlagResult], pack: KnowledgePack | None = None) -> set[str]:
     """The causes the red flags point to: ``RedFlagResult.points_to``, or else the flag's ``rule_out`` in the pack."""
+    return {c for r in red_flags for c in _points(r, pack)}
+
+
+def specific_causes(red_flags: Sequence[RedFlagResult], pack: KnowledgePack | None = None) -> set[str]:
+    """The causes a red flag names alone: the flag's cluster has that one meaning (CSF signs mean a dural tear),
+    so it supports the cause. A flag that names several causes is a differential to exclude, not evidence
+    for any one of them (a severe weakness says nothing of whether a disc or a stenosis compresses the root)."""
     out: set[str] = set()
     for r in red_flags:
-        points = getattr(r, "points_to", None)
-        if not points and pack is not None and r.rule_id in pack.red_flags:
-            points = pack.red_flags[r.rule_id].rule_out
-        out.update(points or ())
+        points = _points(r, pack)
+        if len(points) == 1:
+            out.update(points)
     return out
 
 
@@ -153,6 +167,7 @@ def rank_causes(
 ) -> tuple[list[CauseResult], list[CauseResult], list[ExcludedCause]]:
     """Score every cause that applies; rank causes and mimics separately, best first (see the module)."""
     flagged = pointed_causes(red_flags, pack)
+    specific = specific_causes(red_flags, pack)
     recorded = symptoms_recorded(facts)
     family = index_family(facts)
     excluded: list[ExcludedCause] = []
@@ -173,8 +188,8 @@ def rank_causes(
             applicability = "applies"
         prior = prior_for(cause, family)
         score, items, tier = score_cause(cause, hits, timing, pack, negatives, recorded, prior[0])
-        if cause.id in flagged and TIER_ORDER[tier] > TIER_ORDER["supportive"]:
-            tier = "supportive"  # a red flag is a cluster of findings that points to this cause
+        if cause.id in specific and TIER_ORDER[tier] > TIER_ORDER["supportive"]:
+            tier = "supportive"  # a red flag that names this cause alone is a cluster of findings supporting it
         results.append(_result(cause, applicability, score, items, tier, cause.id in flagged, done_tests, pack,
                                prior))
     results.sort(key=rank_key)
