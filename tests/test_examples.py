@@ -32,7 +32,8 @@ EXPECTED: dict[str, tuple[str | None, str, set[str]]] = {
     "07_infection_early_deep_ssi": (
         "infection", "urgent", {"wound_infection", "fever_after_day_2", "spinal_infection_imaging"},
     ),
-    "08_infection_late_low_grade": ("infection", "revision", set()),
+    # a culture-proven implant infection is a red flag: prompt debridement, never deferred (Kasliwal 2013)
+    "08_infection_late_low_grade": ("infection", "urgent", {"deep_infection_proven"}),
     "09_instability": ("instability", "revision", set()),
     "10_sagittal_imbalance": ("sagittal_imbalance", "revision", set()),
     "11_si_joint_pain": ("si_joint_pain", "non_surgical", set()),  # its own (SI-joint) pathway
