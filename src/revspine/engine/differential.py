@@ -28,7 +28,10 @@ from .conditions import Hits, Negatives, check
 from .facts import Facts
 from .result import CauseResult, EvidenceItem, ExcludedCause, RedFlagResult, TimingResult, make
 
-__all__ = ["rank_causes", "score_cause", "TIER_ORDER", "rank_key", "pointed_causes", "specific_causes", "index_family", "prior_for"]
+__all__ = [
+    "rank_causes", "score_cause", "TIER_ORDER", "rank_key", "pointed_causes", "specific_causes", "index_family",
+    "prior_for",
+]
 
 Applicability = Literal["applies", "unknown"]
 Tier = Literal["confirmatory", "supportive", "compatible", "none"]
