@@ -72,7 +72,7 @@ def test_haematoma_is_lowered_by_a_clean_mri_after_the_onset_and_a_normal_motor_
     clean = dict(base, imaging=[mri(1)], exam={"motor_deficit": "none"})
     h = cause(run(pack, clean), "hematoma")
     absent = {e.finding: e.factor for e in h.opposing if e.status == "absent"}
-    assert absent == {"hematoma_mri": 0.1, "motor_deficit_any": 0.2}
+    assert absent == {"hematoma_mri": 0.1, "motor_deficit_new_or_unknown": 0.2}
     # an MRI taken before the onset says nothing about a haematoma that came later
     early_mri = dict(base, imaging=[mri(4)])
     assert "hematoma_mri" not in {e.finding for e in cause(run(pack, early_mri), "hematoma").opposing}

@@ -62,6 +62,10 @@ def test_haematoma_flag_after_day_21_gives_way_to_the_new_deficit_flag(pack: Kno
 def test_a_weakness_known_to_predate_the_operation_is_not_a_haematoma(pack: KnowledgePack) -> None:
     a = _assess(pack, day=5, exam={"motor": [{"myotome": "L5", "side": "left", "mrc": 4, "new_since_surgery": False}]})
     assert not {"postoperative_hematoma", "new_deficit"} & _flags(a)
+    # nor does it weigh for the haematoma in the ranking: only a deficit new (or not said to be old) does
+    hematoma = next(c for c in a.differential if c.cause == "hematoma")
+    assert not [e for e in hematoma.supporting if e.status == "present" and "motor" in e.finding]
+    assert a.leading != "hematoma"
 
 
 def test_an_mri_after_the_onset_without_haematoma_stands_the_flag_down_and_an_earlier_one_does_not(
