@@ -1,6 +1,6 @@
 """Benchmark: the chart PDF (two pages) and the full report PDF of every example case, against the HTML page.
 
-    .venv/bin/python benchmarks/bench_pdf.py [--rounds 3] [--only 07]
+    .venv/bin/python benchmarks/bench_pdf.py [--rounds 3] [--only 07] [--no-full]
 
 For each example case: the median wall time to render the chart copy and the full report to PDF
 (WeasyPrint), and the ratio of each to rendering the same assessment's HTML page (the
@@ -47,6 +47,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="times each document is rendered per case")
     parser.add_argument("--only", default="", help="only the example cases whose file name starts with this")
+    parser.add_argument("--no-full", action="store_true",
+                        help="skip the full report PDF (about 10 s per render): the chart PDF and the page only")
     args = parser.parse_args()
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
     pack = load_pack()
@@ -74,7 +76,7 @@ def main() -> int:
 
         html = [timed(page) for _ in range(max(5, args.rounds))]
         chart = [timed(chart_doc) for _ in range(args.rounds)]
-        full = [timed(full_doc) for _ in range(args.rounds)]
+        full = [(float("nan"), float("nan"))] if args.no_full else [timed(full_doc) for _ in range(args.rounds)]
         h = statistics.median(w for w, _ in html)
         c, cc = statistics.median(w for w, _ in chart), statistics.median(c for _, c in chart)
         f, fc = statistics.median(w for w, _ in full), statistics.median(c for _, c in full)
