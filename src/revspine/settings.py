@@ -15,11 +15,14 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
 from .errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from .knowledge import KnowledgePack
 
 __all__ = ["Setting", "Settings", "SETTINGS", "ENV_PREFIX", "load_settings", "settings_table"]
 
@@ -75,6 +78,9 @@ class Settings:
     knowledge_packs: str = _s("", "Local knowledge pack folders overlaid on the built-in pack, separated by `"
                               + os.pathsep + "`; read by every entry point (web app, demo, CLI, CDS Hooks, "
                               "FHIR). The older name `REVSPINE_LOCAL_PACKS` is still read.")
+    knowledge_cache_dir: str = _s("", "Folder of the parse cache of the knowledge packs' YAML, keyed on each file's "
+                                  "content (SHA-256): a changed file is parsed again, and every entry is validated "
+                                  "as on a first load. Empty: `knowledge-cache` in data_dir; `off`: no cache.")
     sqlite_busy_timeout_ms: int = _s(30000, "How long a SQLite writer waits for a lock before failing, in ms.")
     log_level: str = _s("INFO", "Level of the service's structured log (DEBUG, INFO, WARNING, ERROR).")
     log_json: bool = _s(True, "Write the service log as one JSON object per line (false: plain text).")
@@ -105,6 +111,20 @@ class Settings:
 
     def pack_dirs(self) -> list[Path]:
         return [Path(p) for p in self.knowledge_packs.split(os.pathsep) if p.strip()]
+
+    def knowledge_cache(self) -> Path | None:
+        """Where the knowledge packs' parse cache lives (None: no cache)."""
+        if self.knowledge_cache_dir == "off":
+            return None
+        if self.knowledge_cache_dir:
+            return Path(self.knowledge_cache_dir)
+        return self.resolved_data_dir() / "knowledge-cache"
+
+    def load_pack(self) -> KnowledgePack:
+        """The built-in pack with the local packs of these settings, through the parse cache."""
+        from .knowledge import load_pack
+
+        return load_pack(self.pack_dirs(), cache_dir=self.knowledge_cache())
 
     def secure_cookies(self) -> bool:
         if self.cookie_secure == "auto":

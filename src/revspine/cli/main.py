@@ -21,8 +21,9 @@ from rich.markdown import Markdown
 from ..case.model import Case
 from ..case.validate import parse_case
 from ..errors import InputError, Problem, RevspineError
-from ..knowledge import KnowledgePack, default_pack, load_pack
+from ..knowledge import KnowledgePack, load_pack
 from ..knowledge.interventions import source_attributes
+from ..settings import load_settings
 from ..workflow import assess_case
 from . import screen_commands, web_commands
 from .render import to_json, to_markdown
@@ -52,8 +53,10 @@ LocalPacks = Annotated[
 
 
 def _pack(local: list[Path] | None) -> KnowledgePack:
-    """The pack to use: the built-in one (cached, with REVSPINE_LOCAL_PACKS), or it plus the --pack folders."""
-    return load_pack(local) if local else default_pack()
+    """The pack to use: the built-in one with the local packs of the settings (REVSPINE_KNOWLEDGE_PACKS), or with
+    the --pack folders instead; YAML parsed before is read from the settings' parse cache."""
+    settings = load_settings()
+    return load_pack(local or settings.pack_dirs(), cache_dir=settings.knowledge_cache())
 
 
 def _one_line(text: str) -> str:

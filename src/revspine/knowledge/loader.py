@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import KnowledgeError, Problem
 from . import schema as s
+from .parse_cache import ParseCache
 
 __all__ = ["Section", "SECTIONS", "register_section", "read_pack_dir", "builtin_pack_dir"]
 
@@ -77,21 +78,28 @@ def _loc(err: Any) -> str:
     return ".".join(str(x) for x in err["loc"])
 
 
-def read_pack_dir(root: Path) -> tuple[dict[str, Any], list[Problem]]:
+def read_pack_dir(root: Path, cache_dir: str | Path | None = None) -> tuple[dict[str, Any], list[Problem]]:
     """Parse every YAML file under ``root`` into validated entries, by section.
 
-    Returns (sections, problems). Each problem names the file and the entry.
+    Returns (sections, problems). Each problem names the file and the entry. With ``cache_dir``, a file
+    whose exact bytes were parsed before is read from the parse cache there (``parse_cache``); it is
+    validated all the same.
     """
     out: dict[str, Any] = {}
     problems: list[Problem] = []
     if not root.is_dir():
         raise KnowledgeError(f"knowledge pack folder {root} does not exist")
-    for path in _yaml_files(root):
+    cache = ParseCache(cache_dir, root, _SafeLoader.__name__) if cache_dir is not None else None
+    files = list(_yaml_files(root))
+    for path in files:
         rel = path.relative_to(root).as_posix()
         try:
-            doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_SafeLoader)
+            doc = _parse(path, rel, cache)
         except yaml.YAMLError as exc:
             problems.append(Problem(rel, f"not valid YAML: {exc}"))
+            continue
+        except UnicodeDecodeError as exc:
+            problems.append(Problem(rel, f"not UTF-8 text: {exc}"))
             continue
         if doc is None:
             continue
@@ -132,7 +140,23 @@ def read_pack_dir(root: Path) -> tuple[dict[str, Any], list[Problem]]:
                     if name in out:
                         problems.append(Problem(f"{rel}:{name}", "section given twice in this pack"))
                     out[name] = entry
+    if cache is not None:
+        cache.keep_only({path.relative_to(root).as_posix() for path in files})
+        cache.save()
     return out, problems
+
+
+def _parse(path: Path, rel: str, cache: ParseCache | None) -> Any:
+    data = path.read_bytes()
+    if cache is not None:
+        found, doc = cache.get(rel, data)
+        if found:
+            return doc
+    text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as read_text reads it
+    doc = yaml.load(text, Loader=_SafeLoader)
+    if cache is not None:
+        cache.put(rel, data, doc)
+    return doc
 
 
 def merge(base: dict[str, Any], local: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:

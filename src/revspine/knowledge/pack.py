@@ -20,22 +20,28 @@ _CITATION_KEYS = ("citations", "threshold_citations", "normal_caveat_citations")
 _REQUIRED = ("pack", "citations", "scoring", "timing", "findings", "causes")
 
 
+_NESTED = (BaseModel, dict, list, tuple)
+
+
 def _walk(obj: Any) -> Iterator[tuple[str, Any]]:
     """Every (field name, value) inside an entry; list items come out under their list's name."""
     if isinstance(obj, BaseModel):
         for name in type(obj).model_fields:
             value = getattr(obj, name)
             yield name, value
-            yield from _walk(value)
+            if isinstance(value, _NESTED):
+                yield from _walk(value)
     elif isinstance(obj, dict):
         for k, v in obj.items():
             yield str(k), v
-            yield from _walk(v)
+            if isinstance(v, _NESTED):
+                yield from _walk(v)
     elif isinstance(obj, (list, tuple)):
         for v in obj:
             if isinstance(v, BaseModel):
                 yield "", v
-            yield from _walk(v)
+            if isinstance(v, _NESTED):
+                yield from _walk(v)
 
 
 class KnowledgePack:
@@ -217,15 +223,19 @@ def _citation_ref(c: s.Citation) -> CitationRef:
     )
 
 
-def load_pack(local: Sequence[str | Path] = (), *, builtin: bool = True) -> KnowledgePack:
-    """Load the built-in pack, then overlay each local pack folder in order."""
+def load_pack(
+    local: Sequence[str | Path] = (), *, builtin: bool = True, cache_dir: str | Path | None = None
+) -> KnowledgePack:
+    """Load the built-in pack, then overlay each local pack folder in order. With ``cache_dir`` (the settings'
+    ``knowledge_cache_dir``), YAML files parsed before are read from the parse cache there (``parse_cache``):
+    every entry is validated all the same, and a changed file is parsed again."""
     sections: dict[str, Any] = {}
     sources: list[str] = []
     problems: list[Problem] = []
     overridden: list[str] = []
     roots = ([builtin_pack_dir()] if builtin else []) + [Path(p) for p in local]
     for root in roots:
-        body, probs = read_pack_dir(root)
+        body, probs = read_pack_dir(root, cache_dir)
         problems.extend(Problem(f"{root.name}/{p.path}", p.message) for p in probs)
         info = body.get("pack")
         if info is not None:

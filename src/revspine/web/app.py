@@ -25,7 +25,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from ..cdshooks.settings import CdsSettings
-from ..knowledge import KnowledgePack, load_pack
+from ..knowledge import KnowledgePack
 from ..settings import Settings, load_settings
 from ..storage import Database, migrate
 from ..storage.login_limit import LoginLimit
@@ -100,7 +100,7 @@ def create_app(settings: Settings | None = None, *, extra_routers: Sequence[APIR
     db = db or open_database(settings)
     if run_migrations:
         migrate(db)
-    pack = pack or load_pack(settings.pack_dirs())
+    pack = pack or settings.load_pack()
     templates = Jinja2Templates(directory=str(_WEB / "templates"))
     shared = views_environment()  # the view layer's filters (num, signed) and globals (timeline_svg...)
     templates.env.filters.update(shared.filters)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import string
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -59,7 +60,11 @@ def placeholders_in(text: str) -> set[str]:
 
 
 def _pattern(term: JargonTerm) -> re.Pattern[str]:
-    words = sorted({term.id, *term.forms}, key=len, reverse=True)
+    return _words_pattern(tuple(sorted({term.id, *term.forms}, key=len, reverse=True)))
+
+
+@lru_cache(maxsize=1024)
+def _words_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in words) + r")(?![\w-])", re.IGNORECASE)
 
 
