@@ -166,7 +166,7 @@ def main() -> None:
 
             with PeakRSS() as mem:
                 t0 = time.perf_counter()
-                eng = SparkEngine("local[2]", {"spark.driver.memory": "4g", "spark.sql.shuffle.partitions": "8"})
+                eng = SparkEngine("local[2]", {"spark.driver.memory": "4g"})
                 start = time.perf_counter() - t0
                 t = time.perf_counter()
                 spark = run_screen(ScreenConfig(source=str(data), top_n=args.top), engine=eng)

@@ -237,12 +237,26 @@ def assess_rows(person_id: int, rows: list[dict[str, Any]], today: date) -> dict
     return out
 
 
+def _clean(r: dict[str, Any]) -> dict[str, Any]:
+    return {k: (None if (isinstance(v, float) and v != v) else v) for k, v in r.items()}
+
+
+def _row_order(r: dict[str, Any]) -> tuple[str, str, str]:
+    return str(r["kind"]), str(r.get("event_date")), str(r["row_id"])
+
+
 def assess_group(pdf: Any, today: date) -> Any:
-    """pandas DataFrame of one person's rows -> a one-row DataFrame of RESULT_COLUMNS."""
+    """pandas DataFrame of the rows of one or more persons -> one row of RESULT_COLUMNS per person.
+
+    Spark calls it once per bucket of persons (``applyInPandas``), not once per person: the per-call cost of the
+    pandas and Arrow conversions is paid per batch."""
     import pandas as pd
 
-    rows = pdf.to_dict("records")
-    rows = [{k: (None if (isinstance(v, float) and v != v) else v) for k, v in r.items()} for r in rows]
-    rows.sort(key=lambda r: (str(r["kind"]), str(r.get("event_date")), str(r["row_id"])))
-    res = assess_rows(int(rows[0]["person_id"]), rows, today)
-    return pd.DataFrame([res], columns=list(RESULT_COLUMNS))
+    by: dict[int, list[dict[str, Any]]] = {}
+    for r in pdf.to_dict("records"):
+        by.setdefault(int(r["person_id"]), []).append(_clean(r))
+    out = []
+    for pid in sorted(by):
+        rows = sorted(by[pid], key=_row_order)
+        out.append(assess_rows(pid, rows, today))
+    return pd.DataFrame(out, columns=list(RESULT_COLUMNS))

@@ -19,7 +19,10 @@ from .cdm import TABLES, diagnose_sql, staging_sql
 from .source import Source
 from .sql import transpile
 
-__all__ = ["Engine", "DuckDBEngine", "SparkEngine", "stage_tables"]
+__all__ = ["Engine", "DuckDBEngine", "SparkEngine", "stage_tables", "PERSONS_PER_CALL"]
+
+#: persons per call of the Spark engine's Python assessment function (the pandas/Arrow cost is paid per call)
+PERSONS_PER_CALL = 250
 
 
 class Engine(Protocol):
@@ -161,12 +164,16 @@ class SparkEngine:
                     "spark.sql.session.timeZone": "UTC",
                     "spark.driver.memory": "1g", "spark.executor.memory": "1g",
                     "spark.sql.execution.arrow.pyspark.enabled": "true",
+                    # the JVM's case mapping, not ICU's: the screen upper-cases ASCII codes, and ICU's first use
+                    # costs ~10 CPU seconds of start-up (Spark 4)
+                    "spark.sql.icu.caseMappings.enabled": "false",
                     "spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"}
         for k, v in {**defaults, **(conf or {})}.items():
             b = b.config(k, v)
         self.spark = b.getOrCreate()
         self.spark.sparkContext.setLogLevel("ERROR")
         self._cached: list[Any] = []
+        self._counts: dict[str, int] = {}
 
     def version(self) -> str:
         return f"spark {self.spark.version} ({self.spark.sparkContext.master})"
@@ -200,28 +207,40 @@ class SparkEngine:
         df = self.spark.sql(transpile(sql, "spark")).localCheckpoint(eager=True)
         df.createOrReplaceTempView(name)
         self._cached.append(df)
-        return int(df.count()) if count else -1
+        n = int(df.count()) if count else -1
+        self._counts[name] = n
+        return n
 
     def rows(self, sql: str) -> list[dict[str, Any]]:
         return [r.asDict() for r in self.spark.sql(transpile(sql, "spark")).collect()]
 
     def assess(self, today: date) -> list[dict[str, Any]]:
-        """The engine runs inside the executors: one pandas group per person (applyInPandas)."""
+        """The engine runs inside the executors (applyInPandas), on buckets of persons rather than one group per
+        person: a few hundred persons per call, and at least two buckets per core so that every core works."""
+        from pyspark.sql import functions as F
+
         from .cases import RESULT_COLUMNS, assess_group
 
         schema = ", ".join(f"{c} {'bigint' if c == 'person_id' else 'string'}" for c in RESULT_COLUMNS)
-        df = self.spark.table("sc_case_rows")
+        persons = self._counts.get("sc_top", -1)
+        if persons < 0:
+            persons = self.spark.table("sc_top").count()
+        cores = max(self.spark.sparkContext.defaultParallelism, 1)
+        buckets = max(2 * cores, -(-persons // PERSONS_PER_CALL))
+        df = self.spark.table("sc_case_rows").withColumn(
+            "assess_bucket", F.pmod(F.xxhash64("person_id"), F.lit(buckets)))
 
         def run(pdf: Any) -> Any:
-            return assess_group(pdf, today)
+            return assess_group(pdf.drop(columns=["assess_bucket"]), today)
 
-        out = df.groupBy("person_id").applyInPandas(run, schema=schema)
+        out = df.groupBy("assess_bucket").applyInPandas(run, schema=schema)
         return sorted((r.asDict() for r in out.collect()), key=lambda r: int(r["person_id"]))
 
     def close(self) -> None:
         for df in self._cached:
             df.unpersist()
         self._cached = []
+        self._counts = {}
         for t in self.spark.catalog.listTables():
             if t.isTemporary:
                 self.spark.catalog.dropTempView(t.name)

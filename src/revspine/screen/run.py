@@ -196,7 +196,7 @@ def run_screen(cfg: ScreenConfig, pack: KnowledgePack | None = None, progress: P
         steps = {s.name: s for s in pipeline(screen, codes, names, present, as_of)}
         counts: dict[str, int] = {}
         stage_of = {"sc_codes": "concepts", "sc_names": "concepts", "sc_concept_base": "concepts",
-                    "sc_concept_ids": "concepts",
+                    "sc_concept_ids": "concepts", "sc_match_keys": "concepts",
                     "sc_events": "events", "sc_index": "index", "sc_evidence": "evidence", "sc_features": "evidence",
                     "sc_person": "cohort", "sc_worklist": "cohort"}
         current = None

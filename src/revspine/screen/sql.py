@@ -3,6 +3,7 @@
 The pipeline is a list of named steps, each a SELECT whose result the engine keeps as a table:
 
 ``sc_concept_ids``  concept ids of every concept set (vocabulary codes, 'Maps to', descendants, names)
+``sc_match_keys``   one lookup of every key a row can match by (concept id, code, code prefix) -> concept set
 ``sc_events``       every OMOP row that belongs to a concept set: person, set, date, value, unit, days
 ``sc_index``        candidate index events: each spine-operation day inside an observation period
 ``sc_features``     per index event: each evidence flag (and its first day), each exclusion, the rules
@@ -111,7 +112,7 @@ def _concept_base_sql(codes: list[CodeRow], vocab: set[str]) -> str:
         "SELECT s.concept_set, s.domain, c.concept_id FROM stg_concept c JOIN sc_codes s "
         f"ON c.vocabulary_id = s.vocabulary AND s.match_kind = 'exact' AND {_key('c.concept_code')} = s.code_key",
         "SELECT n.concept_set, n.domain, c.concept_id FROM stg_concept c JOIN sc_names n "
-        "ON LOWER(c.domain_id) = n.domain AND LOWER(c.concept_name) LIKE '%' || n.name || '%'",
+        "ON LOWER(c.domain_id) = n.domain AND STRPOS(LOWER(c.concept_name), n.name) > 0",
     ]
     base += [
         "SELECT s.concept_set, s.domain, c.concept_id FROM stg_concept c JOIN sc_codes s "
@@ -139,31 +140,67 @@ def _concept_ids_sql(vocab: set[str]) -> str:
         ") u WHERE concept_id IS NOT NULL AND concept_id <> 0"
 
 
+def _match_keys_sql(vocab: set[str]) -> str:
+    """One lookup table of every way a row can belong to a concept set: a concept id ('id'), a whole source code
+    ('exact', length 0) or the first ``len`` characters of one ('prefix')."""
+    parts = ["SELECT domain, match_kind AS kind, CASE WHEN match_kind = 'prefix' THEN LENGTH(code_key) ELSE 0 END "
+             "AS len, code_key AS match_key, concept_set FROM sc_codes"]
+    if "concept" in vocab:
+        parts.append("SELECT domain, 'id' AS kind, 0 AS len, CAST(concept_id AS VARCHAR) AS match_key, concept_set "
+                     "FROM sc_concept_ids")
+    return "SELECT DISTINCT domain, kind, len, match_key, concept_set FROM (" + " UNION ALL ".join(parts) + ") k"
+
+
 def _events_sql(codes: list[CodeRow], names: list[NameRow], present: set[str]) -> str:
-    lengths = sorted({len(c.key) for c in codes if c.match == "prefix"})
-    selects: list[str] = []
+    """Every row of a concept set. Each row is read once and turned into the keys it can match by (its concept id
+    and source concept id, its source code, the code's prefixes of the lengths the definition uses for the row's
+    domain), and all keys of all tables meet the lookup table in one equi-join: no OR in a join condition (a nested
+    loop over every row and concept id) and no scan per way of matching. Names match as plain substrings (STRPOS:
+    Spark compiles a LIKE pattern built from a column again for every row), for the domains that have names.
+    DISTINCT removes the rows that match more than one way."""
+    keyed: list[str] = []
+    liked: list[str] = []
+    row_cols = "d.row_id, d.person_id, d.event_date, d.value, d.unit, d.days, d.sv"
     for domain, tables in DOMAIN_TABLES.items():
+        kinds: list[tuple[int, str, int]] = []
+        if "concept" in present:
+            kinds += [(1, "id", 0), (2, "id", 0)]
+        if any(c.domain == domain and c.match == "exact" for c in codes):
+            kinds.append((3, "exact", 0))
+        kinds += [(4, "prefix", n) for n in sorted({len(c.key) for c in codes
+                                                     if c.domain == domain and c.match == "prefix"})]
         for table, rid, cid, scid, sv, day, value, unit, days in tables:
             if table not in present:
                 continue
-            d = (f"(SELECT {rid} AS row_id, person_id, {cid} AS cid, {scid} AS scid, {sv} AS sv, "
-                 f"{_key(sv)} AS sv_key, LOWER({sv}) AS sv_low, {day} AS event_date, "
+            d = (f"(SELECT {_q(table)} AS src_table, {_q(domain)} AS domain, {rid} AS row_id, person_id, {cid} AS cid, "
+                 f"{scid} AS scid, {sv} AS sv, {_key(sv)} AS sv_key, {day} AS event_date, "
                  f"CAST({value} AS DOUBLE) AS value, CAST({unit} AS VARCHAR) AS unit, CAST({days} AS INTEGER) AS days "
-                 f"FROM stg_{table})")
-            cols = (f"{_q(table)} AS src_table, d.row_id, d.person_id, m.concept_set, d.event_date, d.value, d.unit, "
-                    "d.days, d.sv AS source_value")
-            selects.append(f"SELECT {cols} FROM {d} d JOIN sc_concept_ids m ON m.domain = {_q(domain)} "
-                           "AND (d.cid = m.concept_id OR d.scid = m.concept_id)")
-            selects.append(f"SELECT {cols} FROM {d} d JOIN sc_codes m ON m.domain = {_q(domain)} "
-                           "AND m.match_kind = 'exact' AND d.sv_key = m.code_key")
-            selects += [f"SELECT {cols} FROM {d} d JOIN sc_codes m ON m.domain = {_q(domain)} "
-                        f"AND m.match_kind = 'prefix' AND LENGTH(m.code_key) = {n} AND LEFT(d.sv_key, {n}) = m.code_key"
-                        for n in lengths]
+                 f"FROM stg_{table} WHERE {day} IS NOT NULL)")
+            if kinds:
+                values = ", ".join(f"({src}, {_q(kind)}, {n})" for src, kind, n in kinds)
+                keyed.append(
+                    f"SELECT d.src_table, d.domain, {row_cols}, k.kind, k.len, "
+                    "CASE k.src WHEN 1 THEN CAST(d.cid AS VARCHAR) WHEN 2 THEN CAST(d.scid AS VARCHAR) "
+                    "WHEN 3 THEN d.sv_key ELSE LEFT(d.sv_key, k.len) END AS match_key "
+                    f"FROM {d} d CROSS JOIN (VALUES {values}) AS k(src, kind, len)")
             if any(nm.domain == domain for nm in names):
-                selects.append(f"SELECT {cols} FROM {d} d JOIN sc_names m ON m.domain = {_q(domain)} "
-                               "AND d.sv_low LIKE '%' || m.name || '%'")
+                liked.append(f"SELECT d.src_table, d.row_id, d.person_id, m.concept_set, d.event_date, d.value, "
+                             f"d.unit, d.days, d.sv AS source_value FROM {d} d JOIN sc_names m ON m.domain = "
+                             f"{_q(domain)} AND STRPOS(LOWER(d.sv), m.name) > 0")
+    selects = list(liked)
+    if keyed:
+        selects.insert(0, "SELECT x.src_table, x.row_id, x.person_id, m.concept_set, x.event_date, x.value, x.unit, "
+                          "x.days, x.sv AS source_value FROM (" + " UNION ALL ".join(keyed) + ") x "
+                          "JOIN sc_match_keys m ON m.domain = x.domain AND m.kind = x.kind AND m.len = x.len "
+                          "AND m.match_key = x.match_key")
+    if not selects:
+        selects.append("SELECT CAST(NULL AS VARCHAR) AS src_table, CAST(NULL AS BIGINT) AS row_id, "
+                       "CAST(NULL AS BIGINT) AS person_id, CAST(NULL AS VARCHAR) AS concept_set, "
+                       "CAST(NULL AS DATE) AS event_date, CAST(NULL AS DOUBLE) AS value, "
+                       "CAST(NULL AS VARCHAR) AS unit, CAST(NULL AS INTEGER) AS days, "
+                       "CAST(NULL AS VARCHAR) AS source_value WHERE 1 = 0")
     return ("SELECT DISTINCT src_table, row_id, person_id, concept_set, event_date, value, unit, days, source_value "
-            "FROM (" + " UNION ALL ".join(selects) + ") u WHERE event_date IS NOT NULL")
+            "FROM (" + " UNION ALL ".join(selects) + ") u")
 
 
 def _in_window(e: Evidence | Exclusion, day: str = "e.day") -> str:
@@ -216,6 +253,7 @@ def pipeline(screen: ScreenDefinition, codes: list[CodeRow], names: list[NameRow
         Step("sc_names", names_sql(names)),
         Step("sc_concept_base", _concept_base_sql(codes, vocab)),
         Step("sc_concept_ids", _concept_ids_sql(vocab)),
+        Step("sc_match_keys", _match_keys_sql(vocab)),
         Step("sc_events", _events_sql(codes, names, present)),
         Step("sc_index", (
             "SELECT o.person_id, o.op_date AS index_date, MAX(p.observation_period_end_date) AS period_end, "
