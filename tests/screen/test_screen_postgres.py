@@ -82,3 +82,16 @@ def test_postgres_cdm_gives_the_same_worklist(cdm_database: str, omop: Dataset, 
 def test_postgres_schema_without_the_cdm_is_named(cdm_database: str, tmp_path: Path) -> None:
     err = expect_input_error(cdm_database, tmp_path)  # schema 'public' holds no CDM table
     assert {p.path for p in err.problems} >= {"person", "observation_period", "procedure_occurrence"}
+
+
+def test_unreachable_database_is_a_clear_error_without_the_password(tmp_path: Path) -> None:
+    """No server needed: a port nothing listens on. The error names the source, hides the password, writes nothing."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again when the block ends: nothing listens there
+    err = expect_input_error(f"postgresql://analyst:s3cret-pw@127.0.0.1:{port}/cdm", tmp_path)
+    assert [p.path for p in err.problems] == ["source"]
+    assert "s3cret-pw" not in str(err) and all("s3cret-pw" not in p.message for p in err.problems)
+    assert f"127.0.0.1:{port}" in err.problems[0].message

@@ -91,12 +91,21 @@ class DuckDBEngine:
 
     def _attach_postgres(self, source: Source) -> dict[str, list[str]]:
         """Stream the columns the screen reads out of PostgreSQL (COPY ... CSV) into local files, then read them."""
-        import psycopg
+        try:
+            import psycopg
+        except ImportError:
+            raise InputError("reading PostgreSQL needs the psycopg driver", [Problem(
+                "source", "pip install 'revspine[postgres]' (make test installs it; make run does not)")]) from None
         from sqlalchemy.engine import make_url
 
         url = make_url(source.location).set(drivername="postgresql")
         out: dict[str, list[str]] = {}
-        with psycopg.connect(url.render_as_string(hide_password=False)) as conn:
+        try:
+            conn = psycopg.connect(url.render_as_string(hide_password=False))
+        except psycopg.OperationalError as exc:  # the message names host and user, never the password
+            raise InputError("could not connect to the OMOP database", [Problem(
+                "source", f"{source.describe()}: {str(exc).strip().splitlines()[0][:300]}")]) from None
+        with conn:
             found = conn.execute("SELECT table_name, column_name FROM information_schema.columns "
                                  "WHERE table_schema = %s ORDER BY table_name, ordinal_position",
                                  (source.schema,)).fetchall()
@@ -182,7 +191,8 @@ class SparkEngine:
         if source.kind != "folder":
             raise InputError("the Spark engine reads a folder of CSV or Parquet files",
                              [Problem("source", f"{source.kind} sources are read by the DuckDB engine; export the "
-                                                "tables to Parquet for Spark")])
+                                                "tables to Parquet or CSV files in a folder every Spark worker "
+                                                "reads (README: Screening a health system)")])
         out: dict[str, list[str]] = {}
         for name, tf in source.tables.items():
             paths = [str(p) for p in tf.paths]
