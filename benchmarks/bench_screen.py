@@ -155,6 +155,7 @@ def main() -> None:
             duck = run_screen(ScreenConfig(source=str(data), top_n=args.top))
             wall = time.perf_counter() - t
         report("DuckDB", duck, wall, n, mem.peak, mem.cpu)
+        duck_cpu = mem.cpu
         print(f"  load average during the runs: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         screen_only = wall - duck.timings.get("assess", 0)
         print(f"  screen without the assessments: {screen_only:.2f} s = {screen_only / floor:.1f}x the bare scan; "
@@ -174,7 +175,9 @@ def main() -> None:
                 eng.close()
                 eng.spark.stop()
             report("Spark local[2]", spark, swall, n, mem.peak, mem.cpu)
-            print(f"  session start-up {start:.1f} s (not counted); Spark / DuckDB = {swall / wall:.1f}x")
+            print(f"  session start-up {start:.1f} s (not counted); Spark / DuckDB = {swall / wall:.1f}x wall, "
+                  f"{mem.cpu / duck_cpu:.1f}x CPU (the CPU ratio is the one a loaded machine distorts least); "
+                  f"load average now {os.getloadavg()[0]:.1f}")
             same_set = {w["person_id"] for w in spark.worklist} == {w["person_id"] for w in duck.worklist}
             same = [w["person_id"] for w in spark.worklist] == [w["person_id"] for w in duck.worklist]
             print(f"  same worklist rows (every column) as DuckDB: {spark.worklist == duck.worklist}")
