@@ -40,7 +40,17 @@ import httpx
 import jwt
 import orjson
 from cryptography.hazmat.primitives.asymmetric import ec
-from loadgen import Answer, closed_loop, cpu_seconds, open_loop, percentile, request_bytes, summary
+from loadgen import (
+    Answer,
+    closed_loop,
+    cpu_seconds,
+    md1_p99_over_median,
+    open_loop,
+    percentile,
+    request_bytes,
+    send_lag,
+    summary,
+)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "synthea-r4" / "bundles"
 ISS = "https://bench-ehr.invalid"
@@ -201,6 +211,9 @@ async def run(args: argparse.Namespace) -> int:
               f"median {median:.1f} ms, p99 {open_p99:.1f} ms, max {open_max:.1f} ms, p99/median "
               f"{open_p99 / median:.1f} (target <= {TARGET_OPEN_P99_OVER_MEDIAN:.0f}: "
               f"{'met' if open_p99 <= TARGET_OPEN_P99_OVER_MEDIAN * median else 'NOT met'})")
+        lag_median, lag_p99 = send_lag(opened)
+        print(f"  of which the load generator's own send lag: median {lag_median:.1f} ms, p99 {lag_p99:.1f} ms; "
+              f"queueing alone at this utilisation (M/D/1, 0.5): p99/median {md1_p99_over_median():.1f}")
     finally:
         server.terminate()
         server.wait(timeout=10)

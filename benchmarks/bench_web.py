@@ -38,7 +38,17 @@ from typing import Any
 
 import httpx
 import orjson
-from loadgen import closed_loop, cpu_seconds, open_loop, percentile, request_bytes, summary
+from loadgen import (
+    Answer,
+    closed_loop,
+    cpu_seconds,
+    md1_p99_over_median,
+    open_loop,
+    percentile,
+    request_bytes,
+    send_lag,
+    summary,
+)
 
 from revspine.cli.main import example_paths
 
@@ -51,6 +61,14 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def exit_stderr(server: subprocess.Popen[str]) -> str:
+    """What a killed server wrote on stderr (a child still holding the pipe open gives up after 10 s)."""
+    try:
+        return server.communicate(timeout=10)[1] or ""
+    except subprocess.TimeoutExpired:
+        return "(stderr not read: a child process still holds it open)"
 
 
 def revspine(*args: str, env: dict[str, str], stdin: str | None = None) -> str:
@@ -84,8 +102,8 @@ def run(port: int, token: str, cases: list[dict], pids: list[int], requests: int
     return [a.ms for a in answers]
 
 
-def run_open(port: int, token: str, cases: list[dict], pids: list[int], rate: float, requests: int) -> list[float]:
-    """``requests`` POST assess calls arriving at ``rate`` per second on average (open loop); latencies in ms."""
+def run_open(port: int, token: str, cases: list[dict], pids: list[int], rate: float, requests: int) -> list[Answer]:
+    """``requests`` POST assess calls arriving at ``rate`` per second on average (open loop); the answers."""
     auth = {"Authorization": f"Bearer {token}"}
     bodies = [json.dumps(c).encode() for c in cases]
     prepared = [request_bytes("POST", f"/api/patients/{pids[i % len(pids)]}/assess", bodies[i % len(bodies)], auth)
@@ -94,7 +112,7 @@ def run_open(port: int, token: str, cases: list[dict], pids: list[int], rate: fl
     bad = [a for a in answers if a.status != 200]
     if bad:
         raise RuntimeError(f"{len(bad)} answers were not 200, e.g. HTTP {bad[0].status}: {bad[0].body[:200]!r}")
-    return [a.ms for a in answers]
+    return answers
 
 
 def in_process_cpu(cases: list[dict], requests: int, warmup: int, url: str) -> float:
@@ -148,7 +166,7 @@ def main() -> None:
                                   stderr=subprocess.PIPE, text=True)
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 300  # start-up on a loaded machine can take a minute or more
             while True:
                 try:
                     if httpx.get(base + "/healthz", timeout=1).status_code == 200:
@@ -156,7 +174,8 @@ def main() -> None:
                 except httpx.TransportError:
                     pass
                 if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit("the server did not start: " + (server.stderr.read() if server.stderr else ""))
+                    server.kill()  # (its stderr is read once it has exited: a live server's would never end)
+                    raise SystemExit("the server did not start: " + exit_stderr(server))
                 time.sleep(0.2)
             pids = setup(base, token, args.clients)
             run(port, token, cases, pids, args.warmup)
@@ -164,7 +183,7 @@ def main() -> None:
             lat = run(port, token, cases, pids, args.requests)
             wall, cpu = time.perf_counter() - t0, cpu_seconds(server.pid) - cpu0
             saturation = len(lat) / wall
-            open_lat = run_open(port, token, cases, pids, saturation / 2, args.open_requests)
+            opened = run_open(port, token, cases, pids, saturation / 2, args.open_requests)
         finally:
             server.terminate()
             server.wait(timeout=10)
@@ -183,11 +202,14 @@ def main() -> None:
           f"req/s for even the mean latency to stay under {TARGET_P99_MS:.0f} ms)")
     print(f"closed loop (information): target p99 < {TARGET_P99_MS:.0f} ms: "
           f"{'met' if p99 < TARGET_P99_MS else 'NOT met'}")
-    median, open_p99, open_max = summary(open_lat)
-    print(f"open loop at {saturation / 2:.0f} req/s (half the saturation rate), {len(open_lat)} requests: "
+    median, open_p99, open_max = summary([a.ms for a in opened])
+    print(f"open loop at {saturation / 2:.0f} req/s (half the saturation rate), {len(opened)} requests: "
           f"median {median:.1f} ms   p99 {open_p99:.1f} ms   max {open_max:.1f} ms   p99/median "
           f"{open_p99 / median:.1f} (target <= {TARGET_OPEN_P99_OVER_MEDIAN:.0f}: "
           f"{'met' if open_p99 <= TARGET_OPEN_P99_OVER_MEDIAN * median else 'NOT met'})")
+    lag_median, lag_p99 = send_lag(opened)
+    print(f"  of which the load generator's own send lag: median {lag_median:.1f} ms, p99 {lag_p99:.1f} ms; "
+          f"queueing alone at this utilisation (M/D/1, 0.5): p99/median {md1_p99_over_median():.1f}")
     server_cpu = cpu / len(lat)
     print(f"CPU per request: server {server_cpu * 1000:.2f} ms, the same work in process "
           f"{local_cpu * 1000:.2f} ms (parse, validate, assess, store, audit); ratio {server_cpu / local_cpu:.2f} "

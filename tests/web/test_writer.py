@@ -289,3 +289,14 @@ def test_kill_9_loses_no_answered_assessment_and_no_answered_view(backend, tmp_p
     assert len(stored) == len(set(stored))
     assert set(answered) <= set(stored)  # every answered assessment is stored, once
     assert set(viewed) <= audited  # every answered read of an assessment was audited
+
+
+def test_the_app_stops_its_writer_at_shutdown_after_the_queued_writes(tmp_path, pack):
+    env = make_env(tmp_path, pack)
+    with TestClient(env.app, headers={"Authorization": f"Bearer {env.token}"}) as api:
+        assert api.post("/api/patients", json={"display_name": "Before Shutdown"}).status_code == 201
+        assert env.db.writer._thread is not None
+    assert env.db.writer._thread is None  # the lifespan's shutdown closed it (storage/writer.py drains first)
+    with env.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(PatientRow)) == 1
+    env.db.dispose()

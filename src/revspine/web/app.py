@@ -111,6 +111,7 @@ def create_app(settings: Settings | None = None, *, extra_routers: Sequence[APIR
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         app.state.revspine.pdf.warm()  # WeasyPrint loads in the PDF worker while the app starts serving
         yield
+        await anyio.to_thread.run_sync(db.writer.close)  # the writes still queued are committed first
 
     app = FastAPI(title="revspine", version=__version__, description=DESCRIPTION, docs_url=None, redoc_url=None,
                   lifespan=lifespan,

@@ -44,7 +44,9 @@ def home() -> RedirectResponse:
 
 
 @router.api_route("/login", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
-def login_form(request: Request, next: str = "") -> Response:
+async def login_form(request: Request, next: str = "") -> Response:
+    """Rendered on the event loop: no database, no thread. A hand-off to the thread pool and back costs two
+    wake-ups of other threads, each a wait for a core on a busy machine (benchmarks/bench_stall.py)."""
     return render(request, "login.html", {"next": _safe_next(next), "error": None, "username": ""})
 
 
