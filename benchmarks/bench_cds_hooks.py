@@ -157,7 +157,7 @@ async def run(args: argparse.Namespace) -> int:
         env=env)
     try:
         async with httpx.AsyncClient(base_url=base, timeout=30) as probe:
-            for _ in range(100):
+            for _ in range(3000):  # up to 300 s: start-up on a loaded machine can take a minute or more
                 try:
                     await probe.options("/cds-services")
                     break
