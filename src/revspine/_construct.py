@@ -1,4 +1,4 @@
-"""make(): build trusted result objects fast, without re-validation.
+"""make() and Template: build trusted result objects fast, without re-validation.
 
 Shared by the engine and the plan, instruments and patient modules, which all build many small
 result objects per assessment from values they computed themselves.
@@ -7,16 +7,21 @@ result objects per assessment from values they computed themselves.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
-__all__ = ["make"]
+__all__ = ["make", "Template"]
 
 M = TypeVar("M", bound=BaseModel)
 _Spec = tuple[tuple[str, ...], dict[str, Any], dict[str, Callable[[], Any]]]
 _SPECS: dict[type[BaseModel], _Spec] = {}
-_set = object.__setattr__
+_new_object = object.__new__
+_set_dict = object.__setattr__
+# BaseModel's own slots, set directly (what pydantic's model_construct sets, without its per-field work)
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 _MISSING = object()
 
 
@@ -31,32 +36,72 @@ def make(cls: type[M], **values: Any) -> M:
     """
     names, static, factories = _SPECS.get(cls) or _spec(cls)
     if tuple(values) == names:  # every field, already in declared order: the common case
-        return _new(cls, values)
+        return _new(cls, values, set(values))
+    return _new(cls, _ordered(cls, values), set(values))
+
+
+class Template(Generic[M]):
+    """A result object prepared once (its fixed fields, in declared order) and filled in per call.
+
+    ``Template(EvidenceItem, ("inputs", "citations"), rule_id=..., label=...)`` checks the names once;
+    ``template(inputs=..., citations=...)`` then builds the object from a copy of the fixed values and
+    exactly the per-call values named: what ``make`` would build from the same values, for the objects
+    an assessment builds many times over. Fixed values are shared by every object built, so they must
+    not be mutable (give lists per call); fields left to a default factory get a fresh value per call.
+    """
+
+    __slots__ = ("cls", "names", "values", "given", "factories")
+
+    def __init__(self, cls: type[M], names: tuple[str, ...], /, **fixed: Any) -> None:
+        both = {**fixed, **dict.fromkeys(names, _MISSING)}
+        if len(both) != len(fixed) + len(names):
+            raise TypeError(f"{cls.__name__}: a field is both fixed and given per call")
+        if mutable := sorted(k for k, v in fixed.items() if isinstance(v, (list, dict, set))):
+            raise TypeError(f"{cls.__name__}: give the mutable fields {mutable} per call")
+        _, _, factories = _SPECS.get(cls) or _spec(cls)
+        self.cls = cls
+        self.names = frozenset(names)
+        self.values = _ordered(cls, both)
+        self.given = frozenset(both)
+        self.factories = tuple((k, f) for k, f in factories.items() if k not in both)
+
+    def __call__(self, **values: Any) -> M:
+        if values.keys() != self.names:
+            raise TypeError(f"{self.cls.__name__}: give exactly {', '.join(sorted(self.names))}")
+        out = self.values.copy()
+        out.update(values)
+        if self.factories:
+            for name, factory in self.factories:
+                out[name] = factory()
+        return _new(self.cls, out, set(self.given))
+
+
+def _ordered(cls: type[BaseModel], values: dict[str, Any]) -> dict[str, Any]:
+    names, static, factories = _SPECS.get(cls) or _spec(cls)
     ordered: dict[str, Any] = {}
     found = 0
     for name in names:
         v = values.get(name, _MISSING)
-        if v is not _MISSING:
+        if v is not _MISSING or name in values:
             found += 1
+        elif name in static:
+            v = static[name]
+        elif name in factories:
+            v = factories[name]()
         else:
-            if name in static:
-                v = static[name]
-            elif name in factories:
-                v = factories[name]()
-            else:
-                raise TypeError(f"{cls.__name__}: missing required field '{name}'")
+            raise TypeError(f"{cls.__name__}: missing required field '{name}'")
         ordered[name] = v
     if found < len(values):
         raise TypeError(f"{cls.__name__}: unknown fields {sorted(set(values) - set(names))}")
-    return _new(cls, ordered, set(values))
+    return ordered
 
 
-def _new(cls: type[M], values: dict[str, Any], fields_set: set[str] | None = None) -> M:
-    m = object.__new__(cls)
-    _set(m, "__dict__", values)
-    _set(m, "__pydantic_fields_set__", set(values) if fields_set is None else fields_set)
-    _set(m, "__pydantic_extra__", None)
-    _set(m, "__pydantic_private__", None)
+def _new(cls: type[M], values: dict[str, Any], fields_set: set[str]) -> M:
+    m = _new_object(cls)
+    _set_dict(m, "__dict__", values)
+    _set_fields_set(m, fields_set)
+    _set_extra(m, None)
+    _set_private(m, None)
     return m
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..knowledge.pack import KnowledgePack
 from ..knowledge.schema import Condition
 from .facts import Facts
+from .inputs import recorded
 from .predicates import Hit, compiled
 
 __all__ = ["evaluate_findings", "evaluate_negatives", "check", "Hits", "Negatives"]
@@ -16,13 +17,24 @@ nor in Negatives are unknown: not recorded, and they never count."""
 
 
 def evaluate_findings(facts: Facts, pack: KnowledgePack) -> Hits:
-    return {fid: fn(facts, params) for fid, (fn, params) in compiled(pack)[0].items()}
+    """Every finding of the pack: the inputs that make it present, or None. Only the findings that read an
+    input the case records are evaluated (``inputs``): the others cannot be present."""
+    c = compiled(pack)
+    todo = set(c.always)
+    for key in recorded(facts, c.fields):
+        todo.update(c.by_input.get(key, ()))
+    hits: Hits = dict.fromkeys(c.order)
+    present = c.present
+    for fid in todo:
+        fn, params = present[fid]
+        hits[fid] = fn(facts, params)
+    return hits
 
 
 def evaluate_negatives(facts: Facts, pack: KnowledgePack, hits: Hits) -> Negatives:
     """Read as absent the findings some cause weighs when absent (and only those), when not present."""
     out: Negatives = {}
-    for fid, (fn, params) in compiled(pack)[1].items():
+    for fid, (fn, params) in compiled(pack).absent.items():
         if hits.get(fid):
             continue
         used = fn(facts, params)

@@ -19,11 +19,13 @@ The model (docs/reasoning.md):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, NamedTuple
+from weakref import WeakKeyDictionary
 
+from .._construct import Template
 from ..case.enums import DECOMPRESSION_PROCEDURES, FUSION_PROCEDURES, Procedure, Region
 from ..knowledge.pack import KnowledgePack
-from ..knowledge.schema import Cause
+from ..knowledge.schema import Cause, Condition
 from .conditions import Hits, Negatives, check
 from .facts import Facts
 from .result import CauseResult, EvidenceItem, ExcludedCause, RedFlagResult, TimingResult, make
@@ -62,6 +64,74 @@ def prior_for(cause: Cause, family: Literal["lumbar_fusion", "lumbar_decompressi
     return cause.prior.value, cause.prior.basis, []
 
 
+class _Row(NamedTuple):
+    """One evidence entry of a cause, compiled once per pack (``pack.cause_evidence`` with its result templates)."""
+
+    finding: str
+    factor: float
+    tier: str
+    citations: tuple[str, ...]
+    confirm_when: Condition | None
+    unconfirmed_tier: str
+    only_when: Condition | None
+    present: Template[EvidenceItem]  # tier, inputs, citations
+    absent: tuple[str, float, tuple[str, ...], tuple[str, ...], Template[EvidenceItem]] | None
+    """(finding read as absent, factor, its citations, findings that stop it counting, template: inputs, citations)"""
+
+
+class _CausePlan(NamedTuple):
+    rows: tuple[_Row, ...]
+    timing: dict[str, tuple[float, tuple[str, ...], Template[EvidenceItem]]]  # window: factor, citations, template
+    result: Template[CauseResult]
+
+
+_PLANS: WeakKeyDictionary[KnowledgePack, dict[str, _CausePlan]] = WeakKeyDictionary()
+
+
+def _plans(pack: KnowledgePack) -> dict[str, _CausePlan]:
+    """Each cause's evidence rows, timing weights and result, compiled once per pack."""
+    plans = _PLANS.get(pack)
+    if plans is None:
+        plans = _PLANS[pack] = {cid: _plan(cause, pack) for cid, cause in pack.causes.items()}
+    return plans
+
+
+def _plan(cause: Cause, pack: KnowledgePack) -> _CausePlan:
+    rows = []
+    for row in pack.cause_evidence[cause.id]:
+        absent = None
+        if row.absent is not None:
+            afid, afactor, astatic, acites, unless = row.absent
+            absent = (afid, afactor, acites, unless, Template(EvidenceItem, ("inputs", "citations"), **astatic))
+        rows.append(_Row(row.finding, row.factor, row.tier, row.citations, row.confirm_when, row.unconfirmed_tier,
+                         row.only_when, Template(EvidenceItem, ("tier", "inputs", "citations"), **row.static),
+                         absent))
+    timing: dict[str, tuple[float, tuple[str, ...], Template[EvidenceItem]]] = {}
+    for window, tw in cause.timing.items():
+        factor = pack.ordinal_lr[tw.weight]
+        timing[window] = (factor, tuple(tw.citations), Template(
+            EvidenceItem, ("label", "inputs", "citations"), rule_id=f"{cause.id}.timing.{window}",
+            finding=f"timing_{window}", kind="ordinal", lr=None, weight=tw.weight, factor=factor, reason=tw.reason,
+            tier="timing", basis=tw.basis or (
+                f"Expert-assigned ordinal band relative to the prior's {cause.prior.window} window; "
+                "the cited source gives its direction, not its size."
+            ),
+        ))
+    result = Template(
+        CauseResult, ("score", "prior", "prior_basis", "applicability", "supporting", "opposing", "evidence_kinds",
+                      "icd10cm", "workup_missing", "citations", "tier", "red_flag"),
+        cause=cause.id, label=cause.label, kind=cause.kind, rank=0, correctable_by_surgery=cause.correctable_by_surgery,
+    )
+    return _CausePlan(tuple(rows), timing, result)
+
+
+def _timing_label(timing: TimingResult) -> str:
+    if timing.read_at_day in (None, timing.days_after_surgery):
+        return f"Onset in the {timing.window} window ({timing.days_after_surgery} days after surgery)"
+    return (f"Presenting in the {timing.window} window ({timing.read_at_day} days after surgery; "
+            f"symptoms since day {timing.days_after_surgery})")
+
+
 def score_cause(
     cause: Cause, hits: Hits, timing: TimingResult, pack: KnowledgePack, negatives: Negatives | None = None,
     symptoms_recorded: bool = True, prior: float | None = None,
@@ -69,37 +139,25 @@ def score_cause(
     """Score in 0..1 = posterior odds / (1 + odds); the evidence items that moved it; the evidence tier.
     ``prior`` replaces the cause's own prior (a prior by family of index operation, ``prior_for``)."""
     p0 = cause.prior.value if prior is None else prior
+    return _score(_plans(pack)[cause.id], p0, hits, timing, negatives or {}, symptoms_recorded)
+
+
+def _score(
+    plan: _CausePlan, p0: float, hits: Hits, timing: TimingResult, negatives: Negatives, symptoms_recorded: bool,
+) -> tuple[float, list[EvidenceItem], Tier]:
     odds = p0 / (1 - p0)
     items: list[EvidenceItem] = []
-    if timing.window is not None and timing.window in cause.timing:
-        tw = cause.timing[timing.window]
-        factor = pack.ordinal_lr[tw.weight]
+    if timing.window is not None and (tw := plan.timing.get(timing.window)) is not None:
+        factor, citations, item = tw
         odds *= factor
-        items.append(
-            make(
-                EvidenceItem, rule_id=f"{cause.id}.timing.{timing.window}", finding=f"timing_{timing.window}",
-                label=(
-                    f"Onset in the {timing.window} window ({timing.days_after_surgery} days after surgery)"
-                    if timing.read_at_day in (None, timing.days_after_surgery)
-                    else f"Presenting in the {timing.window} window ({timing.read_at_day} days after surgery; "
-                    f"symptoms since day {timing.days_after_surgery})"
-                ),
-                kind="ordinal", lr=None, weight=tw.weight, factor=factor, reason=tw.reason, tier="timing",
-                basis=tw.basis or (
-                    f"Expert-assigned ordinal band relative to the prior's {cause.prior.window} window; "
-                    "the cited source gives its direction, not its size."
-                ),
-                inputs=[f"onset {timing.days_after_surgery} days after surgery ({timing.basis})"],
-                citations=list(tw.citations),
-            )
-        )
+        items.append(item(label=_timing_label(timing), citations=list(citations),
+                          inputs=[f"onset {timing.days_after_surgery} days after surgery ({timing.basis})"]))
     tier: Tier = "none"
-    negatives = negatives or {}
-    for row in pack.cause_evidence[cause.id]:
-        if row.only_when is not None and check(row.only_when, hits) is None:
-            continue
+    for row in plan.rows:
         used = hits.get(row.finding)
         if used:
+            if row.only_when is not None and check(row.only_when, hits) is None:
+                continue
             odds *= row.factor
             item_tier = row.tier
             if item_tier == "confirmatory" and row.confirm_when is not None and check(row.confirm_when, hits) is None:
@@ -107,15 +165,17 @@ def score_cause(
                 item_tier = row.unconfirmed_tier if symptoms_recorded else "supportive"
             if row.factor < 1:
                 item_tier = "against"
-            items.append(make(EvidenceItem, **row.static, tier=item_tier, inputs=list(used),
-                              citations=list(row.citations)))
+            items.append(row.present(tier=item_tier, inputs=list(used), citations=list(row.citations)))
             if row.factor > 1 and item_tier in _SUPPORT and TIER_ORDER[item_tier] < TIER_ORDER[tier]:
                 tier = item_tier  # type: ignore[assignment]  # one of _SUPPORT
-        elif (row.absent is not None and not hits.get(row.absent[0]) and not any(hits.get(u) for u in row.absent[4])
-              and (gone := negatives.get(row.absent[0]))):
-            _, factor, static, citations, _ = row.absent
+        elif row.absent is not None:
+            afid, factor, citations, unless, absent_item = row.absent
+            if hits.get(afid) or any(hits.get(u) for u in unless) or not (gone := negatives.get(afid)):
+                continue
+            if row.only_when is not None and check(row.only_when, hits) is None:
+                continue
             odds *= factor
-            items.append(make(EvidenceItem, **static, inputs=list(gone), citations=list(citations)))
+            items.append(absent_item(inputs=list(gone), citations=list(citations)))
     return odds / (1 + odds), items, tier
 
 
@@ -175,6 +235,8 @@ def rank_causes(
     family = index_family(facts)
     excluded: list[ExcludedCause] = []
     results: list[CauseResult] = []
+    plans = _plans(pack)
+    negatives = negatives or {}
     for cause in pack.causes.values():
         applicability: Applicability = "unknown"
         if facts.surgery_count and cause.applies_when is not None:
@@ -190,10 +252,11 @@ def rank_causes(
         elif facts.surgery_count:
             applicability = "applies"
         prior = prior_for(cause, family)
-        score, items, tier = score_cause(cause, hits, timing, pack, negatives, recorded, prior[0])
+        plan = plans[cause.id]
+        score, items, tier = _score(plan, prior[0], hits, timing, negatives, recorded)
         if cause.id in specific and TIER_ORDER[tier] > TIER_ORDER["supportive"]:
             tier = "supportive"  # a red flag that names this cause alone is a cluster of findings supporting it
-        results.append(_result(cause, applicability, score, items, tier, cause.id in flagged, done_tests, pack,
+        results.append(_result(cause, plan, applicability, score, items, tier, cause.id in flagged, done_tests, pack,
                                prior))
     results.sort(key=rank_key)
     causes = _flagged_in_top([c for c in results if c.kind == "cause"])
@@ -215,26 +278,29 @@ def _flagged_in_top(ranked: list[CauseResult], top: int = 3) -> list[CauseResult
 
 
 def _result(
-    cause: Cause, applicability: Applicability, score: float, items: list[EvidenceItem], tier: Tier,
-    red_flag: bool, done_tests: set[str], pack: KnowledgePack,
-    prior: tuple[float, str, list[str]] | None = None,
+    cause: Cause, plan: _CausePlan, applicability: Applicability, score: float, items: list[EvidenceItem], tier: Tier,
+    red_flag: bool, done_tests: set[str], pack: KnowledgePack, prior: tuple[float, str, list[str]],
 ) -> CauseResult:
-    p0, basis, prior_citations = prior or (cause.prior.value, cause.prior.basis, [])
+    p0, basis, prior_citations = prior
     base_citations = pack.cause_citations[cause.id]
     if prior_citations:  # a family prior's source, beside the cause's own
         base_citations = tuple(sorted(set(base_citations).union(prior_citations)))
-    if items:
-        supporting = sorted((e for e in items if e.factor > 1), key=lambda e: -e.factor)
-        opposing = sorted((e for e in items if e.factor < 1), key=lambda e: e.factor)
-        kinds = sorted({e.kind for e in items})
-        citations = sorted({c for e in items for c in e.citations}.union(base_citations))
-    else:  # most causes in a case: nothing found for or against them
-        supporting, opposing, kinds, citations = [], [], [], list(base_citations)
-    return make(
-        CauseResult, cause=cause.id, label=cause.label, kind=cause.kind, rank=0, score=round(score, 4),
-        prior=p0, prior_basis=basis, applicability=applicability,
-        supporting=supporting, opposing=opposing, evidence_kinds=kinds,
-        correctable_by_surgery=cause.correctable_by_surgery, icd10cm=list(pack.cause_codes[cause.id]),
-        workup_missing=[t for t in cause.workup if t not in done_tests], citations=citations,
-        tier=tier, red_flag=red_flag,
+    supporting: list[EvidenceItem] = []
+    opposing: list[EvidenceItem] = []
+    kinds: set[str] = set()
+    citations = set(base_citations)
+    for e in items:
+        if e.factor > 1:
+            supporting.append(e)
+        elif e.factor < 1:
+            opposing.append(e)
+        kinds.add(e.kind)
+        citations.update(e.citations)
+    supporting.sort(key=lambda e: -e.factor)  # stable: equal factors keep the order they were found in
+    opposing.sort(key=lambda e: e.factor)
+    return plan.result(
+        score=round(score, 4), prior=p0, prior_basis=basis, applicability=applicability, supporting=supporting,
+        opposing=opposing, evidence_kinds=sorted(kinds), icd10cm=list(pack.cause_codes[cause.id]),
+        workup_missing=[t for t in cause.workup if t not in done_tests],
+        citations=sorted(citations) if items else list(base_citations), tier=tier, red_flag=red_flag,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 from functools import cache
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from weakref import WeakKeyDictionary
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -22,8 +22,11 @@ from ..knowledge.loader import register_checker
 from ..knowledge.pack import KnowledgePack
 from ..knowledge.schema import Finding
 from .facts import Facts
+from .inputs import FieldReader, Input, field_getter, narrowest, reads
 
-__all__ = ["PREDICATES", "ABSENT", "absent_check", "compile_finding", "check_finding", "compiled", "Hit"]
+__all__ = [
+    "PREDICATES", "ABSENT", "absent_check", "compile_finding", "check_finding", "compiled", "CompiledFindings", "Hit",
+]
 
 Hit = list[str] | None
 
@@ -172,18 +175,11 @@ class DaysP(Compare):
     basis: Literal["onset", "assessment"] = "assessment"
 
 
-@cache
-def _parts(path: str) -> tuple[str, ...]:
-    return tuple(path.split("."))
+_getter = cache(field_getter)
 
 
 def _get(case: Case, path: str) -> Any:
-    obj: Any = case
-    for part in _parts(path):
-        obj = getattr(obj, part, None)
-        if obj is None:
-            return None
-    return obj
+    return _getter(path)(case)
 
 
 def _imaging(f: Facts, p: ImagingP) -> Hit:
@@ -699,16 +695,57 @@ def _check_against_the_case_model(sections: dict[str, Any]) -> list[Problem]:
 
 
 Compiled = dict[str, tuple[Callable[[Facts, Any], Hit], Any]]
-_COMPILED: WeakKeyDictionary[KnowledgePack, tuple[Compiled, Compiled]] = WeakKeyDictionary()
 
 
-def compiled(pack: KnowledgePack) -> tuple[Compiled, Compiled]:
-    """(every finding's predicate with its validated parameters, the absent readers of the findings some cause
-    weighs when absent), worked out once per pack: call ``fn(facts, params)``."""
+class CompiledFindings(NamedTuple):
+    """The pack's findings, compiled once per pack."""
+
+    present: Compiled
+    """Every finding's predicate with its validated parameters: call ``fn(facts, params)``."""
+    absent: Compiled
+    """The absent readers of the findings some cause weighs when absent."""
+    order: tuple[str, ...]
+    """Every finding id, in pack order."""
+    by_input: dict[Input, tuple[str, ...]]
+    """Input -> the findings that read it (``inputs.reads``): a finding can be present only when the case
+    records one of its inputs."""
+    always: tuple[str, ...]
+    """Findings whose inputs are not known: always evaluated."""
+    fields: FieldReader
+    """Reads the field paths findings read."""
+
+
+def _inputs(name: str, raw: dict[str, Any]) -> frozenset[Input] | None:
+    """The inputs a predicate reads (a composite: its parts'), or None when not known."""
+    if name in _COMPOSITE:
+        parts = [_inputs(part["predicate"], part.get("params") or {}) for part in raw.get(_COMPOSITE[name]) or []]
+        if name == "all_of":  # present only when every part is: any one part's inputs will do
+            return narrowest(p for p in parts if p is not None)
+        return None if None in parts else frozenset().union(*(p for p in parts if p is not None))
+    return reads(name, PREDICATES[name][0].model_validate(raw))
+
+
+_COMPILED: WeakKeyDictionary[KnowledgePack, CompiledFindings] = WeakKeyDictionary()
+
+
+def compiled(pack: KnowledgePack) -> CompiledFindings:
+    """The pack's findings compiled for evaluation (``CompiledFindings``), worked out once per pack."""
     done = _COMPILED.get(pack)
     if done is None:
         present = {fid: compile_finding(f) for fid, f in pack.findings.items()}
         absent = {fid: (fn, present[fid][1]) for fid in pack.weighed_absent
                   if (fn := absent_check(pack.findings[fid].predicate)) is not None}
-        done = _COMPILED[pack] = (present, absent)
+        by_input: dict[Input, list[str]] = {}
+        always: list[str] = []
+        for fid, f in pack.findings.items():
+            inputs = _inputs(f.predicate, f.params)
+            if inputs is None:
+                always.append(fid)
+            for key in inputs or ():
+                by_input.setdefault(key, []).append(fid)
+        paths = sorted({key[1] for key in by_input if key[0] == "field"})
+        done = _COMPILED[pack] = CompiledFindings(
+            present, absent, tuple(pack.findings), {k: tuple(v) for k, v in by_input.items()}, tuple(always),
+            FieldReader(paths),
+        )
     return done

@@ -9,6 +9,7 @@ nothing a clinician records is silently dropped.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -116,52 +117,62 @@ def read_keys(pack: KnowledgePack) -> frozenset[Key]:
         for fid in _used_findings(pack):
             f = pack.findings[fid]
             keys.update(_keys(f.predicate, f.params))
-        for fid in compiled(pack)[1]:  # weighed when absent: any recorded value is read
+        for fid in compiled(pack).absent:  # weighed when absent: any recorded value is read
             f = pack.findings[fid]
             keys.update(("any", path) for kind, path in _keys(f.predicate, f.params) if kind == "field")
         cached = _CACHE[pack] = frozenset(keys)
     return cached
 
 
-def _recorded(case: Case) -> Iterator[tuple[Any, ...]]:
-    """(key, text, other keys that also count as read) for each recorded code or value."""
+#: Sections of single values of the case (with the lists read elsewhere left out).
+_SECTIONS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("symptoms", frozenset({"symptoms", "denied"})), ("exam", frozenset({"motor", "sensory"})),
+    ("risk_factors", frozenset()),
+)
+
+
+@cache
+def _single_values(section: str, skip: frozenset[str]) -> tuple[tuple[str, Any, str], ...]:
+    """(field name, default, JSON path) of each single value of a section of the case."""
+    model: Any = Case.model_fields[section].annotation
+    return tuple((name, info.default, f"{section}.{name}") for name, info in model.model_fields.items()
+                 if name not in skip)
+
+
+def _unread(case: Case, keys: frozenset[Key]) -> Iterator[str]:
+    """Each recorded code or value whose key no rule reads, as its JSON path and value."""
     sym = case.symptoms
-    for s in sym.symptoms:
-        yield ("symptom", s.value), f"symptoms.symptoms: {s.value}"
-    for s in sym.denied:
-        yield ("denied", s.value), f"symptoms.denied: {s.value}"
-    for section, skip in (("symptoms", {"symptoms", "denied"}), ("exam", {"motor", "sensory"}),
-                          ("risk_factors", set())):
+    yield from (f"symptoms.symptoms: {s.value}" for s in sym.symptoms if ("symptom", s.value) not in keys)
+    yield from (f"symptoms.denied: {s.value}" for s in sym.denied if ("denied", s.value) not in keys)
+    for section, skip in _SECTIONS:
         obj = getattr(case, section)
-        for name, info in type(obj).model_fields.items():
+        for name, default, path in _single_values(section, skip):
             value = getattr(obj, name)
-            if name in skip or value is None or value == info.default:
+            if value is None or value == default or ("any", path) in keys:
                 continue
-            path = f"{section}.{name}"
             key = f"{path}={value}" if isinstance(value, str) else path  # coded values (StrEnums) by value
-            yield ("field", key), f"{path} = {value}", ("any", path)
-    for i, m in enumerate(case.exam.motor):
-        yield ("field", "exam.motor"), f"exam.motor[{i}]: {m.myotome} {m.side.value} MRC {m.mrc}/5"
-    for i, sf in enumerate(case.exam.sensory):
-        yield ("sensory", sf.distribution.value), f"exam.sensory[{i}]: {sf.distribution.value}"
-    for i, op in enumerate(case.surgeries):
-        if op.incidental_durotomy is not None:
-            text = f"surgeries[{i}].incidental_durotomy = {op.incidental_durotomy}"
-            yield ("field", "surgeries.incidental_durotomy"), text
+            if ("field", key) not in keys:
+                yield f"{path} = {value}"
+    if ("field", "exam.motor") not in keys:
+        yield from (f"exam.motor[{i}]: {m.myotome} {m.side.value} MRC {m.mrc}/5" for i, m in enumerate(case.exam.motor))
+    yield from (f"exam.sensory[{i}]: {sf.distribution.value}" for i, sf in enumerate(case.exam.sensory)
+                if ("sensory", sf.distribution.value) not in keys)
+    if ("field", "surgeries.incidental_durotomy") not in keys:
+        yield from (f"surgeries[{i}].incidental_durotomy = {op.incidental_durotomy}"
+                    for i, op in enumerate(case.surgeries) if op.incidental_durotomy is not None)
     for i, study in enumerate(case.imaging):
-        for j, fnd in enumerate(study.findings):
-            yield ("imaging", fnd.code.value), f"imaging[{i}].findings[{j}]: {fnd.code.value}"
-    for i, lab in enumerate(case.labs):
-        yield ("lab", lab.test.value), f"labs[{i}]: {lab.test.value}"
-    for i, b in enumerate(case.blocks):
-        yield ("block", b.type.value), f"blocks[{i}]: {b.type.value}"
-    for i, e in enumerate(case.electrodiagnostics):
-        yield ("emg", e.result.value), f"electrodiagnostics[{i}]: {e.result.value}"
-    for i, c in enumerate(case.cultures):
-        yield ("culture", c.specimen), f"cultures[{i}]: {c.specimen}"
+        yield from (f"imaging[{i}].findings[{j}]: {fnd.code.value}" for j, fnd in enumerate(study.findings)
+                    if ("imaging", fnd.code.value) not in keys)
+    yield from (f"labs[{i}]: {lab.test.value}" for i, lab in enumerate(case.labs)
+                if ("lab", lab.test.value) not in keys)
+    yield from (f"blocks[{i}]: {b.type.value}" for i, b in enumerate(case.blocks)
+                if ("block", b.type.value) not in keys)
+    yield from (f"electrodiagnostics[{i}]: {e.result.value}" for i, e in enumerate(case.electrodiagnostics)
+                if ("emg", e.result.value) not in keys)
+    yield from (f"cultures[{i}]: {c.specimen}" for i, c in enumerate(case.cultures)
+                if ("culture", c.specimen) not in keys)
 
 
 def unweighed(case: Case, pack: KnowledgePack) -> list[str]:
     """Each recorded code or value no rule of ``pack`` reads, with its JSON path."""
-    keys = read_keys(pack)
-    return [text for key, text, *also in _recorded(case) if key not in keys and not any(k in keys for k in also)]
+    return list(_unread(case, read_keys(pack)))

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+from weakref import WeakKeyDictionary
+
+from .._construct import Template
 from ..knowledge.pack import KnowledgePack
-from ..knowledge.schema import WorkupTest
+from ..knowledge.schema import Condition, WorkupRule, WorkupTest
 from .conditions import Hits, check
 from .facts import Facts
 from .result import CauseResult, WorkupItem, WorkupReason, make
@@ -15,6 +19,38 @@ def _modalities_done(facts: Facts) -> set[str]:
     return {s.modality.value for s in facts.case.imaging if not s.limited_by_artefact}
 
 
+class _Satisfied(NamedTuple):
+    """What in the case counts as a test done (``WorkupTest.satisfied_by``), as sets; None: not named."""
+
+    test: str
+    modalities: frozenset[str] | None
+    labs_all: frozenset[str] | None
+    labs_any: frozenset[str] | None
+    blocks: frozenset[str] | None
+    electrodiagnostics: bool
+    cultures: bool
+    done_when: Condition | None
+
+
+_TESTS: WeakKeyDictionary[KnowledgePack, tuple[_Satisfied, ...]] = WeakKeyDictionary()
+
+
+def _tests(pack: KnowledgePack) -> tuple[_Satisfied, ...]:
+    done = _TESTS.get(pack)
+    if done is None:
+        def named(sat: dict[str, Any], key: str) -> frozenset[str] | None:
+            return frozenset(sat[key]) if key in sat else None
+
+        done = _TESTS[pack] = tuple(
+            _Satisfied(tid, named(sat, "modalities"), named(sat, "labs_all"), named(sat, "labs_any"),
+                       named(sat, "blocks"), bool(sat.get("electrodiagnostics")), bool(sat.get("cultures")),
+                       t.done_when)
+            for tid, t in pack.workup_tests.items()
+            for sat in (t.satisfied_by,)
+        )
+    return done
+
+
 def done_tests(facts: Facts, hits: Hits, pack: KnowledgePack) -> set[str]:
     """Tests whose result is already in the case."""
     case = facts.case
@@ -22,26 +58,22 @@ def done_tests(facts: Facts, hits: Hits, pack: KnowledgePack) -> set[str]:
     labs = {lab.test.value for lab in case.labs}
     blocks = {b.type.value for b in case.blocks}
     done: set[str] = set()
-    for tid, test in pack.workup_tests.items():
-        sat = test.satisfied_by
+    for t in _tests(pack):
         checks: list[bool] = []
-        if "modalities" in sat:
-            checks.append(bool(modalities & set(sat["modalities"])))
-        if "labs_all" in sat:
-            checks.append(set(sat["labs_all"]) <= labs)
-        if "labs_any" in sat:
-            checks.append(bool(labs & set(sat["labs_any"])))
-        if "blocks" in sat:
-            checks.append(bool(blocks & set(sat["blocks"])))
-        if sat.get("electrodiagnostics"):
+        if t.modalities is not None:
+            checks.append(not t.modalities.isdisjoint(modalities))
+        if t.labs_all is not None:
+            checks.append(t.labs_all <= labs)
+        if t.labs_any is not None:
+            checks.append(not t.labs_any.isdisjoint(labs))
+        if t.blocks is not None:
+            checks.append(not t.blocks.isdisjoint(blocks))
+        if t.electrodiagnostics:
             checks.append(bool(case.electrodiagnostics))
-        if sat.get("cultures"):
+        if t.cultures:
             checks.append(any(c.result != "pending" for c in case.cultures))
-        ok = bool(checks) and all(checks)
-        if test.done_when is not None and check(test.done_when, hits) is not None:
-            ok = True
-        if ok:
-            done.add(tid)
+        if (checks and all(checks)) or (t.done_when is not None and check(t.done_when, hits) is not None):
+            done.add(t.test)
     return done
 
 
@@ -80,6 +112,23 @@ def _partial_label(test: WorkupTest, labs: set[str]) -> str | None:
     return " and ".join(missing)
 
 
+_RULES: WeakKeyDictionary[KnowledgePack, tuple[tuple[WorkupRule, frozenset[str], Template[WorkupReason]], ...]] = (
+    WeakKeyDictionary()
+)
+
+
+def _rules(pack: KnowledgePack) -> tuple[tuple[WorkupRule, frozenset[str], Template[WorkupReason]], ...]:
+    """Each work-up rule with the causes it names and its reason, prepared once per pack."""
+    done = _RULES.get(pack)
+    if done is None:
+        done = _RULES[pack] = tuple(
+            (rule, frozenset(rule.when_causes_in_top),
+             Template(WorkupReason, ("citations",), rule_id=rule.id, reason=rule.reason))
+            for rule in pack.workup_rules.values()
+        )
+    return done
+
+
 def missing_workup(
     hits: Hits,
     lead: list[CauseResult],
@@ -102,19 +151,18 @@ def missing_workup(
     modalities = _modalities_done(facts) if facts is not None else set()
     items: dict[str, WorkupItem] = {}
     order: dict[str, int] = {}
-    for n, rule in enumerate(pack.workup_rules.values()):
+    for n, (rule, named, make_reason) in enumerate(_rules(pack)):
         if rule.test in done:
             continue
-        if rule.when_causes_in_top and not (top_ids & set(rule.when_causes_in_top)):
+        if named and top_ids.isdisjoint(named):
             continue
-        if rule.spinal_revision and not spinal and not rule.when_causes_in_top:
+        if rule.spinal_revision and not spinal and not named:
             continue
         if rule.requires_done and not all(_is_done(t, done, modalities, pack) for t in rule.requires_done):
             continue
         if check(rule.when, hits) is None or check(rule.also, hits) is None:
             continue
-        reason = make(WorkupReason, rule_id=rule.id, reason=rule.reason, citations=list(rule.citations))
-        named = set(rule.when_causes_in_top)
+        reason = make_reason(citations=list(rule.citations))
         separates = [c for c in lead_ids if c in named or rule.test in pack.causes[c].workup]
         item = items.get(rule.test)
         if item is None:

@@ -7,9 +7,10 @@ tests); the only values filled in are levels, dates, counts and scores.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
+from weakref import WeakKeyDictionary
 
-from .._construct import make
+from .._construct import Template, make
 from ..knowledge.pack import KnowledgePack
 from ..knowledge.sections.patient import PatientAnswer, PatientText
 from .models import PatientAnswerResult, PatientExplanation, PatientParagraph, PatientSection
@@ -105,17 +106,36 @@ def _doing(a: Assessment, t: _Texts) -> list[PatientParagraph]:
     return out
 
 
-def personalised_answers(pack: KnowledgePack, cause: str | None, decision: str | None) -> list[PatientAnswerResult]:
-    answers: Mapping[str, PatientAnswer] = pack.sections.get("patient_answers", {})
-    out = []
-    for a in answers.values():
-        extra = [x for x in (a.by_cause.get(cause or ""), a.by_decision.get(decision or "")) if x]
-        out.append(
-            make(PatientAnswerResult,
-                id=a.id, question=a.question, answer=" ".join([a.answer, *extra]), personalised=bool(extra),
-                citations=list(a.citations),
-            )
+class _Answer(NamedTuple):
+    make: Template[PatientAnswerResult]  # answer, personalised, citations
+    entry: PatientAnswer
+    citations: tuple[str, ...]
+
+
+_ANSWERS: WeakKeyDictionary[KnowledgePack, tuple[tuple[_Answer, ...], frozenset[str]]] = WeakKeyDictionary()
+
+
+def _answers(pack: KnowledgePack) -> tuple[tuple[_Answer, ...], frozenset[str]]:
+    """The pack's patient answers, prepared once per pack, and every citation they carry (every answer is
+    given to every patient)."""
+    done = _ANSWERS.get(pack)
+    if done is None:
+        answers: Mapping[str, PatientAnswer] = pack.sections.get("patient_answers", {})
+        prepared = tuple(
+            _Answer(Template(PatientAnswerResult, ("answer", "personalised", "citations"), id=a.id,
+                             question=a.question), a, tuple(a.citations))
+            for a in answers.values()
         )
+        done = _ANSWERS[pack] = (prepared, frozenset(c for a in prepared for c in a.citations))
+    return done
+
+
+def personalised_answers(pack: KnowledgePack, cause: str | None, decision: str | None) -> list[PatientAnswerResult]:
+    out = []
+    for make_answer, a, citations in _answers(pack)[0]:
+        extra = [x for x in (a.by_cause.get(cause or ""), a.by_decision.get(decision or "")) if x]
+        out.append(make_answer(answer=" ".join([a.answer, *extra]), personalised=bool(extra),
+                               citations=list(citations)))
     return out
 
 
@@ -136,7 +156,7 @@ def explain_for_patient(a: Assessment, case: Case, pack: KnowledgePack) -> Patie
     sections = [s for s in sections if s.paragraphs]
     lead = a.differential[0].cause if a.differential else None
     answers = personalised_answers(pack, lead, a.decision.category)
-    cited = {c for s in sections for p in s.paragraphs for c in p.citations} | {c for x in answers for c in x.citations}
+    cited = {c for s in sections for p in s.paragraphs for c in p.citations}.union(_answers(pack)[1])
     return make(PatientExplanation, title=TITLE, sections=sections, answers=answers, citations=sorted(cited))
 
 
