@@ -86,8 +86,10 @@ def main() -> int:
     print(f"  machine load average before the run: {load1:.2f} (1 min), {load5:.2f} (5 min)")
     med_load = statistics.median(w for w, _ in loads)
     med_parsed = statistics.median(w for w, _ in parsed)
-    print(f"  pack load          wall  median {med_load:7.1f} ms   first {first_load:.1f} ms"
-          f"   median/target {med_load / TARGET_LOAD_MS:5.2f}   (parse cache: {settings.knowledge_cache()})")
+    cpu_load = statistics.median(c for _, c in loads)
+    print(f"  pack load          wall  median {med_load:7.1f} ms   cpu median {cpu_load:7.1f} ms"
+          f"   first {first_load:.1f} ms   median/target {med_load / TARGET_LOAD_MS:5.2f}"
+          f"   (parse cache: {settings.knowledge_cache()})")
     print(f"  pack load no cache wall  median {med_parsed:7.1f} ms   cpu median "
           f"{statistics.median(c for _, c in parsed):7.1f} ms   median/target {med_parsed / TARGET_LOAD_MS:5.2f}")
     report("assess (engine)", engine)

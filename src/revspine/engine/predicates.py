@@ -41,6 +41,9 @@ class Compare(_P):
     lt: float | None = None
     le: float | None = None
 
+    def bounded(self) -> bool:
+        return self.gt is not None or self.ge is not None or self.lt is not None or self.le is not None
+
     def ok(self, v: float) -> bool:
         return (
             (self.gt is None or v > self.gt)
@@ -212,7 +215,7 @@ def _imaging(f: Facts, p: ImagingP) -> Hit:
             continue
         cmp = "" if fnd.comparator == "=" else f"{fnd.comparator} "
         q = f" {cmp}{fnd.value:g} {fnd.unit}" if fnd.value is not None else ""
-        if fnd.value is None and any(x is not None for x in (p.gt, p.ge)):
+        if fnd.value is None and (p.gt is not None or p.ge is not None):
             q = " (not measured)"
         q += "".join(f" ({x})" for x in (fnd.severity, fnd.direction) if x)
         at = f" at {lv}" if lv else ""
@@ -243,7 +246,7 @@ def _field(f: Facts, p: FieldP) -> Hit:
         return None
     if p.one_of is not None and raw not in p.one_of:
         return None
-    if any(x is not None for x in (p.gt, p.ge, p.lt, p.le)):
+    if p.bounded():
         if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not p.ok(raw):
             return None
     if p.equals is None and p.one_of is None and isinstance(raw, bool) and not raw:
@@ -573,7 +576,7 @@ def _imaging_absent_of(f: Facts, p: ImagingP) -> Hit:
     if any(f.imaging_by_code.get(code) for code in p.codes):
         measured = [e for code in p.codes for e in f.imaging_by_code.get(code, ())
                     if e[3].value is not None and e[2].modality.value in p.modalities]
-        if measured and any(x is not None for x in (p.gt, p.ge, p.lt, p.le)):
+        if measured and p.bounded():
             return [f"imaging[{i}].findings[{j}]: {s.modality.value} {s.date} {fnd.code.value} {fnd.value:g} "
                     f"{fnd.unit} (below the threshold)" for i, j, s, fnd in measured]
         return None  # recorded at another level or on another modality: not read as absent

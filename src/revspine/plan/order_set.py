@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
 
 from .._construct import make
 from ..case.model import Case
@@ -155,6 +156,21 @@ def _line(item: OrderItem, used: list[str], weight: float | None, hits: Hits,
     return line, warn
 
 
+_ITEMS: WeakKeyDictionary[KnowledgePack, tuple[tuple[OrderItem, str | None], ...]] = WeakKeyDictionary()
+
+
+def _items(pack: KnowledgePack) -> tuple[tuple[OrderItem, str | None], ...]:
+    """The pack's order items in order, each with what it applies only with (None: always), once per pack."""
+    done = _ITEMS.get(pack)
+    if done is None:
+        items: list[OrderItem] = sorted(pack.sections.get("order_items", {}).values(), key=lambda i: (i.order, i.id))
+        done = _ITEMS[pack] = tuple(
+            (i, f"{i.title}: applies only with {describe_condition(i.when, pack)}" if i.when is not None else None)
+            for i in items
+        )
+    return done
+
+
 def build_order_set(case: Case, pack: KnowledgePack, hits: Hits | None = None) -> OrderSet | None:
     """The order set for a case, or None when the pack has no order-set protocol."""
     protocol = pack.sections.get("order_set")
@@ -166,19 +182,18 @@ def build_order_set(case: Case, pack: KnowledgePack, hits: Hits | None = None) -
         from .revision import case_hits
 
         hits = case_hits(case, pack)
-    items: list[OrderItem] = sorted(pack.sections.get("order_items", {}).values(), key=lambda i: (i.order, i.id))
     weight = case.patient.weight_kg
     lines: list[OrderLine] = []
     skipped: list[str] = []
     warnings: list[str] = []
-    for item in items:
+    for item, not_applicable in _items(pack):
         if not item.enabled:
             skipped.append(f"{item.title}: switched off in a local pack")
             continue
         used = check(item.when, hits)
         if used is None:
-            assert item.when is not None  # an absent condition always holds
-            skipped.append(f"{item.title}: applies only with {describe_condition(item.when, pack)}")
+            assert not_applicable is not None  # an absent condition always holds
+            skipped.append(not_applicable)
             continue
         line, warn = _line(item, used, weight, hits, protocol.prophylaxis_duration)
         lines.append(line)
