@@ -99,6 +99,10 @@ def derive_facts(case: Case) -> Facts:
     fused = frozenset(lv for s in case.surgeries
                       if s.procedure in FUSION_PROCEDURES or (s.procedure == Procedure.other and s.instrumented)
                       for lv in s.levels)
+    # levels whose neighbours take the adjacent-segment load: fused levels and disc replacements (adjacent
+    # segment pathology is reported after cervical arthroplasty too, less often than after fusion)
+    bridged = fused | frozenset(lv for s in case.surgeries if s.procedure == Procedure.disc_replacement
+                                for lv in s.levels)
     by_test: dict[str, list[tuple[int, LabResult]]] = {}
     for i, lab in enumerate(case.labs):
         by_test.setdefault(lab.test.value, []).append((i, lab))
@@ -132,7 +136,7 @@ def derive_facts(case: Case) -> Facts:
         index_fusion_instrumented=index_instr,
         operated_levels=frozenset(lv for s in case.surgeries for lv in s.levels),
         fused_levels=fused,
-        adjacent_to_fusion=frozenset(adjacent_levels(sorted(fused))) if fused else frozenset(),
+        adjacent_to_fusion=frozenset(adjacent_levels(sorted(bridged))) if bridged else frozenset(),
         surgery_count=len(case.surgeries),
         labs_by_test=by_test,
         surgeries=surgeries,
