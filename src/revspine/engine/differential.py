@@ -20,14 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Literal, NamedTuple
-from weakref import WeakKeyDictionary
 
 from .._construct import Template
-from ..case.enums import DECOMPRESSION_PROCEDURES, FUSION_PROCEDURES, Procedure, Region
-from ..knowledge.pack import KnowledgePack
+from ..case.enums import DECOMPRESSION_PROCEDURES, Region
+from ..knowledge.pack import KnowledgePack, per_pack
 from ..knowledge.schema import Cause, Condition
 from .conditions import Hits, Negatives, check
-from .facts import Facts
+from .facts import Facts, fuses
 from .result import CauseResult, EvidenceItem, ExcludedCause, RedFlagResult, TimingResult, make
 
 __all__ = [
@@ -47,7 +46,7 @@ def index_family(facts: Facts) -> Literal["lumbar_fusion", "lumbar_decompression
     index = facts.index
     if index is None or index.region != Region.lumbar:
         return None
-    if index.procedure in FUSION_PROCEDURES or (index.procedure == Procedure.other and index.instrumented):
+    if fuses(index):
         return "lumbar_fusion"
     if index.procedure in DECOMPRESSION_PROCEDURES:
         return "lumbar_decompression"
@@ -85,15 +84,10 @@ class _CausePlan(NamedTuple):
     result: Template[CauseResult]
 
 
-_PLANS: WeakKeyDictionary[KnowledgePack, dict[str, _CausePlan]] = WeakKeyDictionary()
-
-
+@per_pack
 def _plans(pack: KnowledgePack) -> dict[str, _CausePlan]:
     """Each cause's evidence rows, timing weights and result, compiled once per pack."""
-    plans = _PLANS.get(pack)
-    if plans is None:
-        plans = _PLANS[pack] = {cid: _plan(cause, pack) for cid, cause in pack.causes.items()}
-    return plans
+    return {cid: _plan(cause, pack) for cid, cause in pack.causes.items()}
 
 
 def _plan(cause: Cause, pack: KnowledgePack) -> _CausePlan:

@@ -9,7 +9,7 @@ from ..case.enums import FUSION_PROCEDURES, Approach, Procedure, Region
 from ..case.levels import adjacent_levels
 from ..case.model import Case, ImagingFinding, ImagingStudy, LabResult, PriorSurgery
 
-__all__ = ["Facts", "LabRead", "SurgeryFacts", "ImagingEntry", "derive_facts", "implied_approach"]
+__all__ = ["Facts", "LabRead", "SurgeryFacts", "ImagingEntry", "derive_facts", "implied_approach", "fuses"]
 
 ImagingEntry = tuple[int, int, ImagingStudy, ImagingFinding]  # (study index, finding index, study, finding)
 
@@ -82,6 +82,12 @@ def implied_approach(s: PriorSurgery) -> str | None:
     return None
 
 
+def fuses(s: PriorSurgery) -> bool:
+    """The operation fused its levels: a fusion procedure, or an instrumented operation coded "other" (e.g. a
+    corpectomy)."""
+    return s.procedure in FUSION_PROCEDURES or (s.procedure == Procedure.other and bool(s.instrumented))
+
+
 def derive_facts(case: Case) -> Facts:
     ref = case.assessment_date
     assert ref is not None, "assessment_date is filled in by parse_case"
@@ -95,10 +101,7 @@ def derive_facts(case: Case) -> Facts:
     elif sym.onset_date is not None and index is not None:
         onset = (sym.onset_date - index.date).days
     procs = frozenset(s.procedure for s in case.surgeries)
-    # levels fused: a fusion procedure's, or an instrumented operation coded "other" (e.g. a corpectomy)
-    fused = frozenset(lv for s in case.surgeries
-                      if s.procedure in FUSION_PROCEDURES or (s.procedure == Procedure.other and s.instrumented)
-                      for lv in s.levels)
+    fused = frozenset(lv for s in case.surgeries if fuses(s) for lv in s.levels)
     # levels whose neighbours take the adjacent-segment load: fused levels and disc replacements (adjacent
     # segment pathology is reported after cervical arthroplasty too, less often than after fusion)
     bridged = fused | frozenset(lv for s in case.surgeries if s.procedure == Procedure.disc_replacement

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from functools import cache
 from typing import Any, Literal, NamedTuple
-from weakref import WeakKeyDictionary
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -19,7 +18,7 @@ from ..case.enums import ImagingCode
 from ..case.model import Case, ImagingStudy
 from ..errors import Problem
 from ..knowledge.loader import register_checker
-from ..knowledge.pack import KnowledgePack
+from ..knowledge.pack import KnowledgePack, per_pack
 from ..knowledge.schema import Finding
 from .facts import Facts
 from .inputs import FieldReader, Input, field_getter, narrowest, reads
@@ -728,27 +727,22 @@ def _inputs(name: str, raw: dict[str, Any]) -> frozenset[Input] | None:
     return reads(name, PREDICATES[name][0].model_validate(raw))
 
 
-_COMPILED: WeakKeyDictionary[KnowledgePack, CompiledFindings] = WeakKeyDictionary()
-
-
+@per_pack
 def compiled(pack: KnowledgePack) -> CompiledFindings:
     """The pack's findings compiled for evaluation (``CompiledFindings``), worked out once per pack."""
-    done = _COMPILED.get(pack)
-    if done is None:
-        present = {fid: compile_finding(f) for fid, f in pack.findings.items()}
-        absent = {fid: (fn, present[fid][1]) for fid in pack.weighed_absent
-                  if (fn := absent_check(pack.findings[fid].predicate)) is not None}
-        by_input: dict[Input, list[str]] = {}
-        always: list[str] = []
-        for fid, f in pack.findings.items():
-            inputs = _inputs(f.predicate, f.params)
-            if inputs is None:
-                always.append(fid)
-            for key in inputs or ():
-                by_input.setdefault(key, []).append(fid)
-        paths = sorted({key[1] for key in by_input if key[0] == "field"})
-        done = _COMPILED[pack] = CompiledFindings(
-            present, absent, tuple(pack.findings), {k: tuple(v) for k, v in by_input.items()}, tuple(always),
-            FieldReader(paths),
-        )
-    return done
+    present = {fid: compile_finding(f) for fid, f in pack.findings.items()}
+    absent = {fid: (fn, present[fid][1]) for fid in pack.weighed_absent
+              if (fn := absent_check(pack.findings[fid].predicate)) is not None}
+    by_input: dict[Input, list[str]] = {}
+    always: list[str] = []
+    for fid, f in pack.findings.items():
+        inputs = _inputs(f.predicate, f.params)
+        if inputs is None:
+            always.append(fid)
+        for key in inputs or ():
+            by_input.setdefault(key, []).append(fid)
+    paths = sorted({key[1] for key in by_input if key[0] == "field"})
+    return CompiledFindings(
+        present, absent, tuple(pack.findings), {k: tuple(v) for k, v in by_input.items()}, tuple(always),
+        FieldReader(paths),
+    )

@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from ..case.model import Case
-from ..knowledge.pack import KnowledgePack
+from ..knowledge.pack import KnowledgePack, per_pack
 from ..knowledge.schema import Condition, Evidence
 from .predicates import compiled
 
@@ -31,9 +30,6 @@ _READ_BY_CODE: frozenset[Key] = frozenset({
 })
 # Findings the plan reads by id in code (plan/order_set.py).
 _FINDINGS_READ_BY_CODE = ("beta_lactam_allergy", "mrsa_colonised")
-_CACHE: WeakKeyDictionary[KnowledgePack, frozenset[Key]] = WeakKeyDictionary()
-
-
 def _walk(obj: Any) -> Iterator[Any]:
     yield obj
     if isinstance(obj, dict):
@@ -109,19 +105,17 @@ def _field_keys(params: dict[str, Any]) -> Iterator[Key]:
         yield "field", params["path"]
 
 
+@per_pack
 def read_keys(pack: KnowledgePack) -> frozenset[Key]:
     """What the rules of ``pack`` read, as (kind, code or path) pairs; worked out once per pack."""
-    cached = _CACHE.get(pack)
-    if cached is None:
-        keys = set(_READ_BY_CODE) | {("lab", test) for test in pack.labs}
-        for fid in _used_findings(pack):
-            f = pack.findings[fid]
-            keys.update(_keys(f.predicate, f.params))
-        for fid in compiled(pack).absent:  # weighed when absent: any recorded value is read
-            f = pack.findings[fid]
-            keys.update(("any", path) for kind, path in _keys(f.predicate, f.params) if kind == "field")
-        cached = _CACHE[pack] = frozenset(keys)
-    return cached
+    keys = set(_READ_BY_CODE) | {("lab", test) for test in pack.labs}
+    for fid in _used_findings(pack):
+        f = pack.findings[fid]
+        keys.update(_keys(f.predicate, f.params))
+    for fid in compiled(pack).absent:  # weighed when absent: any recorded value is read
+        f = pack.findings[fid]
+        keys.update(("any", path) for kind, path in _keys(f.predicate, f.params) if kind == "field")
+    return frozenset(keys)
 
 
 #: Sections of single values of the case (with the lists read elsewhere left out).

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from typing import Any, NamedTuple
-from weakref import WeakKeyDictionary
 
 from .._construct import Template
-from ..knowledge.pack import KnowledgePack
+from ..knowledge.pack import KnowledgePack, per_pack
 from ..knowledge.schema import Condition, WorkupRule, WorkupTest
 from .conditions import Hits, check
 from .facts import Facts
@@ -32,23 +31,20 @@ class _Satisfied(NamedTuple):
     done_when: Condition | None
 
 
-_TESTS: WeakKeyDictionary[KnowledgePack, tuple[_Satisfied, ...]] = WeakKeyDictionary()
+def _named(sat: dict[str, Any], key: str) -> frozenset[str] | None:
+    return frozenset(sat[key]) if key in sat else None
 
 
+@per_pack
 def _tests(pack: KnowledgePack) -> tuple[_Satisfied, ...]:
-    done = _TESTS.get(pack)
-    if done is None:
-        def named(sat: dict[str, Any], key: str) -> frozenset[str] | None:
-            return frozenset(sat[key]) if key in sat else None
-
-        done = _TESTS[pack] = tuple(
-            _Satisfied(tid, named(sat, "modalities"), named(sat, "labs_all"), named(sat, "labs_any"),
-                       named(sat, "blocks"), bool(sat.get("electrodiagnostics")), bool(sat.get("cultures")),
-                       t.done_when)
-            for tid, t in pack.workup_tests.items()
-            for sat in (t.satisfied_by,)
-        )
-    return done
+    """What counts as each work-up test done, prepared once per pack."""
+    return tuple(
+        _Satisfied(tid, _named(sat, "modalities"), _named(sat, "labs_all"), _named(sat, "labs_any"),
+                   _named(sat, "blocks"), bool(sat.get("electrodiagnostics")), bool(sat.get("cultures")),
+                   t.done_when)
+        for tid, t in pack.workup_tests.items()
+        for sat in (t.satisfied_by,)
+    )
 
 
 def done_tests(facts: Facts, hits: Hits, pack: KnowledgePack) -> set[str]:
@@ -112,21 +108,14 @@ def _partial_label(test: WorkupTest, labs: set[str]) -> str | None:
     return " and ".join(missing)
 
 
-_RULES: WeakKeyDictionary[KnowledgePack, tuple[tuple[WorkupRule, frozenset[str], Template[WorkupReason]], ...]] = (
-    WeakKeyDictionary()
-)
-
-
+@per_pack
 def _rules(pack: KnowledgePack) -> tuple[tuple[WorkupRule, frozenset[str], Template[WorkupReason]], ...]:
     """Each work-up rule with the causes it names and its reason, prepared once per pack."""
-    done = _RULES.get(pack)
-    if done is None:
-        done = _RULES[pack] = tuple(
-            (rule, frozenset(rule.when_causes_in_top),
-             Template(WorkupReason, ("citations",), rule_id=rule.id, reason=rule.reason))
-            for rule in pack.workup_rules.values()
-        )
-    return done
+    return tuple(
+        (rule, frozenset(rule.when_causes_in_top),
+         Template(WorkupReason, ("citations",), rule_id=rule.id, reason=rule.reason))
+        for rule in pack.workup_rules.values()
+    )
 
 
 def missing_workup(

@@ -7,7 +7,6 @@ names an unknown domain, case field or code fails with a KnowledgeError naming i
 from __future__ import annotations
 
 import re
-import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 from ..case.enums import ImagingCode, Modality, Procedure, Region, Smoking, Symptom
 from ..case.model import RiskFactors
 from ..errors import KnowledgeError, Problem
-from ..knowledge.pack import KnowledgePack
+from ..knowledge.pack import KnowledgePack, per_pack
 from ..knowledge.schema import ValueSet
 
 __all__ = ["SNOMED", "LOINC", "ICD10CM", "CPT", "RXNORM", "UCUM", "DICOM", "Match", "CodeIndex", "code_index",
@@ -208,13 +207,7 @@ class CodeIndex:
         return self.by_id[value_set_id]
 
 
-_CACHE: weakref.WeakKeyDictionary[KnowledgePack, CodeIndex] = weakref.WeakKeyDictionary()
-
-
+@per_pack
 def code_index(pack: KnowledgePack) -> CodeIndex:
-    """The (cached) code index of a pack."""
-    idx = _CACHE.get(pack)
-    if idx is None:
-        idx = CodeIndex(pack)
-        _CACHE[pack] = idx
-    return idx
+    """The code index of a pack, built once per pack."""
+    return CodeIndex(pack)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from functools import lru_cache
+from collections.abc import Callable, Iterator, Sequence
+from functools import lru_cache, wraps
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
+from weakref import WeakKeyDictionary
 
 from pydantic import BaseModel
 
@@ -14,7 +15,9 @@ from . import schema as s
 from .loader import CHECKERS, builtin_pack_dir, merge, read_pack_dir
 from .refs import CitationRef
 
-__all__ = ["KnowledgePack", "load_pack", "default_pack"]
+__all__ = ["KnowledgePack", "load_pack", "default_pack", "per_pack"]
+
+T = TypeVar("T")
 
 _CITATION_KEYS = ("citations", "threshold_citations", "normal_caveat_citations")
 _REQUIRED = ("pack", "citations", "scoring", "timing", "findings", "causes")
@@ -264,3 +267,19 @@ def default_pack() -> KnowledgePack:
     named = os.environ.get("REVSPINE_KNOWLEDGE_PACKS") or os.environ.get("REVSPINE_LOCAL_PACKS", "")
     local = [p for p in named.split(os.pathsep) if p]
     return load_pack(local)
+
+
+def per_pack(fn: Callable[[KnowledgePack], T]) -> Callable[[KnowledgePack], T]:
+    """``fn(pack)`` worked out once per pack and kept while the pack lives: for what the engine and the
+    adapters derive from the pack alone (compiled findings, result templates, indexes)."""
+    done: WeakKeyDictionary[KnowledgePack, T] = WeakKeyDictionary()
+
+    @wraps(fn)
+    def once(pack: KnowledgePack) -> T:
+        try:
+            return done[pack]
+        except KeyError:
+            value = done[pack] = fn(pack)
+            return value
+
+    return once

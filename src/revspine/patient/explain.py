@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
-from weakref import WeakKeyDictionary
 
 from .._construct import Template, make
-from ..knowledge.pack import KnowledgePack
+from ..knowledge.pack import KnowledgePack, per_pack
 from ..knowledge.sections.patient import PatientAnswer, PatientText
 from .models import PatientAnswerResult, PatientExplanation, PatientParagraph, PatientSection
 
@@ -112,22 +111,17 @@ class _Answer(NamedTuple):
     citations: tuple[str, ...]
 
 
-_ANSWERS: WeakKeyDictionary[KnowledgePack, tuple[tuple[_Answer, ...], frozenset[str]]] = WeakKeyDictionary()
-
-
+@per_pack
 def _answers(pack: KnowledgePack) -> tuple[tuple[_Answer, ...], frozenset[str]]:
     """The pack's patient answers, prepared once per pack, and every citation they carry (every answer is
     given to every patient)."""
-    done = _ANSWERS.get(pack)
-    if done is None:
-        answers: Mapping[str, PatientAnswer] = pack.sections.get("patient_answers", {})
-        prepared = tuple(
-            _Answer(Template(PatientAnswerResult, ("answer", "personalised", "citations"), id=a.id,
-                             question=a.question), a, tuple(a.citations))
-            for a in answers.values()
-        )
-        done = _ANSWERS[pack] = (prepared, frozenset(c for a in prepared for c in a.citations))
-    return done
+    answers: Mapping[str, PatientAnswer] = pack.sections.get("patient_answers", {})
+    prepared = tuple(
+        _Answer(Template(PatientAnswerResult, ("answer", "personalised", "citations"), id=a.id,
+                         question=a.question), a, tuple(a.citations))
+        for a in answers.values()
+    )
+    return prepared, frozenset(c for a in prepared for c in a.citations)
 
 
 def personalised_answers(pack: KnowledgePack, cause: str | None, decision: str | None) -> list[PatientAnswerResult]:

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import math
 from typing import TYPE_CHECKING
-from weakref import WeakKeyDictionary
 
 from .._construct import make
 from ..case.model import Case
-from ..knowledge.pack import KnowledgePack
+from ..knowledge.pack import KnowledgePack, per_pack
 from ..knowledge.schema import Condition
 from ..knowledge.sections.plan import CitedNote, Dose, OrderItem, OrderSetProtocol
 from .models import OrderLine, OrderSet
@@ -156,19 +155,14 @@ def _line(item: OrderItem, used: list[str], weight: float | None, hits: Hits,
     return line, warn
 
 
-_ITEMS: WeakKeyDictionary[KnowledgePack, tuple[tuple[OrderItem, str | None], ...]] = WeakKeyDictionary()
-
-
+@per_pack
 def _items(pack: KnowledgePack) -> tuple[tuple[OrderItem, str | None], ...]:
     """The pack's order items in order, each with what it applies only with (None: always), once per pack."""
-    done = _ITEMS.get(pack)
-    if done is None:
-        items: list[OrderItem] = sorted(pack.sections.get("order_items", {}).values(), key=lambda i: (i.order, i.id))
-        done = _ITEMS[pack] = tuple(
-            (i, f"{i.title}: applies only with {describe_condition(i.when, pack)}" if i.when is not None else None)
-            for i in items
-        )
-    return done
+    items: list[OrderItem] = sorted(pack.sections.get("order_items", {}).values(), key=lambda i: (i.order, i.id))
+    return tuple(
+        (i, f"{i.title}: applies only with {describe_condition(i.when, pack)}" if i.when is not None else None)
+        for i in items
+    )
 
 
 def build_order_set(case: Case, pack: KnowledgePack, hits: Hits | None = None) -> OrderSet | None:

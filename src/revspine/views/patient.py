@@ -14,12 +14,11 @@ offline over the pack's answers and swaps in this patient's personalised answers
 from __future__ import annotations
 
 from datetime import date as Date
-from weakref import WeakKeyDictionary
 
 from pydantic import Field
 
 from ..errors import InputError, Problem
-from ..knowledge.pack import KnowledgePack
+from ..knowledge.pack import KnowledgePack, per_pack
 from ..patient.handout import HANDOUT_FOOTER
 from ..patient.questions import CONFIDENCE_THRESHOLD, NO_MATCH, QuestionBox
 from ..pipeline import Assessment
@@ -37,9 +36,6 @@ __all__ = [
 ]
 
 MAX_QUESTION_CHARS = 500
-_BOXES: WeakKeyDictionary[KnowledgePack, QuestionBox] = WeakKeyDictionary()
-
-
 class HandoutView(ViewModel):
     """The printable handout for the patient: plain-language sections and answers, no codes."""
 
@@ -112,11 +108,9 @@ def build_handout_view(
     )
 
 
+@per_pack
 def _box(pack: KnowledgePack) -> QuestionBox:
-    box = _BOXES.get(pack)
-    if box is None:
-        box = _BOXES[pack] = QuestionBox(pack)
-    return box
+    return QuestionBox(pack)
 
 
 def answer_question(assessment: Assessment | None, question: str, pack: KnowledgePack, *,
