@@ -207,6 +207,16 @@ def test_a_single_sample_of_a_skin_commensal_moves_infection_only_modestly(pack)
     assert cause(two, "infection").score > cause(single, "infection").score
 
 
+def test_a_culture_grade_takes_its_sample_threshold_from_the_pack():
+    from revspine.engine.predicates import check_finding
+
+    graded = {"specimens": ["biopsy"], "results": ["positive"], "grade": ["definite"]}
+    missing = schema.Finding(id="x", label="x", predicate="culture", params=graded, citations=["Osmon2013IDSA"])
+    assert "definite_samples" in (check_finding(missing) or "")
+    given = missing.model_copy(update={"params": {**graded, "definite_samples": 2}})
+    assert check_finding(given) is None
+
+
 def test_a_virulent_organism_confirms_and_an_unrecorded_count_is_not_read_as_a_contaminant(pack):
     aureus = run(pack, case("tlif", 40, cultures=[_culture(organism="Staphylococcus aureus", samples_positive=1,
                                                            organism_virulence="high")]))

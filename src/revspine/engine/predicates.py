@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from functools import cache
 from typing import Any, Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from ..case.enums import ImagingCode
 from ..case.model import Case, ImagingStudy
@@ -133,10 +133,18 @@ class CultureP(_P):
     virulence: Literal["high", "low"] | None = None
     min_samples_positive: int | None = None  # at least this many positive samples
     max_samples_positive: int | None = None  # at most this many (recorded) positive samples
-    #: How each positive culture reads (Osmon 2013, IDSA): ``definite`` two or more samples with the organism,
-    #: or a high-virulence organism; ``possible_contaminant`` one recorded sample of a low-virulence organism;
+    #: How each positive culture reads: ``definite`` at least ``definite_samples`` samples with the organism, or
+    #: a high-virulence organism; ``possible_contaminant`` fewer recorded samples of a low-virulence organism;
     #: ``unspecified`` neither known (record the organism and the number of positive samples).
     grade: list[Literal["definite", "possible_contaminant", "unspecified"]] | None = None
+    #: Positive samples that make a culture definite (the pack's number, with its citation; IDSA: two).
+    definite_samples: int | None = None
+
+    @model_validator(mode="after")
+    def _grade_needs_its_threshold(self) -> CultureP:
+        if self.grade is not None and self.definite_samples is None:
+            raise ValueError("grade needs definite_samples (the positive samples that make a culture definite)")
+        return self
 
 
 class LabP(_P):
@@ -357,10 +365,10 @@ def _all_of(f: Facts, p: Any) -> Hit:
     return hits
 
 
-def _culture_grade(c: Any) -> str:
-    if (c.samples_positive or 0) >= 2 or c.organism_virulence == "high":
+def _culture_grade(c: Any, definite_samples: int) -> str:
+    if (c.samples_positive or 0) >= definite_samples or c.organism_virulence == "high":
         return "definite"
-    if c.organism_virulence == "low" and c.samples_positive is not None and c.samples_positive <= 1:
+    if c.organism_virulence == "low" and c.samples_positive is not None and c.samples_positive < definite_samples:
         return "possible_contaminant"
     return "unspecified"
 
@@ -378,7 +386,7 @@ def _culture(f: Facts, p: CultureP) -> Hit:
             c.samples_positive is None or c.samples_positive > p.max_samples_positive
         ):
             continue
-        if p.grade is not None and _culture_grade(c) not in p.grade:
+        if p.grade is not None and _culture_grade(c, p.definite_samples or 0) not in p.grade:
             continue
         what = [x for x in (c.organism, c.organism_virulence and f"{c.organism_virulence} virulence") if x]
         if c.samples_positive is not None:
