@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from revspine.cli.main import example_paths
-from revspine.web.limits import MAX_HEAD_BYTES, bounded_http_protocol
+from revspine.web.headlimit import HTTP_PROTOCOL, MAX_HEAD_BYTES
 from revspine.web.pdfpool import PdfBusy, PdfPool
 
 from ..fhir_samples import fbss_resources
@@ -88,7 +88,7 @@ def test_the_served_protocol_caps_the_request_head_but_not_a_body_sent_with_it(e
     case["history_notes"] = "x" * 300_000  # not a case field: the API answers 422 naming it, having read it all
     body = json.dumps(case).encode()
     auth = f"Authorization: Bearer {env.token}\r\n"
-    with serve(env.app, http=bounded_http_protocol()) as base:
+    with serve(env.app, http=HTTP_PROTOCOL) as base:
         with TestClient(env.app, headers={"Authorization": f"Bearer {env.token}"}) as c:
             pid = c.post("/api/patients", json={"display_name": "Head Cap"}).json()["id"]
         answer = _exchange(base, (f"POST /api/patients/{pid}/assess HTTP/1.1\r\nHost: x\r\n{auth}"

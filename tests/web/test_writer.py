@@ -8,12 +8,9 @@ import asyncio
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 import pytest
@@ -25,6 +22,7 @@ from revspine.storage import Database, accounts, audit, migrate, records
 from revspine.storage.tables import AssessmentRow, AuditRow, PatientRow
 
 from .conftest import PASSWORD, login, make_env
+from .live import serve_process
 
 _BOTH = [pytest.param("sqlite", id="sqlite"), pytest.param("postgres", id="postgres", marks=pytest.mark.postgres)]
 
@@ -211,33 +209,6 @@ def test_a_storage_failure_reaches_the_request_as_a_503_naming_the_action(env_an
         assert api.get("/api/patients", params={"q": "Never"}).json()["total"] == 0
 
 
-def _serve(tmp_path: Path, url: str | None) -> tuple[subprocess.Popen[str], str, str]:
-    env = {**os.environ, "REVSPINE_DATA_DIR": str(tmp_path), "REVSPINE_LOG_LEVEL": "WARNING",
-           "REVSPINE_SECRET_KEY": "kill-test"}
-    if url:
-        env["REVSPINE_DATABASE_URL"] = url
-    exe = str(Path(sys.executable).with_name("revspine"))
-    subprocess.run([exe, "user", "create", "--username", "k9", "--password-stdin"], env=env,
-                   input="kill nine password\n", check=True, capture_output=True, text=True)
-    token = subprocess.run([exe, "token", "create", "--username", "k9"], env=env, check=True,
-                           capture_output=True, text=True).stdout.strip()
-    with __import__("socket").socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = subprocess.Popen([exe, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if httpx.get(base + "/healthz", timeout=2).status_code == 200:
-                return server, base, token
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline and server.poll() is None, "the server did not start"
-        time.sleep(0.2)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", _BOTH)
 def test_kill_9_loses_no_answered_assessment_and_no_answered_view(backend, tmp_path, examples, request):
@@ -246,7 +217,7 @@ def test_kill_9_loses_no_answered_assessment_and_no_answered_view(backend, tmp_p
         migrate_db = Database(url)
         migrate(migrate_db)
         migrate_db.dispose()
-    server, base, token = _serve(tmp_path, url)
+    server, base, token = serve_process(tmp_path, url)
     case = json.loads(examples[0].read_text())
     answered: list[int] = []
     viewed: list[int] = []
@@ -300,3 +271,29 @@ def test_the_app_stops_its_writer_at_shutdown_after_the_queued_writes(tmp_path, 
     with env.db.read() as s:
         assert s.scalar(select(func.count()).select_from(PatientRow)) == 1
     env.db.dispose()
+
+
+@pytest.mark.slow
+def test_serve_with_two_workers_starts_and_each_worker_caps_the_head(tmp_path, examples):
+    """`revspine serve --workers 2` hands its app factory and its head-capping protocol to two worker
+    processes (the protocol class used to be made inside a function, which cannot be pickled, so the
+    server died at start). Requests spread over both workers are answered and stored once each; a head
+    over the cap is refused by whichever worker takes it."""
+    server, base, token = serve_process(tmp_path, None, "--workers", "2")
+    try:
+        case = json.loads(examples[0].read_text())
+        with ThreadPoolExecutor(4) as pool, httpx.Client(
+                base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=120) as c:
+            pid = c.post("/api/patients", json={"display_name": "Two Workers"}).json()["id"]
+
+            def assess(_: int) -> int:
+                with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=120) as own:
+                    return own.post(f"/api/patients/{pid}/assess", json=case).status_code
+
+            assert list(pool.map(assess, range(8))) == [200] * 8
+            assert len(c.get(f"/api/patients/{pid}/assessments").json()) == 8
+            r = httpx.get(base + "/api/patients", headers={"X-Padding": "A" * (70 * 1024)}, timeout=60)
+            assert r.status_code == 431
+    finally:
+        server.terminate()
+        server.wait(60)

@@ -71,7 +71,7 @@ def _serve(settings: Any, db: Any, banner: list[str]) -> None:
     import uvicorn
 
     from ..web.app import create_app, freeze_startup_objects
-    from ..web.limits import bounded_http_protocol
+    from ..web.headlimit import HTTP_PROTOCOL
     from ..web.logs import configure_logging
 
     try:
@@ -92,13 +92,13 @@ def _serve(settings: Any, db: Any, banner: list[str]) -> None:
         db.dispose()
         uvicorn.run("revspine.web.app:create_app_from_env", factory=True, workers=settings.workers,
                     host=settings.host, port=settings.port, access_log=False, log_level="warning",
-                    http=bounded_http_protocol(), forwarded_allow_ips=settings.forwarded_allow_ips)
+                    http=HTTP_PROTOCOL, forwarded_allow_ips=settings.forwarded_allow_ips)
         return
     configure_logging(settings.log_level, settings.log_json)
     app = create_app(settings, db=db)
     freeze_startup_objects()
     uvicorn.run(app, host=settings.host, port=settings.port, access_log=False, log_level="warning",
-                http=bounded_http_protocol(), forwarded_allow_ips=settings.forwarded_allow_ips)
+                http=HTTP_PROTOCOL, forwarded_allow_ips=settings.forwarded_allow_ips)
 
 
 def load_demo_patients(db: Any, user_id: int, pack_dirs: Any = ()) -> int:
