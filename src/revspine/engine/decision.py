@@ -91,15 +91,25 @@ def _no_supported_lead(x: _Ctx) -> list[str] | None:
     return [x.leading_note or "No cause could be ranked."]
 
 
+def _looked_for_and_not_found(c: CauseResult, pack: KnowledgePack) -> bool:
+    """The cause's lesion was looked for and not found: an opposing finding that reads imaging's report of
+    no such lesion at the operated levels (``imaging_absent``: an MRI without stenosis or root compression
+    there). A finding merely not mentioned while the same imaging shows something compatible (a collection
+    without the word pseudomeningocele) does not exclude the cause."""
+    return any((f := pack.findings.get(e.finding)) is not None and f.predicate == "imaging_absent"
+               for e in c.opposing)
+
+
 def _open_alternative(x: _Ctx) -> CauseResult | None:
     """A correctable cause in the top three with an objective finding of its own (even a compatible one, such
-    as a collection on imaging) while the lead is not confirmed: its lesion is not yet explained or excluded."""
+    as a collection on imaging) while the lead is not confirmed: its lesion is not yet explained or excluded
+    (a cause whose lesion was looked for and not found is excluded, whatever else is compatible with it)."""
     if x.lead is None or x.lead.tier == "confirmatory":
         return None
     for c in x.ranked[:3]:
         if c.cause == x.lead.cause or c.correctable_by_surgery == "no":
             continue
-        if _objective(c, x.pack, _ANY_SUPPORT):
+        if _objective(c, x.pack, _ANY_SUPPORT) and not _looked_for_and_not_found(c, x.pack):
             return c
     return None
 
