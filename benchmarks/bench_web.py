@@ -1,6 +1,7 @@
 """POST assessment latency over loopback: 16 concurrent clients, the example cases, bounded count.
 
     .venv/bin/python benchmarks/bench_web.py [--requests 2000] [--clients 16] [--database-url URL]
+        [--workers 1] [--assess-workers N]
 
 Starts `revspine serve` (uvicorn) on a free 127.0.0.1 port with a fresh database in a temporary
 folder (or the scratch database given by --database-url), creates a user and token, warms up, then
@@ -10,7 +11,9 @@ sends the requests and prints, in one run:
    server's CPU time per request, with 16 clients each waiting for its answer (latency is about
    clients / throughput: p99 under 50 ms with 16 clients needs well over 320 requests/s);
 2. open loop: requests arriving at random at half the saturation rate, whatever the answers;
-   median and p99 (target: p99 at most 3 x the median);
+   median and p99 (target: p99 at most 3 x the median), with the ratio queueing alone would give in the
+   configuration measured (`--assess-workers` processes sharing one queue per serving process; 0: one
+   FIFO server per serving process, the event loop's lane);
 3. the same work in this process (parse the JSON, validate, assess, store with its audit rows,
    through revspine.workflow, on a database of its own): CPU per request, and the ratio of the
    server's CPU per request to it (target: at most 1.5; the rest is HTTP, routing and validation
@@ -51,6 +54,7 @@ from loadgen import (
 )
 
 from revspine.cli.main import example_paths
+from revspine.settings import load_settings
 
 TARGET_P99_MS = 50.0
 TARGET_CPU_RATIO = 1.5
@@ -148,6 +152,8 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--database-url", default="")
     ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    ap.add_argument("--assess-workers", type=int, default=None,
+                    help="assessment processes per serving process (default: the setting's default; 0: on the loop)")
     ap.add_argument("--open-requests", type=int, default=1000, help="requests of the open-loop run")
     ap.add_argument("--in-process", type=int, default=300, help="requests of the in-process run")
     args = ap.parse_args()
@@ -155,6 +161,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
         env = {**os.environ, "REVSPINE_DATA_DIR": tmp, "REVSPINE_LOG_LEVEL": "WARNING"}
+        if args.assess_workers is not None:
+            env["REVSPINE_ASSESS_WORKERS"] = str(args.assess_workers)
+        assess_workers = load_settings(environ=env).assess_workers
         if args.database_url:
             env["REVSPINE_DATABASE_URL"] = args.database_url
         username = f"bench-{uuid.uuid4().hex[:8]}"  # the --database-url may already hold earlier runs
@@ -192,7 +201,8 @@ def main() -> None:
     lat.sort()
     p99 = percentile(lat, 99)
     db = args.database_url.split(":", 1)[0] if args.database_url else "sqlite"
-    print(f"POST /api/patients/{{id}}/assess  database={db}  workers={args.workers}  clients={args.clients}  "
+    print(f"POST /api/patients/{{id}}/assess  database={db}  workers={args.workers}  "
+          f"assess_workers={assess_workers}  clients={args.clients}  "
           f"requests={len(lat)}  "
           f"cases={len(cases)}")
     print(f"median {statistics.median(lat):.1f} ms   p90 {percentile(lat, 90):.1f} ms   p99 {p99:.1f} ms   "
@@ -208,8 +218,10 @@ def main() -> None:
           f"{open_p99 / median:.1f} (target <= {TARGET_OPEN_P99_OVER_MEDIAN:.0f}: "
           f"{'met' if open_p99 <= TARGET_OPEN_P99_OVER_MEDIAN * median else 'NOT met'})")
     lag_median, lag_p99 = send_lag(opened)
+    servers = max(1, assess_workers)  # per serving process; Poisson arrivals split among processes stay Poisson
     print(f"  of which the load generator's own send lag: median {lag_median:.1f} ms, p99 {lag_p99:.1f} ms; "
-          f"queueing alone at this utilisation (M/D/1, 0.5): p99/median {md1_p99_over_median():.1f}")
+          f"queueing alone at this utilisation ({args.workers} queue(s), each served by {servers} process(es) "
+          f"in FIFO: M/D/{servers}, 0.5): p99/median {md1_p99_over_median(servers=servers):.1f}")
     server_cpu = cpu / len(lat)
     print(f"CPU per request: server {server_cpu * 1000:.2f} ms, the same work in process "
           f"{local_cpu * 1000:.2f} ms (parse, validate, assess, store, audit); ratio {server_cpu / local_cpu:.2f} "

@@ -42,6 +42,7 @@ class Answer:
     body: bytes
     ms: float
     lag_ms: float = 0.0  # open loop: how late the generator sent the request (its own delay, in ``ms`` too)
+    due: float = 0.0     # open loop: when the request was due (time.perf_counter())
 
 
 @contextlib.contextmanager
@@ -127,7 +128,7 @@ async def open_loop(port: int, make: Callable[[int], bytes], rate: float, total:
         lag = time.perf_counter() - due  # the generator's own delay in starting this request
         reader, writer = await connection()
         status, body = await _exchange(reader, writer, make(i))
-        answers.append(Answer(status, body, (time.perf_counter() - due) * 1000, lag * 1000))
+        answers.append(Answer(status, body, (time.perf_counter() - due) * 1000, lag * 1000, due))
         idle.append((reader, writer, time.perf_counter()))
 
     tasks = []

@@ -1,5 +1,9 @@
 """First come, first served for the CPU-heavy part of a request, on the event loop.
 
+The web app assesses cases in worker processes (revspine/assesspool.py); a lane is what it uses with
+``assess_workers = 0``, or when it was handed a knowledge pack object (tests) that worker processes
+cannot load by themselves.
+
 The engine, FHIR mapping and a SQLite write are computation that holds Python's interpreter lock
 whichever thread runs it, so they run on the event loop itself. Run there directly, though, every
 request read in one turn of the loop is worked through before the loop looks at the network again:

@@ -70,6 +70,9 @@ class Settings:
                                         "and parsing; larger bodies are answered 413.")
     max_fhir_body_bytes: int = _s(25_000_000, "Largest FHIR request body (`/fhir/`, `/cds-services/`, FHIR import "
                                               "into a case), in bytes.")
+    assess_workers: int = _s(2, "Processes of each serving process that validate and assess cases (off its event "
+                                "loop, all taking cases from one queue in arrival order); 0: assess on the event "
+                                "loop. benchmarks/bench_web.py measured the default (docs/web.md).")
     pdf_workers: int = _s(1, "Processes that render PDFs (off the serving process, so a PDF never stalls other "
                              "requests).")
     pdf_queue: int = _s(8, "PDF downloads that may wait for a rendering process; more are answered 503.")

@@ -19,6 +19,7 @@ from datetime import date
 from functools import partial
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -31,7 +32,8 @@ from .pipeline.assess import assess
 from .storage import Database, audit, records
 from .storage.tables import AssessmentRow, CaseVersionRow
 
-__all__ = ["Workflow", "Worked", "assess_case", "prepare_case", "stored_input", "store_worked"]
+__all__ = ["Workflow", "Worked", "AssessmentJson", "assess_case", "prepare_case", "stored_input", "store_worked",
+           "work_out"]
 
 
 def assess_case(case: Case, pack: KnowledgePack) -> Assessment:
@@ -63,12 +65,41 @@ def prepare_case(raw: Any, pack: KnowledgePack, today: date | None = None) -> tu
 
 
 @dataclass(frozen=True)
+class AssessmentJson:
+    """An Assessment serialised once: the JSON the API answers and the database stores (orjson bytes of
+    ``Assessment.model_dump(mode="json")``), with the fields the assessment row indexes. Small to pickle,
+    so a worker process can hand it back (revspine/assesspool.py)."""
+
+    json: bytes
+    decision: str                 # decision.category
+    versions: dict[str, Any]      # engine and knowledge versions
+
+    @classmethod
+    def of(cls, assessment: Assessment) -> AssessmentJson:
+        data = assessment.model_dump(mode="json")
+        return cls(orjson.dumps(data), data["decision"]["category"], data["versions"])
+
+    def data(self) -> dict[str, Any]:
+        """The Assessment JSON as a dict."""
+        parsed: dict[str, Any] = orjson.loads(self.json)
+        return parsed
+
+
+@dataclass(frozen=True)
 class Worked:
     """A validated case and (when asked for) its assessment, worked out before anything is stored."""
 
     entered: dict[str, Any]           # the case as entered, as stored (no date of birth)
-    case: Case                        # the parsed case the pipeline read
-    result: dict[str, Any] | None     # the Assessment JSON, or None when not assessed
+    input_case: dict[str, Any]        # the parsed case the pipeline read, as the assessment row keeps it
+    result: AssessmentJson | None     # the assessment, or None when not assessed
+
+
+def work_out(raw: Any, pack: KnowledgePack, *, assess_it: bool = True, today: date | None = None) -> Worked:
+    """Validate ``raw`` (case JSON) and assess it: pure computation (no database), in this process or in
+    a worker process (revspine/assesspool.py)."""
+    entered, case = prepare_case(raw, pack, today)
+    result = AssessmentJson.of(assess_case(case, pack)) if assess_it else None
+    return Worked(entered, case.model_dump(mode="json"), result)
 
 
 def store_worked(s: Session, *, user_id: int, patient_id: int, worked: Worked, source: str,
@@ -89,8 +120,10 @@ def store_worked(s: Session, *, user_id: int, patient_id: int, worked: Worked, s
                      {"patient_id": patient_id, "version": version.version}, client)
     row = None
     if worked.result is not None:
-        row = records.add_assessment(s, patient_id, version, user_id, worked.case.model_dump(mode="json"),
-                                     worked.result)
+        result = worked.result
+        row = records.add_assessment(s, patient_id, version, user_id, worked.input_case,
+                                     {"decision": {"category": result.decision}, "versions": result.versions},
+                                     result_json=result.json)
         audit.record(s, user_id, "create", "assessment", row.id,
                      {"patient_id": patient_id, "case_version_id": version.id, **(detail or {})}, client)
     return version, row
@@ -105,14 +138,12 @@ class Workflow:
 
     def work_out(self, raw: Any, *, assess_it: bool = True, today: date | None = None) -> Worked:
         """Validate ``raw`` and assess it: pure computation (no database)."""
-        entered, case = prepare_case(raw, self.pack, today)
-        result = assess_case(case, self.pack).model_dump(mode="json") if assess_it else None
-        return Worked(entered, case, result)
+        return work_out(raw, self.pack, assess_it=assess_it, today=today)
 
     def assessed(self, case: Case, assessment: Assessment) -> Worked:
         """A case an adapter parsed itself (FHIR, CDS Hooks) and its assessment, ready to store."""
         entered, kept = stored_input(case)
-        return Worked(entered, kept, assessment.model_dump(mode="json"))
+        return Worked(entered, kept.model_dump(mode="json"), AssessmentJson.of(assessment))
 
     def store(self, user_id: int, patient_id: int, worked: Worked, *, source: str, case_id: int | None = None,
               title: str = "", client: str | None = None, detail: dict[str, Any] | None = None
@@ -133,7 +164,7 @@ class Workflow:
 
     def save(self, user_id: int, patient_id: int, raw: Any, *, source: str, case_id: int | None = None,
              title: str = "", client: str | None = None, assess_it: bool = False
-             ) -> tuple[CaseVersionRow, AssessmentRow | None, dict[str, Any] | None]:
+             ) -> tuple[CaseVersionRow, AssessmentRow | None, AssessmentJson | None]:
         """Store a new case (or a new version of ``case_id``), and its assessment when ``assess_it``."""
         worked = self.work_out(raw, assess_it=assess_it)
         version, row = self.store(user_id, patient_id, worked, source=source, case_id=case_id, title=title,
@@ -141,7 +172,7 @@ class Workflow:
         return version, row, worked.result
 
     def save_and_assess(self, user_id: int, patient_id: int, raw: Any, *, source: str, case_id: int | None = None,
-                        title: str = "", client: str | None = None) -> tuple[AssessmentRow, dict[str, Any]]:
+                        title: str = "", client: str | None = None) -> tuple[AssessmentRow, AssessmentJson]:
         """Store a new case (or a new version of ``case_id``) and its assessment; both or neither."""
         _, row, result = self.save(user_id, patient_id, raw, source=source, case_id=case_id, title=title,
                                    client=client, assess_it=True)
@@ -149,16 +180,17 @@ class Workflow:
         return row, result
 
     def reassess_latest(self, user_id: int, case_id: int, client: str | None = None
-                        ) -> tuple[AssessmentRow, dict[str, Any]]:
+                        ) -> tuple[AssessmentRow, AssessmentJson]:
         """Assess the latest version of a case again (e.g. after the knowledge pack changed)."""
         with self.db.read() as s:
             case_row = records.get_case(s, case_id)
             version = records.latest_version(s, case_id)
         _, case = prepare_case(version.data, self.pack)
-        result = assess_case(case, self.pack).model_dump(mode="json")
+        result = AssessmentJson.of(assess_case(case, self.pack))
         def add(s: Session) -> AssessmentRow:
             row = records.add_assessment(s, case_row.patient_id, version, user_id, case.model_dump(mode="json"),
-                                         result)
+                                         {"decision": {"category": result.decision}, "versions": result.versions},
+                                         result_json=result.json)
             audit.record(s, user_id, "create", "assessment", row.id,
                          {"patient_id": case_row.patient_id, "case_version_id": version.id}, client)
             return row

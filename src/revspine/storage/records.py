@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import orjson
 from sqlalchemy import bindparam, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -203,15 +204,18 @@ def get_version_by_id(s: Session, version_id: int) -> CaseVersionRow:
 
 
 def add_assessment(s: Session, patient_id: int, version: CaseVersionRow, user_id: int, input_case: dict[str, Any],
-                   result: dict[str, Any]) -> AssessmentRow:
-    """Store an assessment (a Core insert; the returned row is detached, with its id)."""
+                   result: dict[str, Any], *, result_json: bytes | None = None) -> AssessmentRow:
+    """Store an assessment (a Core insert; the returned row is detached, with its id). ``result_json``:
+    ``result`` already serialised (orjson bytes), stored as it is instead of serialising ``result``
+    again; ``result`` then needs only the fields the row indexes (``decision`` and ``versions``)."""
     versions = result["versions"]
-    values = dict(patient_id=patient_id, case_version_id=version.id, input_case=input_case, result=result,
+    stored: Any = result if result_json is None else orjson.Fragment(result_json)
+    values = dict(patient_id=patient_id, case_version_id=version.id, input_case=input_case, result=stored,
                   decision=result["decision"]["category"], engine_version=versions["engine"],
                   knowledge_id=versions["knowledge_id"], knowledge_version=versions["knowledge"],
                   created_at=now(), created_by=user_id)
     new_id = s.execute(_INSERT_ASSESSMENT, values).scalar_one()
-    return AssessmentRow(id=new_id, **values)
+    return AssessmentRow(id=new_id, **{**values, "result": result if result_json is None else None})
 
 
 def get_assessment(s: Session, assessment_id: int) -> AssessmentRow:

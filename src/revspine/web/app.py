@@ -24,6 +24,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from ..assesspool import shared_assess_pool
 from ..cdshooks.settings import CdsSettings
 from ..knowledge import KnowledgePack
 from ..settings import Settings, load_settings
@@ -100,6 +101,9 @@ def create_app(settings: Settings | None = None, *, extra_routers: Sequence[APIR
     db = db or open_database(settings)
     if run_migrations:
         migrate(db)
+    # Assessment workers load the pack these settings name; a pack handed in (tests) is assessed in process.
+    assess_pool = shared_assess_pool(settings.assess_workers, settings) if pack is None and settings.assess_workers \
+        else None
     pack = pack or settings.load_pack()
     templates = Jinja2Templates(directory=str(_WEB / "templates"))
     shared = views_environment()  # the view layer's filters (num, signed) and globals (timeline_svg...)
@@ -110,6 +114,8 @@ def create_app(settings: Settings | None = None, *, extra_routers: Sequence[APIR
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         app.state.revspine.pdf.warm()  # WeasyPrint loads in the PDF worker while the app starts serving
+        if assess_pool is not None:
+            assess_pool.warm()  # and the knowledge pack in each assessment worker
         yield
         await anyio.to_thread.run_sync(db.writer.close)  # the writes still queued are committed first
 
@@ -122,6 +128,7 @@ def create_app(settings: Settings | None = None, *, extra_routers: Sequence[APIR
         limiter=LoginLimit(settings.login_max_attempts, settings.login_max_attempts_per_ip,
                            settings.login_window_seconds),
         tokens=TokenCache(settings.token_cache_seconds), pdf=shared_pool(settings.pdf_workers, settings.pdf_queue),
+        assess=assess_pool,
     )
     app.add_middleware(SessionMiddleware, secret_key=settings.resolved_secret_key(), session_cookie=SESSION_COOKIE,
                        max_age=settings.session_max_age, same_site="lax", https_only=settings.secure_cookies())

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import cast
+from functools import partial
+from typing import Any, cast
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
+from ..assesspool import AssessPool
 from ..knowledge import KnowledgePack
 from ..lane import Lane
 from ..settings import Settings
 from ..storage import Database
 from ..storage.login_limit import LoginLimit
-from ..workflow import Workflow
+from ..workflow import Worked, Workflow
 from .pdfpool import PdfPool
 from .tokencache import TokenCache
 
@@ -30,6 +32,14 @@ class AppState:
     tokens: TokenCache = field(default_factory=lambda: TokenCache(0))
     lane: Lane = field(default_factory=Lane)
     pdf: PdfPool = field(default_factory=PdfPool)
+    assess: AssessPool | None = None  # None: cases are assessed on the event loop, through the lane
+
+    async def work_out(self, raw: Any) -> Worked:
+        """Validate and assess a case (:meth:`Workflow.work_out`): in the assessment worker processes
+        (revspine/assesspool.py), or on this process's event loop in arrival order (revspine/lane.py)."""
+        if self.assess is not None:
+            return await self.assess.work_out(raw)
+        return await self.lane.run(partial(self.workflow.work_out, raw))
 
     @property
     def workflow(self) -> Workflow:

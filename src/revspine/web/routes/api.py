@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from functools import partial
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -21,6 +19,7 @@ from ...case.model import Case
 from ...pipeline import Assessment
 from ...storage import audit, records
 from ...storage.tables import PatientRow
+from ...workflow import AssessmentJson
 from ..auth import ApiUser, client_address
 from ..contexts import (
     AssessmentRecord,
@@ -96,10 +95,6 @@ class StoredAssessment(BaseModel):
     assessment: dict[str, Any] = Field(description="The Assessment JSON, as the engine produced it")
 
 
-def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(data), status_code=status, media_type="application/json", headers=headers)
-
-
 def _case_data(case: Case) -> dict[str, Any]:
     return case.model_dump(mode="json", exclude_unset=True)
 
@@ -167,16 +162,22 @@ async def assess_patient_case(request: Request, user: ApiUser, patient_id: Recor
                                                                   description="Add a version to this case "
                                                                                "(default: open a new case)")] = None,
                               title: Annotated[str, Query(max_length=200)] = "") -> Response:
-    # The engine is pure computation and runs on the event loop, in arrival order (revspine/lane.py):
-    # handing each request to a thread cost more than the engine itself (benchmarks/bench_web.py).
-    # The store goes to the process's writer (storage/writer.py); the loop awaits it without blocking.
+    # The engine is pure computation: it runs in the assessment worker processes (revspine/assesspool.py),
+    # which answer the assessment already serialised. The store goes to the process's writer
+    # (storage/writer.py); the loop awaits both without blocking.
     state, data, client = app_state(request), _case_data(body), client_address(request)
-    worked = await state.lane.run(partial(state.workflow.work_out, data))
+    worked = await state.work_out(data)
     _, row = await state.workflow.astore(user.id, patient_id, worked, source="api", case_id=case_id, title=title,
                                          client=client)
     assert row is not None and worked.result is not None
-    result = worked.result
-    return _json(result, 200, {"Location": f"/api/assessments/{row.id}", "X-Revspine-Assessment-Id": str(row.id)})
+    return _assessment(row.id, worked.result)
+
+
+def _assessment(assessment_id: int, result: AssessmentJson) -> Response:
+    """The Assessment JSON as the engine's worker serialised it, with the stored assessment's address."""
+    return Response(result.json, media_type="application/json",
+                    headers={"Location": f"/api/assessments/{assessment_id}",
+                             "X-Revspine-Assessment-Id": str(assessment_id)})
 
 
 def _version_out(request: Request, version_id: int) -> CaseVersionOut:
@@ -223,7 +224,7 @@ def get_version(request: Request, user: ApiUser, case_id: RecordId, version: Rec
              summary="Assess the latest version of a case again (e.g. after a knowledge update)")
 def reassess_case(request: Request, user: ApiUser, case_id: RecordId) -> Response:
     row, result = app_state(request).workflow.reassess_latest(user.id, case_id, client_address(request))
-    return _json(result, 200, {"Location": f"/api/assessments/{row.id}", "X-Revspine-Assessment-Id": str(row.id)})
+    return _assessment(row.id, result)
 
 
 @router.get("/patients/{patient_id}/assessments", response_model=list[AssessmentSummary], responses=ERRORS,
