@@ -7,6 +7,7 @@ result objects per assessment from values they computed themselves.
 from __future__ import annotations
 
 from collections.abc import Callable
+from keyword import iskeyword
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -48,9 +49,13 @@ class Template(Generic[M]):
     exactly the per-call values named: what ``make`` would build from the same values, for the objects
     an assessment builds many times over. Fixed values are shared by every object built, so they must
     not be mutable (give lists per call); fields left to a default factory get a fresh value per call.
+
+    ``template.build`` is the same builder as a plain function of exactly those keyword arguments (written
+    for this template once, like a namedtuple's methods): the engine's hot paths call it, which spares
+    the generic call's checks and copies (Python itself rejects a missing or unknown name).
     """
 
-    __slots__ = ("cls", "names", "values", "given", "factories")
+    __slots__ = ("cls", "names", "values", "given", "factories", "build")
 
     def __init__(self, cls: type[M], names: tuple[str, ...], /, **fixed: Any) -> None:
         both = {**fixed, **dict.fromkeys(names, _MISSING)}
@@ -64,16 +69,45 @@ class Template(Generic[M]):
         self.values = _ordered(cls, both)
         self.given = frozenset(both)
         self.factories = tuple((k, f) for k, f in factories.items() if k not in both)
+        self.build: Callable[..., M] = _builder(cls, names, self.values, self.given, self.factories)
 
     def __call__(self, **values: Any) -> M:
         if values.keys() != self.names:
             raise TypeError(f"{self.cls.__name__}: give exactly {', '.join(sorted(self.names))}")
-        out = self.values.copy()
-        out.update(values)
-        if self.factories:
-            for name, factory in self.factories:
-                out[name] = factory()
-        return _new(self.cls, out, set(self.given))
+        return self.build(**values)
+
+
+def _builder(
+    cls: type[M], names: tuple[str, ...], values: dict[str, Any], given: frozenset[str],
+    factories: tuple[tuple[str, Callable[[], Any]], ...],
+) -> Callable[..., M]:
+    """A function of exactly ``names`` (keyword-only) that builds ``cls`` from a copy of ``values`` (in declared
+    order, with the named fields placeholders) with the names filled in and each factory field made fresh."""
+    for name in names:
+        if not name.isidentifier() or iskeyword(name) or name.startswith("_"):
+            raise TypeError(f"{cls.__name__}: '{name}' cannot be a per-call field")
+    fill = "".join(f"    _out[{name!r}] = {name}\n" for name in names)
+    fill += "".join(f"    _out[{name!r}] = _factory{i}()\n" for i, (name, _) in enumerate(factories))
+    source = (
+        f"def build({'*, ' + ', '.join(names) if names else ''}):\n"
+        "    _out = _values.copy()\n"
+        f"{fill}"
+        "    _m = _new_object(_cls)\n"
+        "    _set_dict(_m, '__dict__', _out)\n"
+        "    _set_fields_set(_m, _given.copy())\n"
+        "    _set_extra(_m, None)\n"
+        "    _set_private(_m, None)\n"
+        "    return _m\n"
+    )
+    namespace: dict[str, Any] = {
+        "_values": values, "_cls": cls, "_given": set(given), "_new_object": _new_object, "_set_dict": _set_dict,
+        "_set_fields_set": _set_fields_set, "_set_extra": _set_extra, "_set_private": _set_private,
+        **{f"_factory{i}": factory for i, (_, factory) in enumerate(factories)},
+    }
+    exec(source, namespace)  # noqa: S102  (source built above from field names checked as identifiers)
+    build: Callable[..., M] = namespace["build"]
+    build.__qualname__ = f"Template[{cls.__name__}].build"
+    return build
 
 
 def _ordered(cls: type[BaseModel], values: dict[str, Any]) -> dict[str, Any]:

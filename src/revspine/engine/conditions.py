@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Generic, TypeVar
+
 from ..knowledge.pack import KnowledgePack
 from ..knowledge.schema import Condition
 from .facts import Facts
 from .inputs import recorded
 from .predicates import Hit, compiled
 
-__all__ = ["evaluate_findings", "evaluate_negatives", "check", "Hits", "Negatives"]
+__all__ = ["evaluate_findings", "evaluate_negatives", "check", "Hits", "Negatives", "RuleIndex", "present_findings"]
 
+R = TypeVar("R")
 Hits = dict[str, Hit]
 Negatives = dict[str, list[str]]
 """Finding id -> the inputs that show it was looked for and is absent. Findings not in Hits (present)
@@ -23,12 +27,67 @@ def evaluate_findings(facts: Facts, pack: KnowledgePack) -> Hits:
     todo = set(c.always)
     for key in recorded(facts, c.fields):
         todo.update(c.by_input.get(key, ()))
-    hits: Hits = dict.fromkeys(c.order)
-    present = c.present
+    hits = _Hits(c.unknown)
+    compiled_present = c.present
+    present = []
     for fid in todo:
-        fn, params = present[fid]
-        hits[fid] = fn(facts, params)
+        fn, params = compiled_present[fid]
+        if h := fn(facts, params):
+            present.append(fid)
+        hits[fid] = h
+    hits.present = present
     return hits
+
+
+class _Hits(dict[str, Hit]):
+    """Hits that also list the findings present (``present_findings``), as ``evaluate_findings`` found them."""
+
+    __slots__ = ("present",)
+    present: list[str]
+
+
+def present_findings(hits: Hits) -> Iterable[str]:
+    """The findings present in ``hits``."""
+    if isinstance(hits, _Hits):
+        return hits.present
+    return [fid for fid, h in hits.items() if h]
+
+
+class RuleIndex(Generic[R]):
+    """Rules indexed by the findings their condition needs present, so that a case checks only the rules that
+    can hold (``candidates``), in their own order.
+
+    A condition that needs all of some findings can hold only when the first is present; one that needs any
+    of some, only when one of them is; a rule without a condition, or whose condition needs no finding
+    present (only ``none``), is always a candidate. ``check`` still decides each candidate.
+    """
+
+    __slots__ = ("rules", "by_finding", "always")
+
+    def __init__(self, rules: Iterable[tuple[R, Condition | None]]) -> None:
+        self.rules: tuple[R, ...] = ()
+        self.by_finding: dict[str, list[int]] = {}
+        always: list[int] = []
+        kept: list[R] = []
+        for i, (rule, cond) in enumerate(rules):
+            kept.append(rule)
+            needs: list[str] = [] if cond is None else cond.all[:1] if cond.all else cond.any
+            if not needs:
+                always.append(i)
+            for fid in needs:
+                self.by_finding.setdefault(fid, []).append(i)
+        self.rules = tuple(kept)
+        self.always = tuple(always)
+
+    def candidates(self, hits: Hits) -> list[R]:
+        """The rules whose condition can hold with these hits, in rule order."""
+        found = set(self.always)
+        by_finding = self.by_finding
+        for fid in present_findings(hits):
+            if (rules := by_finding.get(fid)) is not None:
+                found.update(rules)
+        rules_ = self.rules
+        return [rules_[i] for i in sorted(found)]
 
 
 def evaluate_negatives(facts: Facts, pack: KnowledgePack, hits: Hits) -> Negatives:
@@ -47,19 +106,22 @@ def check(cond: Condition | None, hits: Hits) -> list[str] | None:
     """Inputs that satisfy the condition, or None. An absent condition is satisfied."""
     if cond is None:
         return []
+    get = hits.get
+    for fid in cond.none:
+        if get(fid):
+            return None
     used: list[str] = []
     for fid in cond.all:
-        h = hits.get(fid)
+        h = get(fid)
         if not h:
             return None
         used += h
     if cond.any:
-        anyhits = [h for fid in cond.any if (h := hits.get(fid))]
-        if not anyhits:
-            return None
-        for h in anyhits:
-            used += h
-    for fid in cond.none:
-        if hits.get(fid):
+        found = False
+        for fid in cond.any:
+            if h := get(fid):
+                used += h
+                found = True
+        if not found:
             return None
     return used

@@ -19,13 +19,14 @@ The model (docs/reasoning.md):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import attrgetter
 from typing import Literal, NamedTuple
 
 from .._construct import Template
 from ..case.enums import DECOMPRESSION_PROCEDURES, Region
 from ..knowledge.pack import KnowledgePack, per_pack
 from ..knowledge.schema import Cause, Condition
-from .conditions import Hits, Negatives, check
+from .conditions import Hits, Negatives, RuleIndex, check
 from .facts import Facts, fuses
 from .result import CauseResult, EvidenceItem, ExcludedCause, RedFlagResult, TimingResult, make
 
@@ -38,6 +39,7 @@ Applicability = Literal["applies", "unknown"]
 Tier = Literal["confirmatory", "supportive", "compatible", "none"]
 TIER_ORDER: dict[str, int] = {"confirmatory": 0, "supportive": 1, "compatible": 2, "none": 3}
 _SUPPORT = ("confirmatory", "supportive", "compatible")
+_FACTOR = attrgetter("factor")
 
 
 def index_family(facts: Facts) -> Literal["lumbar_fusion", "lumbar_decompression"] | None:
@@ -79,15 +81,25 @@ class _Row(NamedTuple):
 
 
 class _CausePlan(NamedTuple):
+    cause: Cause
     rows: tuple[_Row, ...]
     timing: dict[str, tuple[float, tuple[str, ...], Template[EvidenceItem]]]  # window: factor, citations, template
     result: Template[CauseResult]
+    priors: dict[str | None, tuple[float, str, tuple[str, ...]]]
+    """family of index operation (None: any) -> prior, its basis, the cause's citations with the prior's"""
+    codes: tuple[str, ...]
 
 
 @per_pack
 def _plans(pack: KnowledgePack) -> dict[str, _CausePlan]:
     """Each cause's evidence rows, timing weights and result, compiled once per pack."""
     return {cid: _plan(cause, pack) for cid, cause in pack.causes.items()}
+
+
+@per_pack
+def _restricted(pack: KnowledgePack) -> RuleIndex[str]:
+    """The causes that apply only when a condition holds (``applies_when``), indexed by the findings it needs."""
+    return RuleIndex((cid, cause.applies_when) for cid, cause in pack.causes.items() if cause.applies_when is not None)
 
 
 def _plan(cause: Cause, pack: KnowledgePack) -> _CausePlan:
@@ -116,7 +128,12 @@ def _plan(cause: Cause, pack: KnowledgePack) -> _CausePlan:
                       "icd10cm", "workup_missing", "citations", "tier", "red_flag"),
         cause=cause.id, label=cause.label, kind=cause.kind, rank=0, correctable_by_surgery=cause.correctable_by_surgery,
     )
-    return _CausePlan(tuple(rows), timing, result)
+    base = pack.cause_citations[cause.id]
+    priors: dict[str | None, tuple[float, str, tuple[str, ...]]] = {}
+    for family in (None, *cause.prior.by_family):
+        p0, basis, extra = prior_for(cause, family)
+        priors[family] = (p0, basis, tuple(sorted(set(base).union(extra))) if extra else base)
+    return _CausePlan(cause, tuple(rows), timing, result, priors, pack.cause_codes[cause.id])
 
 
 def _timing_label(timing: TimingResult) -> str:
@@ -144,32 +161,34 @@ def _score(
     if timing.window is not None and (tw := plan.timing.get(timing.window)) is not None:
         factor, citations, item = tw
         odds *= factor
-        items.append(item(label=_timing_label(timing), citations=list(citations),
+        items.append(item.build(label=_timing_label(timing), citations=list(citations),
                           inputs=[f"onset {timing.days_after_surgery} days after surgery ({timing.basis})"]))
     tier: Tier = "none"
+    get = hits.get
     for row in plan.rows:
-        used = hits.get(row.finding)
+        used = get(row.finding)
         if used:
             if row.only_when is not None and check(row.only_when, hits) is None:
                 continue
-            odds *= row.factor
+            factor = row.factor
+            odds *= factor
             item_tier = row.tier
             if item_tier == "confirmatory" and row.confirm_when is not None and check(row.confirm_when, hits) is None:
                 # symptoms recorded that do not fit; with nothing recorded about the symptoms the fit is unknown
                 item_tier = row.unconfirmed_tier if symptoms_recorded else "supportive"
-            if row.factor < 1:
+            if factor < 1:
                 item_tier = "against"
-            items.append(row.present(tier=item_tier, inputs=list(used), citations=list(row.citations)))
-            if row.factor > 1 and item_tier in _SUPPORT and TIER_ORDER[item_tier] < TIER_ORDER[tier]:
+            items.append(row.present.build(tier=item_tier, inputs=list(used), citations=list(row.citations)))
+            if factor > 1 and item_tier in _SUPPORT and TIER_ORDER[item_tier] < TIER_ORDER[tier]:
                 tier = item_tier  # type: ignore[assignment]  # one of _SUPPORT
         elif row.absent is not None:
             afid, factor, citations, unless, absent_item = row.absent
-            if hits.get(afid) or any(hits.get(u) for u in unless) or not (gone := negatives.get(afid)):
+            if get(afid) or not (gone := negatives.get(afid)) or any(get(u) for u in unless):
                 continue
             if row.only_when is not None and check(row.only_when, hits) is None:
                 continue
             odds *= factor
-            items.append(absent_item(inputs=list(gone), citations=list(citations)))
+            items.append(absent_item.build(inputs=list(gone), citations=list(citations)))
     return odds / (1 + odds), items, tier
 
 
@@ -228,34 +247,37 @@ def rank_causes(
     recorded = symptoms_recorded(facts)
     family = index_family(facts)
     excluded: list[ExcludedCause] = []
-    results: list[CauseResult] = []
-    plans = _plans(pack)
+    keyed: list[tuple[tuple[int, bool, bool, float, float, str], CauseResult]] = []
     negatives = negatives or {}
-    for cause in pack.causes.values():
-        applicability: Applicability = "unknown"
-        if facts.surgery_count and cause.applies_when is not None:
-            if check(cause.applies_when, hits) is None:
-                excluded.append(
-                    make(
-                        ExcludedCause, cause=cause.id, label=cause.label,
-                        reason=cause.applies_reason or "does not apply",
-                    )
-                )
-                continue
-            applicability = "applies"
-        elif facts.surgery_count:
-            applicability = "applies"
-        prior = prior_for(cause, family)
-        plan = plans[cause.id]
+    operated = bool(facts.surgery_count)
+    applicability: Applicability = "applies" if operated else "unknown"
+    can_apply = set(_restricted(pack).candidates(hits)) if operated else set()
+    for plan in _plans(pack).values():
+        cause = plan.cause
+        if operated and cause.applies_when is not None and (
+            cause.id not in can_apply or check(cause.applies_when, hits) is None
+        ):
+            excluded.append(
+                make(ExcludedCause, cause=cause.id, label=cause.label, reason=cause.applies_reason or "does not apply")
+            )
+            continue
+        prior = plan.priors.get(family) or plan.priors[None]
         score, items, tier = _score(plan, prior[0], hits, timing, negatives, recorded)
-        if cause.id in specific and TIER_ORDER[tier] > TIER_ORDER["supportive"]:
+        own = tier == "confirmatory" or tier == "supportive"  # a finding of its own supports it (``_own_support``)
+        if not own and cause.id in specific:
             tier = "supportive"  # a red flag that names this cause alone is a cluster of findings supporting it
-        results.append(_result(cause, plan, applicability, score, items, tier, cause.id in flagged, done_tests, pack,
-                               prior))
-    results.sort(key=rank_key)
-    causes = _flagged_in_top([c for c in results if c.kind == "cause"])
-    mimics = _flagged_in_top([c for c in results if c.kind == "mimic"])
+        red_flag = cause.id in flagged
+        result = _result(plan, applicability, score, items, tier, red_flag, done_tests, prior)
+        keyed.append(((TIER_ORDER[tier], not own, not red_flag, -result.score, -prior[0], cause.id), result))
+    keyed.sort(key=_first)  # rank_key, from what the scoring already knows
+    causes = _flagged_in_top([c for _, c in keyed if c.kind == "cause"])
+    mimics = _flagged_in_top([c for _, c in keyed if c.kind == "mimic"])
     return causes, mimics, excluded
+
+
+def _first(pair: tuple[tuple[int, bool, bool, float, float, str], CauseResult]) -> tuple[int, bool, bool, float,
+                                                                                          float, str]:
+    return pair[0]
 
 
 def _flagged_in_top(ranked: list[CauseResult], top: int = 3) -> list[CauseResult]:
@@ -272,13 +294,17 @@ def _flagged_in_top(ranked: list[CauseResult], top: int = 3) -> list[CauseResult
 
 
 def _result(
-    cause: Cause, plan: _CausePlan, applicability: Applicability, score: float, items: list[EvidenceItem], tier: Tier,
-    red_flag: bool, done_tests: set[str], pack: KnowledgePack, prior: tuple[float, str, list[str]],
+    plan: _CausePlan, applicability: Applicability, score: float, items: list[EvidenceItem], tier: Tier,
+    red_flag: bool, done_tests: set[str], prior: tuple[float, str, tuple[str, ...]],
 ) -> CauseResult:
-    p0, basis, prior_citations = prior
-    base_citations = pack.cause_citations[cause.id]
-    if prior_citations:  # a family prior's source, beside the cause's own
-        base_citations = tuple(sorted(set(base_citations).union(prior_citations)))
+    p0, basis, base_citations = prior  # with a family prior's source beside the cause's own
+    if not items:
+        return plan.result.build(
+            score=round(score, 4), prior=p0, prior_basis=basis, applicability=applicability, supporting=[],
+            opposing=[], evidence_kinds=[], icd10cm=list(plan.codes),
+            workup_missing=[t for t in plan.cause.workup if t not in done_tests],
+            citations=list(base_citations), tier=tier, red_flag=red_flag,
+        )
     supporting: list[EvidenceItem] = []
     opposing: list[EvidenceItem] = []
     kinds: set[str] = set()
@@ -290,11 +316,11 @@ def _result(
             opposing.append(e)
         kinds.add(e.kind)
         citations.update(e.citations)
-    supporting.sort(key=lambda e: -e.factor)  # stable: equal factors keep the order they were found in
-    opposing.sort(key=lambda e: e.factor)
-    return plan.result(
+    supporting.sort(key=_FACTOR, reverse=True)  # stable: equal factors keep the order they were found in
+    opposing.sort(key=_FACTOR)
+    return plan.result.build(
         score=round(score, 4), prior=p0, prior_basis=basis, applicability=applicability, supporting=supporting,
-        opposing=opposing, evidence_kinds=sorted(kinds), icd10cm=list(pack.cause_codes[cause.id]),
-        workup_missing=[t for t in cause.workup if t not in done_tests],
-        citations=sorted(citations) if items else list(base_citations), tier=tier, red_flag=red_flag,
+        opposing=opposing, evidence_kinds=sorted(kinds), icd10cm=list(plan.codes),
+        workup_missing=[t for t in plan.cause.workup if t not in done_tests],
+        citations=sorted(citations), tier=tier, red_flag=red_flag,
     )

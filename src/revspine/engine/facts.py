@@ -108,16 +108,16 @@ def derive_facts(case: Case) -> Facts:
                                 for lv in s.levels)
     by_test: dict[str, list[tuple[int, LabResult]]] = {}
     for i, lab in enumerate(case.labs):
-        by_test.setdefault(lab.test.value, []).append((i, lab))
+        by_test.setdefault(lab.test._value_, []).append((i, lab))
     for items in by_test.values():
         items.sort(key=lambda t: t[1].date)
     imaging_by_code: dict[str, list[ImagingEntry]] = {}
     for i, study in enumerate(case.imaging):
         for j, fnd in enumerate(study.findings):
-            imaging_by_code.setdefault(fnd.code.value, []).append((i, j, study, fnd))
+            imaging_by_code.setdefault(fnd.code._value_, []).append((i, j, study, fnd))
     surgeries = tuple(
         SurgeryFacts(
-            position=i, procedure=s.procedure.value, region=s.region.value, instrumented=bool(s.instrumented),
+            position=i, procedure=s.procedure._value_, region=s.region._value_, instrumented=bool(s.instrumented),
             levels=frozenset(s.levels), quote=_quote(i, s), approach=implied_approach(s),
             incidental_durotomy=s.incidental_durotomy,
         )
@@ -149,4 +149,4 @@ def derive_facts(case: Case) -> Facts:
 
 def _quote(i: int, s: PriorSurgery) -> str:
     extra = " (incidental durotomy)" if s.incidental_durotomy else ""
-    return f"surgeries[{i}]: {s.procedure.value} {' '.join(s.levels)} {s.date}{extra}"
+    return f"surgeries[{i}]: {s.procedure._value_} {' '.join(s.levels)} {s.date}{extra}"

@@ -151,19 +151,19 @@ def recorded(facts: Facts, fields: FieldReader) -> set[Input]:
         if value is not None:
             out.add(("field", path))
             if isinstance(value, Enum):
-                value = value.value
+                value = value._value_
             if isinstance(value, _VALUE_TYPES):
                 out.add(("field", path, value))
     out.update(("imaging", code) for code in facts.imaging_by_code)
-    out.update(("modality", study.modality.value) for study in case.imaging)
-    out.update(("symptom", s.value) for s in sym.symptoms)
-    out.update(("denied", s.value) for s in sym.denied)
+    out.update(("modality", study.modality._value_) for study in case.imaging)
+    out.update(("symptom", s._value_) for s in sym.symptoms)
+    out.update(("denied", s._value_) for s in sym.denied)
     for test, reads in facts.lab_reads.items():
         if reads:
             out.add(("lab", test, reads[-1].status))
             if any(r.status == "second_rise" for r in reads):
                 out.add(("lab", test, "second_rise"))
-    out.update(("block", b.type.value) for b in case.blocks)
+    out.update(("block", b.type._value_) for b in case.blocks)
     for s in facts.surgeries:
         out.update((("procedure", s.procedure), ("region", s.region), ("approach", s.approach),
                     ("durotomy", s.incidental_durotomy)))

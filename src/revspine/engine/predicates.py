@@ -198,8 +198,8 @@ def _imaging(f: Facts, p: ImagingP) -> Hit:
         return None
     found: list[tuple[int, int, str]] = []
     for i, j, study, fnd in entries:
-        code = fnd.code.value
-        mod = study.modality.value
+        code = fnd.code._value_
+        mod = study.modality._value_
         if p.modalities and mod not in p.modalities:
             continue
         if p.severity and fnd.severity not in p.severity:
@@ -273,10 +273,10 @@ def _fields(f: Facts, p: FieldsP) -> Hit:
 
 def _symptom(f: Facts, p: SymptomP) -> Hit:
     if p.denied:
-        denied = [s.value for s in f.case.symptoms.denied if s.value in p.any]
+        denied = [s._value_ for s in f.case.symptoms.denied if s._value_ in p.any]
         return [f"symptoms.denied contains {s}" for s in denied] or None
     recorded = f.case.symptoms.symptoms
-    have = [s.value for s in recorded if s.value in p.any]
+    have = [s._value_ for s in recorded if s._value_ in p.any]
     if p.absent:
         return None if have or not recorded else [f"symptoms.symptoms lists none of {', '.join(p.any)}"]
     return [f"symptoms.symptoms contains {s}" for s in have] or None
@@ -291,7 +291,7 @@ def _imaging_absent(f: Facts, p: ImagingAbsentP) -> Hit:
             after = date.fromordinal(f.ref_date.toordinal() - 1)
 
     def counts(study: ImagingStudy) -> bool:
-        return (study.modality.value in p.modalities and not study.limited_by_artefact
+        return (study.modality._value_ in p.modalities and not study.limited_by_artefact
                 and (after is None or study.date >= after))
 
     studies = [(i, s) for i, s in enumerate(f.case.imaging) if counts(s)]
@@ -305,7 +305,8 @@ def _imaging_absent(f: Facts, p: ImagingAbsentP) -> Hit:
                 continue
             return None
     where = " at the operated levels" if p.scope == "operated" else ""
-    return [f"imaging[{i}]: {s.modality.value} {s.date} shows none of {', '.join(p.codes)}{where}" for i, s in studies]
+    return [f"imaging[{i}]: {s.modality._value_} {s.date} shows none of {', '.join(p.codes)}{where}"
+            for i, s in studies]
 
 
 _SUMMARY_MRC = {"mild": 4, "severe": 3}
@@ -323,7 +324,7 @@ def _motor(f: Facts, p: MotorP) -> Hit:
             continue
         notes = [n for n, on in (("new since surgery", m.new_since_surgery), ("progressive", m.progressive)) if on]
         extra = f" ({', '.join(notes)})" if notes else ""
-        hits.append(f"exam.motor[{i}]: {m.myotome} {m.side.value} MRC {m.mrc}/5{extra}")
+        hits.append(f"exam.motor[{i}]: {m.myotome} {m.side._value_} MRC {m.mrc}/5{extra}")
     if not p.new and not p.myotomes:
         summary = exam.motor_deficit
         grade = _SUMMARY_MRC.get(summary.value) if summary is not None else None
@@ -338,10 +339,10 @@ def _motor(f: Facts, p: MotorP) -> Hit:
 
 def _sensory(f: Facts, p: SensoryP) -> Hit:
     hits = [
-        f"exam.sensory[{i}]: {s.distribution.value}" + (f" {s.root}" if s.root else "")
+        f"exam.sensory[{i}]: {s.distribution._value_}" + (f" {s.root}" if s.root else "")
         + (f" {s.side.value}" if s.side else "") + (" (new since surgery)" if s.new_since_surgery else "")
         for i, s in enumerate(f.case.exam.sensory)
-        if s.distribution.value in p.distributions and (not p.new or s.new_since_surgery)
+        if s.distribution._value_ in p.distributions and (not p.new or s.new_since_surgery)
     ]
     return hits or None
 
@@ -406,22 +407,22 @@ def _lab(f: Facts, p: LabP) -> Hit:
 def _block(f: Facts, p: BlockP) -> Hit:
     hits = []
     for i, b in enumerate(f.case.blocks):
-        if b.type.value not in p.types:
+        if b.type._value_ not in p.types:
             continue
         if p.paradigms and b.paradigm not in p.paradigms:
             continue
         if not p.ok(b.relief_percent):
             continue
         at = f" {b.level}" if b.level else ""
-        hits.append(f"blocks[{i}]: {b.type.value}{at} {b.relief_percent:g}% relief ({b.paradigm})")
+        hits.append(f"blocks[{i}]: {b.type._value_}{at} {b.relief_percent:g}% relief ({b.paradigm})")
     return hits or None
 
 
 def _emg(f: Facts, p: EmgP) -> Hit:
     hits = [
-        f"electrodiagnostics[{i}]: {e.result.value}"
+        f"electrodiagnostics[{i}]: {e.result._value_}"
         for i, e in enumerate(f.case.electrodiagnostics)
-        if e.result.value in p.results
+        if e.result._value_ in p.results
     ]
     return hits or None
 
@@ -582,18 +583,18 @@ def _imaging_absent_of(f: Facts, p: ImagingP) -> Hit:
         return None  # no modality is named that can show it: absence cannot be read
     if any(f.imaging_by_code.get(code) for code in p.codes):
         measured = [e for code in p.codes for e in f.imaging_by_code.get(code, ())
-                    if e[3].value is not None and e[2].modality.value in p.modalities]
+                    if e[3].value is not None and e[2].modality._value_ in p.modalities]
         if measured and p.bounded():
-            return [f"imaging[{i}].findings[{j}]: {s.modality.value} {s.date} {fnd.code.value} {fnd.value:g} "
+            return [f"imaging[{i}].findings[{j}]: {s.modality._value_} {s.date} {fnd.code._value_} {fnd.value:g} "
                     f"{fnd.unit} (below the threshold)" for i, j, s, fnd in measured]
         return None  # recorded at another level or on another modality: not read as absent
     after = f.index.date if f.index is not None else None
     if f.index is not None and f.onset_days is not None and f.onset_days > 0:
         after = f.index.date + timedelta(days=f.onset_days)
     studies = [
-        f"imaging[{i}]: {s.modality.value} {s.date} shows none of {', '.join(p.codes)}"
+        f"imaging[{i}]: {s.modality._value_} {s.date} shows none of {', '.join(p.codes)}"
         for i, s in enumerate(f.case.imaging)
-        if s.modality.value in p.modalities and not s.limited_by_artefact and (after is None or s.date >= after)
+        if s.modality._value_ in p.modalities and not s.limited_by_artefact and (after is None or s.date >= after)
     ]
     return studies or None
 
@@ -616,16 +617,16 @@ def _lab_absent(f: Facts, p: LabP) -> Hit:
 
 def _block_absent(f: Facts, p: BlockP) -> Hit:
     out = [
-        f"blocks[{i}]: {b.type.value} {b.relief_percent:g}% relief ({b.paradigm})"
+        f"blocks[{i}]: {b.type._value_} {b.relief_percent:g}% relief ({b.paradigm})"
         for i, b in enumerate(f.case.blocks)
-        if b.type.value in p.types and (not p.paradigms or b.paradigm in p.paradigms) and not p.ok(b.relief_percent)
+        if b.type._value_ in p.types and (not p.paradigms or b.paradigm in p.paradigms) and not p.ok(b.relief_percent)
     ]
     return out or None
 
 
 def _emg_absent(f: Facts, p: EmgP) -> Hit:
-    out = [f"electrodiagnostics[{i}]: {e.result.value}" for i, e in enumerate(f.case.electrodiagnostics)
-           if e.result.value not in p.results]
+    out = [f"electrodiagnostics[{i}]: {e.result._value_}" for i, e in enumerate(f.case.electrodiagnostics)
+           if e.result._value_ not in p.results]
     return out or None
 
 
@@ -723,6 +724,8 @@ class CompiledFindings(NamedTuple):
     """Findings whose inputs are not known: always evaluated."""
     fields: FieldReader
     """Reads the field paths findings read."""
+    unknown: dict[str, Hit]
+    """Every finding id, in pack order, not present (None): a copy is where one case's hits start."""
 
 
 def _inputs(name: str, raw: dict[str, Any]) -> frozenset[Input] | None:
@@ -752,5 +755,5 @@ def compiled(pack: KnowledgePack) -> CompiledFindings:
     paths = sorted({key[1] for key in by_input if key[0] == "field"})
     return CompiledFindings(
         present, absent, tuple(pack.findings), {k: tuple(v) for k, v in by_input.items()}, tuple(always),
-        FieldReader(paths),
+        FieldReader(paths), dict.fromkeys(pack.findings),
     )

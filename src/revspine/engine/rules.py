@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from ..knowledge.pack import KnowledgePack
-from .conditions import Hits, check
+from ..knowledge.pack import KnowledgePack, per_pack
+from ..knowledge.schema import RedFlag, RiskFactorRule
+from .conditions import Hits, RuleIndex, check
 from .result import CauseResult, NonSurgicalResult, RedFlagResult, RiskFactorResult, make
 
 __all__ = ["red_flags", "risk_factors", "non_surgical_options", "leading", "lead_cause"]
@@ -49,9 +50,19 @@ def lead_cause(
     )
 
 
+@per_pack
+def _red_flags(pack: KnowledgePack) -> RuleIndex[RedFlag]:
+    return RuleIndex((rf, rf.when) for rf in pack.red_flags.values())
+
+
+@per_pack
+def _risk_factors(pack: KnowledgePack) -> RuleIndex[RiskFactorRule]:
+    return RuleIndex((rule, rule.when) for rule in pack.risk_factors.values())
+
+
 def red_flags(hits: Hits, pack: KnowledgePack) -> list[RedFlagResult]:
     out = []
-    for rf in pack.red_flags.values():
+    for rf in _red_flags(pack).candidates(hits):  # the flags whose condition can hold, in pack order
         used = check(rf.when, hits)
         if used is not None:
             out.append(
@@ -66,7 +77,7 @@ def red_flags(hits: Hits, pack: KnowledgePack) -> list[RedFlagResult]:
 
 def risk_factors(hits: Hits, pack: KnowledgePack) -> list[RiskFactorResult]:
     out = []
-    for rule in pack.risk_factors.values():
+    for rule in _risk_factors(pack).candidates(hits):
         used = check(rule.when, hits)
         if used is not None:
             cites = list(rule.citations)

@@ -8,8 +8,9 @@ nothing a clinician records is silently dropped.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
+from operator import attrgetter
 from typing import Any
 
 from ..case.model import Case
@@ -133,19 +134,40 @@ def _single_values(section: str, skip: frozenset[str]) -> tuple[tuple[str, Any, 
                  if name not in skip)
 
 
+@cache
+def _fields_to_read(keys: frozenset[Key]) -> tuple[tuple[str, Callable[[Any], tuple[Any, ...]],
+                                                        tuple[tuple[Any, str, bool], ...]], ...]:
+    """Per section: a getter of its single values that a rule may leave unread (those read whatever their value,
+    ``("any", path)``, left out) and, for each, (default, JSON path, whether a rule reads any value of it)."""
+    out: list[tuple[str, Callable[[Any], tuple[Any, ...]], tuple[tuple[Any, str, bool], ...]]] = []
+    for section, skip in _SECTIONS:
+        kept = [(name, default, path) for name, default, path in _single_values(section, skip)
+                if ("any", path) not in keys]
+        get = _values_of(tuple(name for name, _, _ in kept))
+        out.append((section, get, tuple((default, path, ("field", path) in keys) for _, default, path in kept)))
+    return tuple(out)
+
+
+def _values_of(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """A function that reads these attributes of an object, as a tuple."""
+    if len(names) > 1:
+        get: Callable[[Any], tuple[Any, ...]] = attrgetter(*names)
+        return get
+    return lambda obj: tuple(getattr(obj, n) for n in names)  # attrgetter of one name returns the bare value
+
+
 def _unread(case: Case, keys: frozenset[Key]) -> Iterator[str]:
     """Each recorded code or value whose key no rule reads, as its JSON path and value."""
     sym = case.symptoms
     yield from (f"symptoms.symptoms: {s.value}" for s in sym.symptoms if ("symptom", s.value) not in keys)
     yield from (f"symptoms.denied: {s.value}" for s in sym.denied if ("denied", s.value) not in keys)
-    for section, skip in _SECTIONS:
-        obj = getattr(case, section)
-        for name, default, path in _single_values(section, skip):
-            value = getattr(obj, name)
-            if value is None or value == default or ("any", path) in keys:
+    for section, get, fields in _fields_to_read(keys):
+        for value, (default, path, read) in zip(get(getattr(case, section)), fields, strict=True):
+            if value is None or value == default:
                 continue
-            key = f"{path}={value}" if isinstance(value, str) else path  # coded values (StrEnums) by value
-            if ("field", key) not in keys:
+            if isinstance(value, str):  # coded values (StrEnums) by value
+                read = ("field", f"{path}={value}") in keys
+            if not read:
                 yield f"{path} = {value}"
     if ("field", "exam.motor") not in keys:
         yield from (f"exam.motor[{i}]: {m.myotome} {m.side.value} MRC {m.mrc}/5" for i, m in enumerate(case.exam.motor))

@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 from .._construct import Template
 from ..knowledge.pack import KnowledgePack, per_pack
 from ..knowledge.schema import Condition, WorkupRule, WorkupTest
-from .conditions import Hits, check
+from .conditions import Hits, RuleIndex, check
 from .facts import Facts
 from .result import CauseResult, WorkupItem, WorkupReason, make
 
@@ -108,13 +108,17 @@ def _partial_label(test: WorkupTest, labs: set[str]) -> str | None:
     return " and ".join(missing)
 
 
+_Prepared = tuple[int, WorkupRule, frozenset[str], Template[WorkupReason]]
+
+
 @per_pack
-def _rules(pack: KnowledgePack) -> tuple[tuple[WorkupRule, frozenset[str], Template[WorkupReason]], ...]:
-    """Each work-up rule with the causes it names and its reason, prepared once per pack."""
-    return tuple(
-        (rule, frozenset(rule.when_causes_in_top),
-         Template(WorkupReason, ("citations",), rule_id=rule.id, reason=rule.reason))
-        for rule in pack.workup_rules.values()
+def _rules(pack: KnowledgePack) -> RuleIndex[_Prepared]:
+    """Each work-up rule with its place in the pack, the causes it names and its reason, prepared once per pack
+    and indexed by the findings its condition needs."""
+    return RuleIndex(
+        ((n, rule, frozenset(rule.when_causes_in_top),
+          Template(WorkupReason, ("citations",), rule_id=rule.id, reason=rule.reason)), rule.when)
+        for n, rule in enumerate(pack.workup_rules.values())
     )
 
 
@@ -140,7 +144,7 @@ def missing_workup(
     modalities = _modalities_done(facts) if facts is not None else set()
     items: dict[str, WorkupItem] = {}
     order: dict[str, int] = {}
-    for n, (rule, named, make_reason) in enumerate(_rules(pack)):
+    for n, rule, named, make_reason in _rules(pack).candidates(hits):  # the rules whose condition can hold
         if rule.test in done:
             continue
         if named and top_ids.isdisjoint(named):
@@ -151,7 +155,7 @@ def missing_workup(
             continue
         if check(rule.when, hits) is None or check(rule.also, hits) is None:
             continue
-        reason = make_reason(citations=list(rule.citations))
+        reason = make_reason.build(citations=list(rule.citations))
         separates = [c for c in lead_ids if c in named or rule.test in pack.causes[c].workup]
         item = items.get(rule.test)
         if item is None:

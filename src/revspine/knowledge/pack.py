@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache, wraps
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
-from weakref import WeakKeyDictionary
+from typing import Any, NamedTuple, TypeVar, cast
 
 from pydantic import BaseModel
 
@@ -54,6 +53,8 @@ class KnowledgePack:
         missing = [n for n in _REQUIRED if n not in sections]
         if missing:
             raise KnowledgeError(f"knowledge pack lacks required sections: {', '.join(missing)}")
+        self.derived: dict[Callable[..., Any], Any] = {}
+        """What ``per_pack`` functions worked out from this pack, by function (it lives and dies with the pack)."""
         self.sections = sections
         self.sources = list(sources)
         self.overridden = list(overridden)
@@ -270,16 +271,15 @@ def default_pack() -> KnowledgePack:
 
 
 def per_pack(fn: Callable[[KnowledgePack], T]) -> Callable[[KnowledgePack], T]:
-    """``fn(pack)`` worked out once per pack and kept while the pack lives: for what the engine and the
-    adapters derive from the pack alone (compiled findings, result templates, indexes)."""
-    done: WeakKeyDictionary[KnowledgePack, T] = WeakKeyDictionary()
+    """``fn(pack)`` worked out once per pack and kept while the pack lives (in ``pack.derived``): for what the
+    engine and the adapters derive from the pack alone (compiled findings, result templates, indexes)."""
 
     @wraps(fn)
     def once(pack: KnowledgePack) -> T:
         try:
-            return done[pack]
+            return cast(T, pack.derived[fn])
         except KeyError:
-            value = done[pack] = fn(pack)
+            value = pack.derived[fn] = fn(pack)
             return value
 
     return once

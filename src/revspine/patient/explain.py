@@ -128,7 +128,7 @@ def personalised_answers(pack: KnowledgePack, cause: str | None, decision: str |
     out = []
     for make_answer, a, citations in _answers(pack)[0]:
         extra = [x for x in (a.by_cause.get(cause or ""), a.by_decision.get(decision or "")) if x]
-        out.append(make_answer(answer=" ".join([a.answer, *extra]), personalised=bool(extra),
+        out.append(make_answer.build(answer=" ".join([a.answer, *extra]), personalised=bool(extra),
                                citations=list(citations)))
     return out
 
