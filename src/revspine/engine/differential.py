@@ -19,7 +19,7 @@ The model (docs/reasoning.md):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from operator import attrgetter
+from operator import itemgetter
 from typing import Literal, NamedTuple
 
 from .._construct import Template
@@ -39,7 +39,7 @@ Applicability = Literal["applies", "unknown"]
 Tier = Literal["confirmatory", "supportive", "compatible", "none"]
 TIER_ORDER: dict[str, int] = {"confirmatory": 0, "supportive": 1, "compatible": 2, "none": 3}
 _SUPPORT = ("confirmatory", "supportive", "compatible")
-_FACTOR = attrgetter("factor")
+_FIRST = itemgetter(0)
 
 
 def index_family(facts: Facts) -> Literal["lumbar_fusion", "lumbar_decompression"] | None:
@@ -76,12 +76,18 @@ class _Row(NamedTuple):
     unconfirmed_tier: str
     only_when: Condition | None
     present: Template[EvidenceItem]  # tier, inputs, citations
-    absent: tuple[str, float, tuple[str, ...], tuple[str, ...], Template[EvidenceItem]] | None
-    """(finding read as absent, factor, its citations, findings that stop it counting, template: inputs, citations)"""
+    absent: tuple[str, float, tuple[str, ...], tuple[str, ...], Template[EvidenceItem], str] | None
+    """(finding read as absent, factor, its citations, findings that stop it counting, template: inputs, citations;
+    kind)"""
+    kind: str
 
 
 class _CausePlan(NamedTuple):
     cause: Cause
+    id: str
+    kind: str
+    applies_when: Condition | None
+    workup: tuple[str, ...]
     rows: tuple[_Row, ...]
     timing: dict[str, tuple[float, tuple[str, ...], Template[EvidenceItem]]]  # window: factor, citations, template
     result: Template[CauseResult]
@@ -108,10 +114,11 @@ def _plan(cause: Cause, pack: KnowledgePack) -> _CausePlan:
         absent = None
         if row.absent is not None:
             afid, afactor, astatic, acites, unless = row.absent
-            absent = (afid, afactor, acites, unless, Template(EvidenceItem, ("inputs", "citations"), **astatic))
+            absent = (afid, afactor, acites, unless, Template(EvidenceItem, ("inputs", "citations"), **astatic),
+                      astatic["kind"])
         rows.append(_Row(row.finding, row.factor, row.tier, row.citations, row.confirm_when, row.unconfirmed_tier,
                          row.only_when, Template(EvidenceItem, ("tier", "inputs", "citations"), **row.static),
-                         absent))
+                         absent, row.static["kind"]))
     timing: dict[str, tuple[float, tuple[str, ...], Template[EvidenceItem]]] = {}
     for window, tw in cause.timing.items():
         factor = pack.ordinal_lr[tw.weight]
@@ -124,16 +131,17 @@ def _plan(cause: Cause, pack: KnowledgePack) -> _CausePlan:
             ),
         ))
     result = Template(
-        CauseResult, ("score", "prior", "prior_basis", "applicability", "supporting", "opposing", "evidence_kinds",
-                      "icd10cm", "workup_missing", "citations", "tier", "red_flag"),
-        cause=cause.id, label=cause.label, kind=cause.kind, rank=0, correctable_by_surgery=cause.correctable_by_surgery,
+        CauseResult, ("rank", "score", "prior", "prior_basis", "applicability", "supporting", "opposing",
+                      "evidence_kinds", "icd10cm", "workup_missing", "citations", "tier", "red_flag"),
+        cause=cause.id, label=cause.label, kind=cause.kind, correctable_by_surgery=cause.correctable_by_surgery,
     )
     base = pack.cause_citations[cause.id]
     priors: dict[str | None, tuple[float, str, tuple[str, ...]]] = {}
     for family in (None, *cause.prior.by_family):
         p0, basis, extra = prior_for(cause, family)
         priors[family] = (p0, basis, tuple(sorted(set(base).union(extra))) if extra else base)
-    return _CausePlan(cause, tuple(rows), timing, result, priors, pack.cause_codes[cause.id])
+    return _CausePlan(cause, cause.id, cause.kind, cause.applies_when, tuple(cause.workup), tuple(rows), timing,
+                      result, priors, pack.cause_codes[cause.id])
 
 
 def _timing_label(timing: TimingResult) -> str:
@@ -150,19 +158,42 @@ def score_cause(
     """Score in 0..1 = posterior odds / (1 + odds); the evidence items that moved it; the evidence tier.
     ``prior`` replaces the cause's own prior (a prior by family of index operation, ``prior_for``)."""
     p0 = cause.prior.value if prior is None else prior
-    return _score(_plans(pack)[cause.id], p0, hits, timing, negatives or {}, symptoms_recorded)
+    return _score(_plans(pack)[cause.id], p0, hits, _Onset.of(timing), negatives or {}, symptoms_recorded)
+
+
+class _Onset(NamedTuple):
+    """The timing window and how the timing evidence item quotes it: the same for every cause of one case."""
+
+    window: str | None
+    label: str
+    input: str
+
+    @staticmethod
+    def of(timing: TimingResult) -> _Onset:
+        if timing.window is None:
+            return _Onset(None, "", "")
+        return _Onset(timing.window, _timing_label(timing),
+                      f"onset {timing.days_after_surgery} days after surgery ({timing.basis})")
+
+
+_Meta = tuple[float, str, tuple[str, ...]]
+"""How one evidence item weighs: its factor, its kind and its citations (known to the plan, not read back)."""
 
 
 def _score(
-    plan: _CausePlan, p0: float, hits: Hits, timing: TimingResult, negatives: Negatives, symptoms_recorded: bool,
+    plan: _CausePlan, p0: float, hits: Hits, onset: _Onset, negatives: Negatives, symptoms_recorded: bool,
+    meta: list[_Meta] | None = None,
 ) -> tuple[float, list[EvidenceItem], Tier]:
+    """Score, evidence items and tier of one cause; ``meta`` (when given) receives each item's ``_Meta``."""
     odds = p0 / (1 - p0)
     items: list[EvidenceItem] = []
-    if timing.window is not None and (tw := plan.timing.get(timing.window)) is not None:
+    if meta is None:
+        meta = []
+    if onset.window is not None and (tw := plan.timing.get(onset.window)) is not None:
         factor, citations, item = tw
         odds *= factor
-        items.append(item.build(label=_timing_label(timing), citations=list(citations),
-                          inputs=[f"onset {timing.days_after_surgery} days after surgery ({timing.basis})"]))
+        items.append(item.build(label=onset.label, citations=list(citations), inputs=[onset.input]))
+        meta.append((factor, "ordinal", citations))
     tier: Tier = "none"
     get = hits.get
     for row in plan.rows:
@@ -179,16 +210,18 @@ def _score(
             if factor < 1:
                 item_tier = "against"
             items.append(row.present.build(tier=item_tier, inputs=list(used), citations=list(row.citations)))
+            meta.append((factor, row.kind, row.citations))
             if factor > 1 and item_tier in _SUPPORT and TIER_ORDER[item_tier] < TIER_ORDER[tier]:
                 tier = item_tier  # type: ignore[assignment]  # one of _SUPPORT
         elif row.absent is not None:
-            afid, factor, citations, unless, absent_item = row.absent
+            afid, factor, citations, unless, absent_item, kind = row.absent
             if get(afid) or not (gone := negatives.get(afid)) or any(get(u) for u in unless):
                 continue
             if row.only_when is not None and check(row.only_when, hits) is None:
                 continue
             odds *= factor
             items.append(absent_item.build(inputs=list(gone), citations=list(citations)))
+            meta.append((factor, kind, citations))
     return odds / (1 + odds), items, tier
 
 
@@ -236,91 +269,97 @@ def specific_causes(red_flags: Sequence[RedFlagResult], pack: KnowledgePack | No
             out.update(points)
     return out
 
-
 def rank_causes(
     facts: Facts, hits: Hits, timing: TimingResult, pack: KnowledgePack, done_tests: set[str],
     red_flags: Sequence[RedFlagResult] = (), negatives: Negatives | None = None,
 ) -> tuple[list[CauseResult], list[CauseResult], list[ExcludedCause]]:
-    """Score every cause that applies; rank causes and mimics separately, best first (see the module)."""
+    """Score every cause that applies; rank causes and mimics separately, best first (see the module).
+
+    Each cause is scored first and its result built once its rank is known (``_Scored``)."""
     flagged = pointed_causes(red_flags, pack)
     specific = specific_causes(red_flags, pack)
     recorded = symptoms_recorded(facts)
     family = index_family(facts)
     excluded: list[ExcludedCause] = []
-    keyed: list[tuple[tuple[int, bool, bool, float, float, str], CauseResult]] = []
+    causes: list[_Scored] = []
+    mimics: list[_Scored] = []
     negatives = negatives or {}
     operated = bool(facts.surgery_count)
     applicability: Applicability = "applies" if operated else "unknown"
     can_apply = set(_restricted(pack).candidates(hits)) if operated else set()
+    onset = _Onset.of(timing)
     for plan in _plans(pack).values():
-        cause = plan.cause
-        if operated and cause.applies_when is not None and (
-            cause.id not in can_apply or check(cause.applies_when, hits) is None
+        cid = plan.id
+        if operated and plan.applies_when is not None and (
+            cid not in can_apply or check(plan.applies_when, hits) is None
         ):
+            cause = plan.cause
             excluded.append(
-                make(ExcludedCause, cause=cause.id, label=cause.label, reason=cause.applies_reason or "does not apply")
+                make(ExcludedCause, cause=cid, label=cause.label, reason=cause.applies_reason or "does not apply")
             )
             continue
         prior = plan.priors.get(family) or plan.priors[None]
-        score, items, tier = _score(plan, prior[0], hits, timing, negatives, recorded)
+        meta: list[_Meta] = []
+        score, items, tier = _score(plan, prior[0], hits, onset, negatives, recorded, meta)
         own = tier == "confirmatory" or tier == "supportive"  # a finding of its own supports it (``_own_support``)
-        if not own and cause.id in specific:
+        if not own and cid in specific:
             tier = "supportive"  # a red flag that names this cause alone is a cluster of findings supporting it
-        red_flag = cause.id in flagged
-        result = _result(plan, applicability, score, items, tier, red_flag, done_tests, prior)
-        keyed.append(((TIER_ORDER[tier], not own, not red_flag, -result.score, -prior[0], cause.id), result))
-    keyed.sort(key=_first)  # rank_key, from what the scoring already knows
-    causes = _flagged_in_top([c for _, c in keyed if c.kind == "cause"])
-    mimics = _flagged_in_top([c for _, c in keyed if c.kind == "mimic"])
-    return causes, mimics, excluded
+        red_flag = cid in flagged
+        score = round(score, 4)
+        scored: _Scored = ((TIER_ORDER[tier], not own, not red_flag, -score, -prior[0], cid), red_flag, plan,
+                           score, items, meta, tier, prior)
+        (mimics if plan.kind == "mimic" else causes).append(scored)
+    results = (
+        [_result(s, rank, applicability, done_tests) for rank, s in enumerate(_flagged_in_top(group), 1)]
+        for group in (causes, mimics)
+    )
+    return next(results), next(results), excluded
 
 
-def _first(pair: tuple[tuple[int, bool, bool, float, float, str], CauseResult]) -> tuple[int, bool, bool, float,
-                                                                                          float, str]:
-    return pair[0]
+_Scored = tuple[tuple[int, bool, bool, float, float, str], bool, _CausePlan, float, list[EvidenceItem], list[_Meta],
+                Tier, tuple[float, str, tuple[str, ...]]]
+"""One cause scored, before its result is built: (``rank_key`` of the result it will build, red flag, plan, score,
+evidence items, their ``_Meta``, tier, prior). A plain tuple (the cheapest to build): sorting compares the keys,
+which differ in the cause id."""
 
 
-def _flagged_in_top(ranked: list[CauseResult], top: int = 3) -> list[CauseResult]:
-    """Keep the causes red flags point to in the top three: the top three are those causes (up to three)
-    and the best of the others, in rank order; the rest follow in order. Then number the ranks."""
-    flagged = [c for c in ranked if c.red_flag][:top]
-    if any(c not in ranked[:top] for c in flagged):
+def _flagged_in_top(scored: list[_Scored], top: int = 3) -> list[_Scored]:
+    """Rank order, keeping the causes red flags point to in the top three: the top three are those causes (up
+    to three) and the best of the others, in rank order; the rest follow in order."""
+    ranked = sorted(scored)  # by key: rank_key (the keys differ in the cause id, so nothing else is compared)
+    flagged = [c for c in ranked if c[1]][:top]  # red flag
+    if any(not any(c is r for r in ranked[:top]) for c in flagged):
         others = [c for c in ranked if not any(c is f for f in flagged)]
         fill = top - len(flagged)
-        ranked = sorted(flagged + others[:fill], key=rank_key) + others[fill:]
-    for i, c in enumerate(ranked):
-        c.rank = i + 1
+        ranked = sorted(flagged + others[:fill]) + others[fill:]
     return ranked
 
 
-def _result(
-    plan: _CausePlan, applicability: Applicability, score: float, items: list[EvidenceItem], tier: Tier,
-    red_flag: bool, done_tests: set[str], prior: tuple[float, str, tuple[str, ...]],
-) -> CauseResult:
-    p0, basis, base_citations = prior  # with a family prior's source beside the cause's own
+def _result(s: _Scored, rank: int, applicability: Applicability, done_tests: set[str]) -> CauseResult:
+    _, red_flag, plan, score, items, meta, tier, (p0, basis, base_citations) = s
+    workup_missing = [t for t in plan.workup if t not in done_tests]
     if not items:
         return plan.result.build(
-            score=round(score, 4), prior=p0, prior_basis=basis, applicability=applicability, supporting=[],
-            opposing=[], evidence_kinds=[], icd10cm=list(plan.codes),
-            workup_missing=[t for t in plan.cause.workup if t not in done_tests],
+            rank=rank, score=score, prior=p0, prior_basis=basis, applicability=applicability, supporting=[],
+            opposing=[], evidence_kinds=[], icd10cm=list(plan.codes), workup_missing=workup_missing,
             citations=list(base_citations), tier=tier, red_flag=red_flag,
         )
-    supporting: list[EvidenceItem] = []
-    opposing: list[EvidenceItem] = []
+    supporting: list[tuple[float, EvidenceItem]] = []
+    opposing: list[tuple[float, EvidenceItem]] = []
     kinds: set[str] = set()
     citations = set(base_citations)
-    for e in items:
-        if e.factor > 1:
-            supporting.append(e)
-        elif e.factor < 1:
-            opposing.append(e)
-        kinds.add(e.kind)
-        citations.update(e.citations)
-    supporting.sort(key=_FACTOR, reverse=True)  # stable: equal factors keep the order they were found in
-    opposing.sort(key=_FACTOR)
+    for e, (factor, kind, cites) in zip(items, meta, strict=True):
+        if factor > 1:
+            supporting.append((factor, e))
+        elif factor < 1:
+            opposing.append((factor, e))
+        kinds.add(kind)
+        citations.update(cites)
+    supporting.sort(key=_FIRST, reverse=True)  # stable: equal factors keep the order they were found in
+    opposing.sort(key=_FIRST)
     return plan.result.build(
-        score=round(score, 4), prior=p0, prior_basis=basis, applicability=applicability, supporting=supporting,
-        opposing=opposing, evidence_kinds=sorted(kinds), icd10cm=list(plan.codes),
-        workup_missing=[t for t in plan.cause.workup if t not in done_tests],
-        citations=sorted(citations), tier=tier, red_flag=red_flag,
+        rank=rank, score=score, prior=p0, prior_basis=basis, applicability=applicability,
+        supporting=[e for _, e in supporting], opposing=[e for _, e in opposing], evidence_kinds=sorted(kinds),
+        icd10cm=list(plan.codes), workup_missing=workup_missing, citations=sorted(citations), tier=tier,
+        red_flag=red_flag,
     )
