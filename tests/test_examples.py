@@ -46,7 +46,10 @@ EXPECTED: dict[str, tuple[str | None, str, set[str]]] = {
     "17_hip_disease": ("hip_disease", "non_surgical", set()),
     "18_vascular_claudication": ("vascular_claudication", "non_surgical", set()),
     "19_peripheral_neuropathy": ("peripheral_neuropathy", "non_surgical", set()),
-    "20_cauda_equina": ("recurrent_disc_herniation", "urgent", {"cauda_equina", "worsening_deficit"}),
+    # no imaging yet: the flag is urgent on its own; a positive straight-leg raise and a pain-free interval are
+    # compatible with a recurrent disc (first of the top three) but do not support it over a stenosis or a
+    # haematoma, so there is no leading cause until the MRI (7 December 2026)
+    "20_cauda_equina": (None, "urgent", {"cauda_equina", "worsening_deficit"}),
     "21_missing_workup": (None, "workup_first", set()),
     "22_cervical_acdf_adjacent_segment": ("adjacent_segment_disease", "urgent",
                                           {"compression_with_deficit", "worsening_deficit"}),
