@@ -388,3 +388,28 @@ def test_facet_denervation_only_when_facet_pain_leads(pack):
     assert "facet_denervation" in {o.option for o in a.decision.non_surgical_options}
     b = run(pack, case(symptoms={"symptoms": ["back_pain"], "pattern": "axial"}))
     assert "facet_denervation" not in {o.option for o in b.decision.non_surgical_options}
+
+
+# -- a lesion confirms only when it is on the side of the symptoms ---------------------------------
+
+
+@pytest.mark.parametrize(("lesion_side", "confirmed"),
+                         [("left", True), ("right", False), ("bilateral", True), (None, True)])
+def test_a_foraminal_stenosis_confirms_only_on_the_side_of_one_sided_symptoms(pack, lesion_side, confirmed):
+    # Left L5 radicular pain after a pain-free interval: a left (or bilateral, or unsided) foraminal stenosis at
+    # the operated level confirms recurrent stenosis and the decision is revision; a right one does not explain
+    # left-sided pain, so nothing leads and the tests that separate the candidates come first.
+    finding: dict[str, Any] = {"code": "foraminal_stenosis", "level": "L4-L5"}
+    if lesion_side:
+        finding["side"] = lesion_side
+    a = run(pack, case("laminectomy", 500,
+                       symptoms={"symptoms": ["leg_pain"], "onset_days_after_surgery": 400, "pain_free_interval": True,
+                                 "pattern": "radicular", "side": "left", "leg_pain_predominant": True},
+                       imaging=[{"modality": "mri", "date": day(10), "findings": [finding]}]))
+    stenosis = cause(a, "recurrent_stenosis")
+    if confirmed:
+        assert (a.leading, stenosis.tier, a.decision.category) == ("recurrent_stenosis", "confirmatory", "revision")
+    else:
+        assert a.leading is None and stenosis.tier == "compatible"
+        assert a.decision.category == "workup_first"
+        assert any(e.finding == "compression_other_side" for e in stenosis.supporting)

@@ -61,6 +61,21 @@ class ImagingP(Compare):
     directions: (
         list[Literal["medial", "lateral", "superior", "inferior", "anterior", "posterior", "unrecorded"]] | None
     ) = None
+    #: "concordant": only a finding on the side of one-sided symptoms (or either side unrecorded, bilateral or
+    #: midline); "discordant": only a finding on the other side from one-sided symptoms.
+    side: Literal["any", "concordant", "discordant"] = "any"
+
+
+_LATERAL = frozenset({"left", "right"})
+
+
+def _discordant(f: Facts, finding_side: Any) -> bool:
+    """A left or right finding against symptoms recorded on the other side only."""
+    symptom = f.case.symptoms.side
+    if symptom is None or finding_side is None:
+        return False
+    a, b = symptom.value, getattr(finding_side, "value", finding_side)
+    return a in _LATERAL and b in _LATERAL and a != b
 
 
 class FieldP(Compare):
@@ -205,6 +220,8 @@ def _imaging(f: Facts, p: ImagingP) -> Hit:
         if p.severity and fnd.severity not in p.severity:
             continue
         if p.directions and (fnd.direction or "unrecorded") not in p.directions:
+            continue
+        if p.side != "any" and _discordant(f, fnd.side) != (p.side == "discordant"):
             continue
         if fnd.value is None:
             # Reported without a measurement: present, so it meets a "more than" threshold (a radiologist
