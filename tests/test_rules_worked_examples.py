@@ -413,3 +413,21 @@ def test_a_foraminal_stenosis_confirms_only_on_the_side_of_one_sided_symptoms(pa
         assert a.leading is None and stenosis.tier == "compatible"
         assert a.decision.category == "workup_first"
         assert any(e.finding == "compression_other_side" for e in stenosis.supporting)
+
+
+@pytest.mark.parametrize(("block_side", "tier"), [("left", "confirmatory"), ("right", "supportive")])
+def test_a_dual_si_block_on_the_other_side_does_not_confirm_si_joint_pain(pack, block_side, tier):
+    # Liliang 2011: after a lumbosacral fusion, one-sided buttock pain with three or more positive provocation
+    # tests and 75 % relief after dual SI blocks is SI joint pain. A block of the right joint does not test
+    # left-sided pain: the provocation tests still support SI pain, the block neither confirms nor excludes it,
+    # and the assessment says so.
+    data = case("posterolateral_fusion", 400,
+                symptoms={"symptoms": ["buttock_pain"], "side": "left", "same_as_preoperative_pain": False},
+                exam={"si_provocation_positive": 4},
+                blocks=[{"type": "si_joint", "side": block_side, "relief_percent": 80, "paradigm": "comparative",
+                         "date": day(14)}])
+    data["surgeries"][0]["levels"] = ["L4-L5", "L5-S1"]
+    a = run(pack, data)
+    assert (a.leading, cause(a, "si_joint_pain").tier) == ("si_joint_pain", tier)
+    noted = [u for u in a.uncertainties if "other side" in u]
+    assert bool(noted) == (block_side == "right")

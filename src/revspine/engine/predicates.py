@@ -430,6 +430,8 @@ def _block(f: Facts, p: BlockP) -> Hit:
             continue
         if not p.ok(b.relief_percent):
             continue
+        if _discordant(f, b.side):  # a block of the other side does not test one-sided pain
+            continue
         at = f" {b.level}" if b.level else ""
         hits.append(f"blocks[{i}]: {b.type._value_}{at} {b.relief_percent:g}% relief ({b.paradigm})")
     return hits or None
@@ -637,6 +639,7 @@ def _block_absent(f: Facts, p: BlockP) -> Hit:
         f"blocks[{i}]: {b.type._value_} {b.relief_percent:g}% relief ({b.paradigm})"
         for i, b in enumerate(f.case.blocks)
         if b.type._value_ in p.types and (not p.paradigms or b.paradigm in p.paradigms) and not p.ok(b.relief_percent)
+        and not _discordant(f, b.side)
     ]
     return out or None
 

@@ -47,6 +47,10 @@ def uncertainties(
         if opposing:
             out.append(f"Findings looked for and not found count against {lead.label}: "
                        + "; ".join(e.label for e in opposing) + ".")
+    other_side = _other_side(facts)
+    if other_side:
+        out.append("On the other side from the one-sided symptoms, so not read as confirming or excluding a cause: "
+                   + "; ".join(other_side) + ".")
     if not labs:
         out.append("No laboratory results are recorded (ESR and CRP before a revision; albumin and transferrin).")
     if deferred:
@@ -58,4 +62,18 @@ def uncertainties(
     before = [w.label for w in workup if w.before_revision]
     if before:
         out.append("Missing before any revision: " + ", ".join(before) + ".")
+    return out
+
+
+def _other_side(facts: Facts) -> list[str]:
+    """Blocks and imaging findings on the left or right against symptoms on the other side only."""
+    symptom = facts.case.symptoms.side
+    if symptom is None or symptom.value not in ("left", "right"):
+        return []
+    other = "right" if symptom.value == "left" else "left"
+    out = [f"blocks[{i}]: {b.type.value} block, {other}" for i, b in enumerate(facts.case.blocks)
+           if b.side is not None and b.side.value == other]
+    out += [f"imaging[{i}].findings[{j}]: {fnd.code.value}{' at ' + fnd.level if fnd.level else ''}, {other}"
+            for i, study in enumerate(facts.case.imaging) for j, fnd in enumerate(study.findings)
+            if fnd.side is not None and fnd.side.value == other]
     return out
