@@ -86,6 +86,13 @@ def add_finding(data: dict[str, Any], finding: schema.Finding) -> dict[str, Any]
             item["level"] = free[0]
         elif operated:
             item["level"] = operated[0]
+        if p.get("side") == "discordant":
+            # a finding on the other side from one-sided symptoms; without one-sided symptoms there is none
+            # (changing the symptoms' side would change how the case's other findings read)
+            symptom_side = out["symptoms"].get("side")
+            if symptom_side not in ("left", "right"):
+                return None
+            item["side"] = "right" if symptom_side == "left" else "left"
         if code in QUANTITATIVE or any(k in p for k in ("gt", "ge", "lt", "le")):
             unit = QUANTITATIVE.get(code, ("mm", 0))[0]
             item.update(value=value_meeting(p, 1.0), unit=unit)
