@@ -14,7 +14,7 @@ from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from ..case.enums import ImagingCode
+from ..case.enums import ImagingCode, Side
 from ..case.model import Case, ImagingStudy
 from ..errors import Problem
 from ..knowledge.loader import register_checker
@@ -24,6 +24,7 @@ from .facts import Facts
 from .inputs import FieldReader, Input, field_getter, narrowest, reads
 
 __all__ = [
+    "side_checked_codes", "side_discordant",
     "PREDICATES", "ABSENT", "absent_check", "compile_finding", "check_finding", "compiled", "CompiledFindings", "Hit",
 ]
 
@@ -66,16 +67,21 @@ class ImagingP(Compare):
     side: Literal["any", "concordant", "discordant"] = "any"
 
 
-_LATERAL = frozenset({"left", "right"})
+_LATERAL = frozenset({Side.left, Side.right})
 
 
-def _discordant(f: Facts, finding_side: Any) -> bool:
-    """A left or right finding against symptoms recorded on the other side only."""
+def side_discordant(f: Facts, side: Side | None) -> bool:
+    """A left or right finding (or block) against symptoms recorded on the other side only."""
     symptom = f.case.symptoms.side
-    if symptom is None or finding_side is None:
-        return False
-    a, b = symptom.value, getattr(finding_side, "value", finding_side)
-    return a in _LATERAL and b in _LATERAL and a != b
+    return symptom in _LATERAL and side in _LATERAL and side != symptom
+
+
+@per_pack
+def side_checked_codes(pack: KnowledgePack) -> frozenset[str]:
+    """Imaging codes that some finding reads only on the side of one-sided symptoms (``side: concordant``)."""
+    return frozenset(code for fnd in pack.findings.values()
+                     if fnd.predicate == "imaging" and fnd.params.get("side") == "concordant"
+                     for code in fnd.params["codes"])
 
 
 class FieldP(Compare):
@@ -221,7 +227,7 @@ def _imaging(f: Facts, p: ImagingP) -> Hit:
             continue
         if p.directions and (fnd.direction or "unrecorded") not in p.directions:
             continue
-        if p.side != "any" and _discordant(f, fnd.side) != (p.side == "discordant"):
+        if p.side != "any" and side_discordant(f, fnd.side) != (p.side == "discordant"):
             continue
         if fnd.value is None:
             # Reported without a measurement: present, so it meets a "more than" threshold (a radiologist
@@ -430,7 +436,7 @@ def _block(f: Facts, p: BlockP) -> Hit:
             continue
         if not p.ok(b.relief_percent):
             continue
-        if _discordant(f, b.side):  # a block of the other side does not test one-sided pain
+        if side_discordant(f, b.side):  # a block of the other side does not test one-sided pain
             continue
         at = f" {b.level}" if b.level else ""
         hits.append(f"blocks[{i}]: {b.type._value_}{at} {b.relief_percent:g}% relief ({b.paradigm})")
@@ -639,7 +645,7 @@ def _block_absent(f: Facts, p: BlockP) -> Hit:
         f"blocks[{i}]: {b.type._value_} {b.relief_percent:g}% relief ({b.paradigm})"
         for i, b in enumerate(f.case.blocks)
         if b.type._value_ in p.types and (not p.paradigms or b.paradigm in p.paradigms) and not p.ok(b.relief_percent)
-        and not _discordant(f, b.side)
+        and not side_discordant(f, b.side)
     ]
     return out or None
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from ..knowledge.pack import KnowledgePack
 from .facts import Facts
+from .predicates import side_checked_codes, side_discordant
 from .result import CauseResult, LabReading, TimingResult, WorkupItem
 
 __all__ = ["uncertainties"]
@@ -47,7 +48,7 @@ def uncertainties(
         if opposing:
             out.append(f"Findings looked for and not found count against {lead.label}: "
                        + "; ".join(e.label for e in opposing) + ".")
-    other_side = _other_side(facts)
+    other_side = _other_side(facts, pack)
     if other_side:
         out.append("On the other side from the one-sided symptoms, so not read as confirming or excluding a cause: "
                    + "; ".join(other_side) + ".")
@@ -65,15 +66,12 @@ def uncertainties(
     return out
 
 
-def _other_side(facts: Facts) -> list[str]:
-    """Blocks and imaging findings on the left or right against symptoms on the other side only."""
-    symptom = facts.case.symptoms.side
-    if symptom is None or symptom.value not in ("left", "right"):
-        return []
-    other = "right" if symptom.value == "left" else "left"
-    out = [f"blocks[{i}]: {b.type.value} block, {other}" for i, b in enumerate(facts.case.blocks)
-           if b.side is not None and b.side.value == other]
-    out += [f"imaging[{i}].findings[{j}]: {fnd.code.value}{' at ' + fnd.level if fnd.level else ''}, {other}"
+def _other_side(facts: Facts, pack: KnowledgePack) -> list[str]:
+    """Blocks, and imaging findings read only on the symptoms' side, on the other side from one-sided symptoms."""
+    codes = side_checked_codes(pack)
+    out = [f"blocks[{i}]: {b.type.value} block, {b.side.value}" for i, b in enumerate(facts.case.blocks)
+           if b.side is not None and side_discordant(facts, b.side)]
+    out += [f"imaging[{i}].findings[{j}]: {fnd.code.value}{' at ' + fnd.level if fnd.level else ''}, {fnd.side.value}"
             for i, study in enumerate(facts.case.imaging) for j, fnd in enumerate(study.findings)
-            if fnd.side is not None and fnd.side.value == other]
+            if fnd.side is not None and fnd.code.value in codes and side_discordant(facts, fnd.side)]
     return out
