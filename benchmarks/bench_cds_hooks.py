@@ -149,8 +149,9 @@ async def run(args: argparse.Namespace) -> int:
     jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "REVSPINE_CDS_BASE_URL": base, "REVSPINE_APP_URL": base,
-           "REVSPINE_CDS_TRUST": json.dumps([{"iss": ISS, "jwks": {"keys": [{**jwk, "kid": "k1", "alg": "ES384"}]}}])}
+    env = {**os.environ, "REVSPINE_CDS__BASE_URL": base, "REVSPINE_CDS__APP_URL": base,
+           "REVSPINE_CDS__ISSUERS": json.dumps([{"iss": ISS,
+                                                 "jwks": {"keys": [{**jwk, "kid": "k1", "alg": "ES384"}]}}])}
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "revspine.cdshooks.app:create_ehr_app", "--factory", "--host",
          "127.0.0.1", "--port", str(port), "--workers", str(args.workers), "--log-level", "warning", "--no-access-log"],

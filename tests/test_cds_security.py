@@ -222,13 +222,28 @@ def test_settings_refuse_symmetric_algorithms():
         CdsSettings(issuers=[{"iss": ISS, "jku": ["http://insecure.test/jwks.json"]}])
 
 
-def test_settings_from_env(tmp_path, keys):
+@pytest.mark.parametrize("names", ["current", "older"])
+def test_settings_from_env(tmp_path, keys, names):
+    """The CDS settings nest in the one settings object (REVSPINE_CDS__*); the older names still work."""
+    from revspine.settings import load_settings
+
     trust = tmp_path / "trust.json"
     trust.write_text(json.dumps([{"iss": ISS, "jwks": keys.jwks}]))
-    s = CdsSettings.from_env({"REVSPINE_CDS_BASE_URL": BASE, "REVSPINE_CDS_TRUST": str(trust),
-                              "REVSPINE_CDS_CORS_ORIGINS": "https://ehr.test, https://sandbox.test"})
+    env = {"REVSPINE_CDS__BASE_URL": BASE, "REVSPINE_CDS__ISSUERS": str(trust),
+           "REVSPINE_CDS__CORS_ORIGINS": "https://ehr.test, https://sandbox.test",
+           "REVSPINE_CDS__ALLOW_HTTP_FHIR_SERVER": "true", "REVSPINE_CDS__APP_URL": "https://app.test",
+           "REVSPINE_CDS__SOURCE_URL": "https://source.test", "REVSPINE_CDS__REQUIRE_AUTH": "false"}
+    if names == "older":
+        env = {"REVSPINE_CDS_BASE_URL": BASE, "REVSPINE_CDS_TRUST": str(trust),
+               "REVSPINE_CDS_CORS_ORIGINS": "https://ehr.test, https://sandbox.test",
+               "REVSPINE_CDS_ALLOW_HTTP_FHIR": "true", "REVSPINE_APP_URL": "https://app.test",
+               "REVSPINE_CDS_SOURCE_URL": "https://source.test", "REVSPINE_CDS_REQUIRE_AUTH": "false"}
+    s = load_settings(environ=env).cds
     assert s.issuer(ISS) is not None and s.cors_origins == ["https://ehr.test", "https://sandbox.test"]
-    assert s.require_auth is True
+    assert (s.base_url, s.app_url, s.source_url) == (BASE, "https://app.test", "https://source.test")
+    assert s.allow_http_fhir_server is True and s.require_auth is False
+    assert load_settings(environ={}).cds == CdsSettings()  # nothing set: the defaults, no one trusted
+    assert CdsSettings().issuers == [] and CdsSettings().require_auth is True
 
 
 def _counting_jwks(status: int, body: object = None) -> tuple[list[str], httpx.MockTransport]:

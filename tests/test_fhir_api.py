@@ -53,8 +53,7 @@ def test_errors_are_operation_outcomes():
 
 
 def test_placeholder_dependency_denies_unless_configured(monkeypatch):
-    app = _app(allow=False)
     monkeypatch.delenv("REVSPINE_FHIR_ALLOW_ANONYMOUS", raising=False)
-    assert call(app, "POST", "/fhir/$assess", content=orjson.dumps(fbss_bundle())).status_code == 401
-    monkeypatch.setenv("REVSPINE_FHIR_ALLOW_ANONYMOUS", "true")
-    assert call(app, "POST", "/fhir/$assess", content=orjson.dumps(fbss_bundle())).status_code == 200
+    assert call(_app(allow=False), "POST", "/fhir/$assess", content=orjson.dumps(fbss_bundle())).status_code == 401
+    monkeypatch.setenv("REVSPINE_FHIR_ALLOW_ANONYMOUS", "true")  # the setting, read when the router is built
+    assert call(_app(allow=False), "POST", "/fhir/$assess", content=orjson.dumps(fbss_bundle())).status_code == 200

@@ -74,12 +74,102 @@ def test_settings_come_from_defaults_then_environment_then_arguments():
 def test_every_setting_survives_the_trip_through_the_environment():
     """`revspine serve --workers N` hands settings to its workers as text: each must come back typed."""
     default = load_settings(environ={})
-    as_text = {s.env: str(getattr(default, s.name)) for s in SETTINGS}
-    assert load_settings(environ=as_text) == default
+    assert load_settings(environ=default.to_environ()) == default
+    changed = load_settings({"port": 9003, "log_json": False}, environ={
+        "REVSPINE_CDS_TRUST": "sandbox", "REVSPINE_CDS__BASE_URL": "https://cds.test",
+        "REVSPINE_CDS__ALGORITHMS": "ES384", "REVSPINE_CDS__FHIR_TIMEOUT_SECONDS": "2.5"})
+    assert changed.cds.issuers[0].jwks is not None and changed.cds.algorithms == ["ES384"]
+    assert load_settings(environ=changed.to_environ()) == changed
+    assert set(changed.to_environ()) == {s.env for s in SETTINGS}
     assert load_settings(environ={"REVSPINE_TOKEN_CACHE_SECONDS": "2.5"}).token_cache_seconds == 2.5
     with pytest.raises(InputError) as info:
         load_settings(environ={"REVSPINE_TOKEN_CACHE_SECONDS": "soon"})
     assert info.value.problems[0].path == "REVSPINE_TOKEN_CACHE_SECONDS"
+
+
+@pytest.mark.parametrize(("environ", "where"), [
+    ({"REVSPINE_PORT": "abc"}, "REVSPINE_PORT"),
+    ({"REVSPINE_LOG_JSON": "perhaps"}, "REVSPINE_LOG_JSON"),
+    ({"REVSPINE_COOKIE_SECURE": "sometimes"}, "REVSPINE_COOKIE_SECURE"),
+    ({"REVSPINE_CDS__LEEWAY_SECONDS": "9999"}, "REVSPINE_CDS__LEEWAY_SECONDS"),
+    ({"REVSPINE_CDS__ALGORITHMS": "HS256"}, "REVSPINE_CDS__ALGORITHMS"),
+    ({"REVSPINE_CDS_REQUIRE_AUTH": "maybe"}, "REVSPINE_CDS_REQUIRE_AUTH"),  # the older name, as given
+    ({"REVSPINE_CDS_TRUST": "/no/such/trust.json"}, "REVSPINE_CDS_TRUST"),
+    ({"REVSPINE_CDS__ISSUERS": '[{"iss": "https://ehr.test", "jku": ["http://ehr.test/jwks"]}]'},
+     "REVSPINE_CDS__ISSUERS[0].jku"),
+    ({"REVSPINE_CDS__ISSUERS": "[{not json"}, "REVSPINE_CDS__ISSUERS"),
+    ({"REVSPINE_CDS__BASEURL": "https://cds.test"}, "REVSPINE_CDS__BASEURL"),  # a misspelt name is no silent no-op
+    ({"REVSPINE_CDS": "{not json"}, "REVSPINE_CDS"),
+])
+def test_a_bad_setting_is_an_input_error_naming_the_variable(environ, where):
+    with pytest.raises(InputError) as info:
+        load_settings(environ=environ)
+    assert [p.path for p in info.value.problems] == [where]
+    assert where in str(info.value)
+
+
+def test_a_bad_argument_is_named_by_its_setting_and_a_bad_variable_stops_the_cli_cleanly(tmp_path, monkeypatch):
+    with pytest.raises(InputError) as info:
+        load_settings({"port": "abc"}, environ={})
+    assert [p.path for p in info.value.problems] == ["port"]
+    monkeypatch.setenv("REVSPINE_PORT", "abc")
+    run = CliRunner().invoke(cli, ["serve", "--database-url", f"sqlite:///{tmp_path}/x.sqlite3"])
+    assert run.exit_code == 2 and "Traceback" not in run.output
+    assert "REVSPINE_PORT" in run.output
+
+
+def test_the_current_name_wins_over_the_older_one_and_no_env_file_is_read(tmp_path, monkeypatch):
+    env = {"REVSPINE_KNOWLEDGE_PACKS": "/new", "REVSPINE_LOCAL_PACKS": "/old",
+           "REVSPINE_CDS__BASE_URL": "https://new.test", "REVSPINE_CDS_BASE_URL": "https://old.test"}
+    s = load_settings(environ=env)
+    assert (s.knowledge_packs, s.cds.base_url) == ("/new", "https://new.test")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("REVSPINE_PORT=1234\nREVSPINE_CDS__BASE_URL=https://dotenv.test\n")
+    monkeypatch.delenv("REVSPINE_PORT", raising=False)
+    assert load_settings(environ={}).port == 8000
+    assert load_settings().port == 8000 and load_settings().cds.base_url != "https://dotenv.test"
+
+
+@pytest.fixture
+def clinic_pack_in_the_environment(tmp_path, monkeypatch):
+    """REVSPINE_KNOWLEDGE_PACKS names a local pack; the process-wide configured pack is read afresh."""
+    from revspine.settings import configured_pack
+
+    monkeypatch.setenv("REVSPINE_KNOWLEDGE_PACKS", str(_clinic_pack(tmp_path / "clinic")))
+    monkeypatch.setenv("REVSPINE_KNOWLEDGE_CACHE_DIR", "off")
+    configured_pack.cache_clear()
+    yield
+    configured_pack.cache_clear()
+
+
+@pytest.mark.usefixtures("clinic_pack_in_the_environment")
+def test_every_entry_point_assesses_with_the_knowledge_pack_setting(monkeypatch):
+    """The CLI, the stand-alone CDS Hooks app and FHIR endpoint, and the screen read the one setting (the web
+    app: test_a_hospitals_local_pack_is_applied_by_the_web_app)."""
+    from revspine.cdshooks.app import create_ehr_app
+    from revspine.settings import configured_pack
+
+    example = example_paths()[0]
+    run = CliRunner().invoke(cli, ["assess", str(example), "--format", "json"])
+    assert run.exit_code == 0, run.output
+    assert json.loads(run.stdout)["versions"]["knowledge"].endswith("+clinic.3")
+    assert create_ehr_app().state.cds.pack.version.endswith("+clinic.3")
+    assert configured_pack().version.endswith("+clinic.3")  # what the screen and the FHIR router fall back on
+
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from revspine.fhir.api import create_fhir_router
+
+    from ..fhir_samples import fbss_bundle
+
+    monkeypatch.setenv("REVSPINE_FHIR_ALLOW_ANONYMOUS", "true")
+    app = FastAPI()
+    app.include_router(create_fhir_router())
+    with TestClient(app) as c:
+        r = c.post("/fhir/$assess", json=fbss_bundle(), headers={"Content-Type": "application/fhir+json"})
+    assert r.status_code == 200, r.text[:300]
+    assert "+clinic.3" in r.text
 
 
 def test_secure_cookie_setting_follows_the_host():
@@ -156,17 +246,15 @@ def test_start_up_warns_when_no_cds_client_is_trusted(tmp_path, pack, caplog):
     assert any(r.levelno == logging.WARNING and "no client is trusted" in r.getMessage() for r in caplog.records)
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="revspine.web"):
-        create_app(env.settings, db=env.db, pack=pack, cds_settings=CdsSettings.from_env(
-            {"REVSPINE_CDS_TRUST": "sandbox"}))
+        create_app(env.settings, db=env.db, pack=pack, cds_settings=load_settings(
+            environ={"REVSPINE_CDS__ISSUERS": "sandbox"}).cds)
     assert not any(r.levelno == logging.WARNING for r in caplog.records)
     assert any("https://sandbox.cds-hooks.org" in r.getMessage() for r in caplog.records)
     env.db.dispose()
 
 
 def test_the_sandbox_trust_preset_pins_the_sandbox_key():
-    from revspine.cdshooks import CdsSettings
-
-    s = CdsSettings.from_env({"REVSPINE_CDS_TRUST": "sandbox"})
+    s = load_settings(environ={"REVSPINE_CDS_TRUST": "sandbox"}).cds  # the older name of REVSPINE_CDS__ISSUERS
     [issuer] = s.issuers
     assert issuer.iss == "https://sandbox.cds-hooks.org" and issuer.jwks is not None
     assert [k["kid"] for k in issuer.jwks["keys"]] == ["44823f3d-0b01-4a6c-a80e-b9d3e8a7226f"]

@@ -11,7 +11,8 @@ from typing import Any
 from fastapi import FastAPI, Response
 
 from ..fhir.api import create_fhir_router
-from ..knowledge.pack import KnowledgePack, default_pack
+from ..knowledge.pack import KnowledgePack
+from ..settings import configured_pack
 from .router import create_cds_router
 from .settings import CdsSettings
 from .store import InMemoryAssessments
@@ -21,7 +22,7 @@ __all__ = ["create_ehr_app"]
 
 def create_ehr_app(settings: CdsSettings | None = None, *, pack: KnowledgePack | None = None,
                    **router_kwargs: Any) -> FastAPI:
-    pack = pack or default_pack()
+    pack = pack or configured_pack()
     saved = router_kwargs.pop("save_assessment", None) or InMemoryAssessments()
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

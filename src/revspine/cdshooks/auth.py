@@ -224,7 +224,7 @@ class ClientVerifier:
             )
         except jwt.InvalidAudienceError:
             raise _Reject(f"aud mismatch: expected {_safe(audience, 200)}, received "
-                          f"{_safe(claims.get('aud'), 200)} (set REVSPINE_CDS_BASE_URL to the URL clients call)"
+                          f"{_safe(claims.get('aud'), 200)} (set REVSPINE_CDS__BASE_URL to the URL clients call)"
                           ) from None
         except jwt.PyJWTError as exc:
             raise _Reject(type(exc).__name__) from None

@@ -18,7 +18,8 @@ from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 
 from ..errors import AuthError, InputError
-from ..knowledge.pack import KnowledgePack, default_pack
+from ..knowledge.pack import KnowledgePack
+from ..settings import configured_pack, load_settings
 from .auth import ClientVerifier, ReplayGuard, VerifiedClient
 from .models import CdsRequest, FeedbackBody, operation_outcome
 from .prefetch import Unavailable
@@ -58,7 +59,7 @@ def create_cds_router(settings: CdsSettings | None = None, *, pack: KnowledgePac
                       replay_guard: ReplayGuard | None = None) -> APIRouter:
     """A router serving /cds-services. Transports are for tests (httpx.MockTransport); ``replay_guard``
     remembers the ``jti`` of client tokens (default: in this process only)."""
-    state = CdsState(settings or CdsSettings.from_env(), pack or default_pack(),
+    state = CdsState(settings or load_settings().cds, pack or configured_pack(),
                      feedback_store or InMemoryFeedbackStore(), save_assessment or InMemoryAssessments(),
                      fhir_transport, jwks_transport, replay_guard)
     router = APIRouter(tags=["CDS Hooks"])

@@ -5,9 +5,10 @@ from __future__ import annotations
 import orjson
 
 from ..engine.result import CauseResult
-from ..knowledge.pack import KnowledgePack, default_pack
+from ..knowledge.pack import KnowledgePack
 from ..pipeline import Assessment
 from ..plan.markdown import extra_sections
+from ..settings import configured_pack
 from ..views.labels import DECISION_HEADLINES
 
 __all__ = ["to_markdown", "to_json", "cause_line"]
@@ -121,7 +122,7 @@ def to_markdown(a: Assessment, pack: KnowledgePack | None = None) -> str:
         L.extend(f"- `{u}`" for u in a.unweighed)
         L.append("")
     # alignment, revision plan, order set, instruments, patient (when present)
-    L.extend(extra_sections(a, pack or default_pack()))
+    L.extend(extra_sections(a, pack or configured_pack()))
     L.append("## Citations")
     for cid, ref in a.citations.items():
         L.append(f"- [{cid}] {ref.text}" + (f" {ref.url}" if ref.url else ""))

@@ -117,11 +117,11 @@ def register(app: typer.Typer) -> None:
         screen: Annotated[str, typer.Option(help="Screen definition id")] = "fbss",
     ) -> None:
         """Print the screen definition as an ATLAS cohort definition or as plain language."""
-        from ..knowledge import default_pack
         from ..screen.circe import circe_json, describe
         from ..screen.run import get_screen
+        from ..settings import configured_pack
 
-        pack = default_pack()
+        pack = configured_pack()
         try:
             sd = get_screen(pack, screen)
         except RevspineError as exc:

@@ -84,10 +84,7 @@ def _serve(settings: Any, db: Any, banner: list[str]) -> None:
     if settings.workers > 1:  # each worker builds its app from the same settings, passed by environment
         import os
 
-        from ..settings import SETTINGS
-
-        for s in SETTINGS:
-            os.environ[s.env] = str(getattr(settings, s.name))
+        os.environ.update(settings.to_environ())
         os.environ["REVSPINE_SECRET_KEY"] = settings.resolved_secret_key()
         db.dispose()
         uvicorn.run("revspine.web.app:create_app_from_env", factory=True, workers=settings.workers,

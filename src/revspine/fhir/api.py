@@ -6,14 +6,15 @@ patient of a multi-patient Bundle), ``today=YYYY-MM-DD`` (assessment date).
 
 Access: every route depends on the ``access`` dependency given to :func:`create_fhir_router`.
 The web app passes its API-token check; the default, :func:`require_fhir_client`, admits callers
-only when ``REVSPINE_FHIR_ALLOW_ANONYMOUS=true`` (local development). (A parameter rather than
-``app.dependency_overrides``: FastAPI re-analyses every overridden dependency on every request.)
+only when the setting ``fhir_allow_anonymous`` is true (``REVSPINE_FHIR_ALLOW_ANONYMOUS=true``: local
+development). (A parameter rather than ``app.dependency_overrides``: FastAPI re-analyses every
+overridden dependency on every request.) Without a ``pack``, the router assesses with the pack the
+settings name (``REVSPINE_KNOWLEDGE_PACKS``).
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import date
 from typing import Any, Literal
 
@@ -22,12 +23,13 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.routing import APIRoute
 
 from ..errors import AuthError, InputError, NotFound, Problem, RevspineError
-from ..knowledge.pack import KnowledgePack, default_pack
+from ..knowledge.pack import KnowledgePack
+from ..settings import configured_pack, load_settings
 from ..workflow import assess_case
 from .reader import bundle_to_case, load_json
 from .writer import assessment_to_bundle
 
-__all__ = ["create_fhir_router", "require_fhir_client", "router", "FHIR_JSON"]
+__all__ = ["create_fhir_router", "require_fhir_client", "FHIR_JSON"]
 
 FHIR_JSON = "application/fhir+json"
 
@@ -61,14 +63,21 @@ class _FhirRoute(APIRoute):
         return route
 
 
-async def require_fhir_client(request: Request) -> None:
-    """Default access check for a stand-alone router; the web app passes its API-token check instead."""
-    if os.environ.get("REVSPINE_FHIR_ALLOW_ANONYMOUS", "").lower() not in ("1", "true", "yes"):
-        raise AuthError("not authenticated")
+def require_fhir_client(allow_anonymous: bool) -> Callable[[], Awaitable[None]]:
+    """Default access check for a stand-alone router: every caller refused unless ``allow_anonymous`` (local
+    development); the web app passes its API-token check instead."""
+
+    async def check() -> None:
+        if not allow_anonymous:
+            raise AuthError("not authenticated")
+
+    return check
 
 
 def create_fhir_router(*, pack: KnowledgePack | None = None, prefix: str = "/fhir",
-                       access: Callable[..., Any] = require_fhir_client) -> APIRouter:
+                       access: Callable[..., Any] | None = None) -> APIRouter:
+    """The router; ``access`` defaults to :func:`require_fhir_client` with the settings' ``fhir_allow_anonymous``."""
+    access = access or require_fhir_client(load_settings().fhir_allow_anonymous)
     router = APIRouter(prefix=prefix, tags=["FHIR"], route_class=_FhirRoute, dependencies=[Depends(access)])
 
     @router.post("/$assess", summary="Assess a patient from a FHIR R4 Bundle; answer a FHIR Bundle",
@@ -79,7 +88,7 @@ def create_fhir_router(*, pack: KnowledgePack | None = None, prefix: str = "/fhi
         patient: str | None = Query(None, max_length=200),
         today: date | None = Query(None),
     ) -> Response:
-        use = pack or default_pack()
+        use = pack or configured_pack()
         raw = await request.body()
         bundle = load_json(raw, "FHIR Bundle")
         case, report = bundle_to_case(bundle, use, today=today, patient_id=patient)
@@ -91,6 +100,3 @@ def create_fhir_router(*, pack: KnowledgePack | None = None, prefix: str = "/fhi
         return Response(orjson.dumps(out), media_type=FHIR_JSON)
 
     return router
-
-
-router = create_fhir_router()

@@ -18,8 +18,9 @@ from typing import Any, Literal
 
 from ..case.model import Case
 from ..engine.result import CauseResult
-from ..knowledge.pack import KnowledgePack, default_pack
+from ..knowledge.pack import KnowledgePack
 from ..pipeline import Assessment
+from ..settings import configured_pack
 from .codes import CPT, ICD10CM, LOINC, SNOMED
 from .report import MappingReport
 
@@ -196,7 +197,7 @@ def assessment_to_bundle(assessment: Assessment, case: Case, *, report: MappingR
                          subject: str | None = None, pack: KnowledgePack | None = None,
                          now: datetime | None = None) -> dict[str, Any]:
     """The assessment as a FHIR R4 Bundle (a plain dict, ready for orjson)."""
-    pack = pack or default_pack()
+    pack = pack or configured_pack()
     stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     a = assessment
     resources: list[dict[str, Any]] = []

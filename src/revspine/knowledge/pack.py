@@ -261,13 +261,9 @@ def load_pack(
 
 @lru_cache(maxsize=1)
 def default_pack() -> KnowledgePack:
-    """The built-in pack plus any local packs named in REVSPINE_KNOWLEDGE_PACKS (colon-separated; the
-    older name REVSPINE_LOCAL_PACKS is still read). The web app reads the same setting (settings.py)."""
-    import os
-
-    named = os.environ.get("REVSPINE_KNOWLEDGE_PACKS") or os.environ.get("REVSPINE_LOCAL_PACKS", "")
-    local = [p for p in named.split(os.pathsep) if p]
-    return load_pack(local)
+    """The built-in pack, loaded once. The entry points assess with ``revspine.settings.configured_pack()``: this
+    pack with the local packs the settings name (``REVSPINE_KNOWLEDGE_PACKS``)."""
+    return load_pack()
 
 
 def per_pack(fn: Callable[[KnowledgePack], T]) -> Callable[[KnowledgePack], T]:

@@ -211,10 +211,10 @@ def missing_fields(case: Any) -> list[str]:
 
 def assess_rows(person_id: int, rows: list[dict[str, Any]], today: date) -> dict[str, Any]:
     from ..fhir.reader import bundle_to_case
-    from ..knowledge import default_pack
+    from ..settings import configured_pack
     from ..workflow import assess_case
 
-    pack = default_pack()
+    pack = configured_pack()
     out: dict[str, Any] = {c: None for c in RESULT_COLUMNS}
     out["person_id"] = int(person_id)
     try:

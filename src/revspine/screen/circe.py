@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..knowledge import default_pack
 from ..knowledge.pack import KnowledgePack
 from ..knowledge.sections.screen import Evidence, Exclusion, ScreenDefinition
+from ..settings import configured_pack
 from .concepts import code_rows, name_rows
 
 __all__ = ["circe_json", "fast_lane_json", "describe"]
@@ -95,7 +95,7 @@ def _expression(screen: ScreenDefinition, pack: KnowledgePack, rules: list[Any],
 
 def circe_json(screen: ScreenDefinition, pack: KnowledgePack | None = None,
                concept_ids: dict[tuple[str, str], int] | None = None) -> dict[str, Any]:
-    pack = pack or default_pack()
+    pack = pack or configured_pack()
     ids = concept_ids or {}
     evidence = [e for e in screen.evidence if e.counts_for_inclusion]
     rules: list[Any] = [{
@@ -113,7 +113,7 @@ def circe_json(screen: ScreenDefinition, pack: KnowledgePack | None = None,
 
 def fast_lane_json(screen: ScreenDefinition, pack: KnowledgePack | None = None,
                    concept_ids: dict[tuple[str, str], int] | None = None) -> dict[str, Any]:
-    pack = pack or default_pack()
+    pack = pack or configured_pack()
     red = [e for e in screen.evidence if e.red_flag]
     rules = [{"name": "Red flag after the operation", "description": "; ".join(e.label for e in red),
               "expression": {"Type": "ANY", "CriteriaList": [_criteria(screen, e, 1, 2) for e in red],
@@ -133,7 +133,7 @@ def _days(w: Any) -> str:
 
 
 def describe(screen: ScreenDefinition, pack: KnowledgePack | None = None) -> str:
-    pack = pack or default_pack()
+    pack = pack or configured_pack()
     t = screen.timing
     lines = [f"# {screen.label} (version {screen.version})", "", screen.description, "",
              "## Who enters", "",

@@ -167,9 +167,9 @@ def _check_out(cfg: ScreenConfig) -> None:
 
 def run_screen(cfg: ScreenConfig, pack: KnowledgePack | None = None, progress: Progress | None = None,
                engine: Engine | None = None) -> ScreenResult:
-    from ..knowledge import default_pack
+    from ..settings import configured_pack
 
-    pack = pack or default_pack()
+    pack = pack or configured_pack()
     screen = get_screen(pack, cfg.screen_id)
     _check_out(cfg)
     say = progress or (lambda stage, detail: None)

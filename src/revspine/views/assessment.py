@@ -14,8 +14,9 @@ from pydantic import Field
 
 from ..case.model import Case
 from ..engine.result import CauseResult, EvidenceItem, WorkupItem
-from ..knowledge.pack import KnowledgePack, default_pack
+from ..knowledge.pack import KnowledgePack
 from ..pipeline import Assessment
+from ..settings import configured_pack
 from .bottom_line import BottomLineView, build_bottom_line
 from .followup_sections import InstrumentsView, PatientView, SafetyAlertView
 from .labels import (
@@ -174,7 +175,7 @@ def build_assessment_view(
 ) -> AssessmentView:
     """The view of one assessment. `case` feeds the timeline (all operations, imaging dates);
     `pack` gives labels and the timing windows (default: the built-in pack)."""
-    pack = pack or default_pack()
+    pack = pack or configured_pack()
     a = assessment
     bands = {b.weight: b.label for b in pack.scoring.ordinal_bands}
     t = a.timing_window

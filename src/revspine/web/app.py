@@ -94,8 +94,7 @@ def create_app(settings: Settings | None = None, *, extra_routers: Sequence[APIR
     """Build the app. ``run_migrations`` upgrades the schema first (``revspine serve`` does).
 
     ``ehr`` mounts the CDS Hooks service (/cds-services) and the FHIR endpoint (/fhir/$assess),
-    backed by this app's storage and audit log (web/ehr.py); ``cds_settings`` defaults to the
-    ``REVSPINE_CDS_*`` environment.
+    backed by this app's storage and audit log (web/ehr.py); ``cds_settings`` defaults to ``settings.cds``.
     """
     settings = settings or load_settings()
     db = db or open_database(settings)
@@ -142,7 +141,7 @@ def create_app(settings: Settings | None = None, *, extra_routers: Sequence[APIR
     install_error_handlers(app)
     _mount_docs(app)
     app.mount("/static", StaticFiles(directory=str(_WEB / "static")), name="static")
-    cds_settings = cds_settings or CdsSettings.from_env()
+    cds_settings = cds_settings or settings.cds
     mounted = ehr_routers(db, pack, cds_settings) if ehr else []
     _log_start(pack, cds_settings if ehr else None)
     for router in (login.router, patients.router, cases.router, assessments.router, patient_materials.router,
@@ -162,10 +161,12 @@ def _log_start(pack: KnowledgePack, cds: CdsSettings | None) -> None:
     log.info("CDS Hooks trusts: %s", ", ".join(trusted) or "no one",
              extra={"event": "cds_trust", "issuers": trusted, "require_auth": cds.require_auth})
     if cds.require_auth and not trusted:
-        log.warning("CDS Hooks: no client is trusted, so every /cds-services call is refused; set REVSPINE_CDS_TRUST "
-                    "(a trust list, or `sandbox` for the CDS Hooks Sandbox)", extra={"event": "cds_no_trust"})
+        log.warning("CDS Hooks: no client is trusted, so every /cds-services call is refused; set "
+                    "REVSPINE_CDS__ISSUERS (a trust list, or `sandbox` for the CDS Hooks Sandbox)",
+                    extra={"event": "cds_no_trust"})
     elif not cds.require_auth:
-        log.warning("CDS Hooks: client authentication is OFF (REVSPINE_CDS_REQUIRE_AUTH=false): local development only",
+        log.warning("CDS Hooks: client authentication is OFF (REVSPINE_CDS__REQUIRE_AUTH=false): local development "
+                    "only",
                     extra={"event": "cds_no_auth"})
 
 

@@ -117,7 +117,7 @@ class AuditFeedbackStore:
 
 def ehr_routers(db: Database, pack: KnowledgePack, settings: CdsSettings | None = None) -> list[APIRouter]:
     """The CDS Hooks and FHIR routers, wired to this app's storage and audit log."""
-    cds = create_cds_router(settings or CdsSettings.from_env(), pack=pack,
+    cds = create_cds_router(settings, pack=pack,
                             feedback_store=AuditFeedbackStore(db), save_assessment=StoredAssessments(db, pack),
                             replay_guard=DatabaseReplayGuard(db))
     return [cds, create_fhir_router(pack=pack, access=require_api_user)]
