@@ -250,6 +250,12 @@ def test_start_up_warns_when_no_cds_client_is_trusted(tmp_path, pack, caplog):
             environ={"REVSPINE_CDS__ISSUERS": "sandbox"}).cds)
     assert not any(r.levelno == logging.WARNING for r in caplog.records)
     assert any("https://sandbox.cds-hooks.org" in r.getMessage() for r in caplog.records)
+    caplog.clear()
+    trusting = load_settings({"data_dir": str(tmp_path), "secret_key": "k"}, environ={"REVSPINE_CDS_TRUST": "sandbox"})
+    with caplog.at_level(logging.INFO, logger="revspine.web"):
+        create_app(trusting, db=env.db, pack=pack)  # no cds_settings given: the app reads settings.cds
+    assert any("trusts: https://sandbox.cds-hooks.org" in r.getMessage() for r in caplog.records)
+    assert any(f"knowledge {pack.version}" in r.getMessage() for r in caplog.records)
     env.db.dispose()
 
 
