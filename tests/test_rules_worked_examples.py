@@ -431,3 +431,57 @@ def test_a_dual_si_block_on_the_other_side_does_not_confirm_si_joint_pain(pack, 
     assert (a.leading, cause(a, "si_joint_pain").tier) == ("si_joint_pain", tier)
     noted = [u for u in a.uncertainties if "other side" in u]
     assert bool(noted) == (block_side == "right")
+
+
+def test_clear_drainage_is_a_csf_leak_not_a_wound_infection(pack):
+    # LPDT 2015 / Malhotra 2015: clear, watery drainage after spine surgery is CSF until shown otherwise. The
+    # patient's "the wound is leaking" is that same fluid once the examiner has called it clear.
+    data = case("discectomy", 10, symptoms={"symptoms": ["wound_drainage", "headache_upright"],
+                                            "onset_days_after_surgery": 3},
+                exam={"wound": "clear_drainage", "temperature_c": 37.0})
+    a = run(pack, data)
+    flags = {f.rule_id for f in a.red_flags}
+    assert {"csf_fistula", "csf_leak"} <= flags and "wound_infection" not in flags
+    assert a.leading == "dural_tear"
+    assert "sx_wound_drainage" not in [e.finding for e in cause(a, "infection").supporting]
+    # the same report with a purulent-looking wound is a wound infection
+    data["exam"]["wound"] = "drainage"
+    assert "wound_infection" in {f.rule_id for f in run(pack, data).red_flags}
+
+
+def test_an_adjacent_level_compression_with_a_deficit_leads_and_heads_the_differential(pack):
+    # Symptomatic adjacent-segment disease after ACDF: radiculopathy at the level next to the fusion (the sources
+    # of vignettes v045 and v046). The compression-with-deficit flag names the compressive causes to exclude; the
+    # confirmed one stays first in the differential however many causes the flags name.
+    data = {"case_id": "worked-example", "assessment_date": ASSESSED.isoformat(),
+            "surgeries": [{"procedure": "acdf", "region": "cervical", "levels": ["C5-C6"], "date": day(1500),
+                           "instrumented": True, "approach": "anterior"}],
+            "symptoms": {"symptoms": ["arm_pain", "numbness"], "onset_days_after_surgery": 1400,
+                         "pain_free_interval": True, "side": "right", "pattern": "radicular", "trend": "worsening"},
+            "exam": {"motor": [{"myotome": "C7", "side": "right", "mrc": 4, "new_since_surgery": True}]},
+            "imaging": [{"modality": "mri", "date": day(10), "findings": [
+                {"code": "adjacent_level_stenosis", "level": "C6-C7", "side": "right"},
+                {"code": "foraminal_stenosis", "level": "C6-C7", "side": "right", "severity": "severe"}]}]}
+    a = run(pack, data)
+    assert "compression_with_deficit" in {f.rule_id for f in a.red_flags}
+    assert a.leading == "adjacent_segment_disease"
+    assert a.differential[0].cause == "adjacent_segment_disease" and a.differential[0].red_flag
+    assert a.decision.category == "urgent"
+
+
+def test_a_migrated_cage_with_myelopathy_is_an_implant_emergency(pack):
+    # A posteriorly migrated interbody cage compressing the cord with gait ataxia is the implant problem, not a
+    # recurrent stenosis four weeks after the operation (the same deficit definition as any compression).
+    data = {"case_id": "worked-example", "assessment_date": ASSESSED.isoformat(),
+            "surgeries": [{"procedure": "acdf", "region": "cervical", "levels": ["C5-C6"], "date": day(28),
+                           "instrumented": True, "approach": "anterior"}],
+            "symptoms": {"symptoms": ["neck_pain", "hand_clumsiness", "gait_disturbance"],
+                         "onset_days_after_surgery": 21, "pain_free_interval": True, "trend": "worsening"},
+            "exam": {"hoffmann_sign": True, "gait_ataxia": True},
+            "imaging": [{"modality": "mri", "date": day(1), "findings": [
+                {"code": "cage_migration", "level": "C5-C6", "direction": "posterior"},
+                {"code": "cord_compression", "level": "C5-C6"}]}]}
+    a = run(pack, data)
+    assert "implant_compression_with_deficit" in {f.rule_id for f in a.red_flags}
+    assert a.leading == "hardware_failure" and a.differential[0].cause == "hardware_failure"
+    assert a.decision.category == "urgent"

@@ -324,15 +324,19 @@ which differ in the cause id."""
 
 
 def _flagged_in_top(scored: list[_Scored], top: int = 3) -> list[_Scored]:
-    """Rank order, keeping the causes red flags point to in the top three: the top three are those causes (up
-    to three) and the best of the others, in rank order; the rest follow in order."""
+    """Rank order, keeping the causes red flags point to in the top three: the best-ranked cause stays first
+    (it is the one the evidence leads to, flagged or not), then the causes red flags point to (up to the
+    places left) and the best of the others, in rank order; the rest follow in order."""
     ranked = sorted(scored)  # by key: rank_key (the keys differ in the cause id, so nothing else is compared)
-    flagged = [c for c in ranked if c[1]][:top]  # red flag
-    if any(not any(c is r for r in ranked[:top]) for c in flagged):
-        others = [c for c in ranked if not any(c is f for f in flagged)]
-        fill = top - len(flagged)
-        ranked = sorted(flagged + others[:fill]) + others[fill:]
-    return ranked
+    if not ranked:
+        return ranked
+    first, rest = ranked[0], ranked[1:]
+    flagged = [c for c in rest if c[1]][: top - 1]  # red flag
+    if any(not any(c is r for r in rest[: top - 1]) for c in flagged):
+        others = [c for c in rest if not any(c is f for f in flagged)]
+        fill = top - 1 - len(flagged)
+        rest = sorted(flagged + others[:fill]) + others[fill:]
+    return [first, *rest]
 
 
 def _result(s: _Scored, rank: int, applicability: Applicability, done_tests: set[str]) -> CauseResult:
