@@ -26,7 +26,7 @@ from .._construct import Template
 from ..case.enums import DECOMPRESSION_PROCEDURES, Region
 from ..knowledge.pack import KnowledgePack, per_pack
 from ..knowledge.schema import Cause, Condition
-from .conditions import Hits, Negatives, RuleIndex, check
+from .conditions import Hits, Negatives, RuleIndex, check, present_findings
 from .facts import Facts, fuses
 from .result import CauseResult, EvidenceItem, ExcludedCause, RedFlagResult, TimingResult, make
 
@@ -94,6 +94,13 @@ class _CausePlan(NamedTuple):
     priors: dict[str | None, tuple[float, str, tuple[str, ...]]]
     """family of index operation (None: any) -> prior, its basis, the cause's citations with the prior's"""
     codes: tuple[str, ...]
+    reads: frozenset[str]
+    """The findings its rows weigh when present"""
+    reads_absent: frozenset[str]
+    """The findings its rows weigh when absent: a cause none of whose ``reads`` is present and none of whose
+    ``reads_absent`` is read absent moves by its timing alone (``_timing_only``)"""
+    timing_only: dict[tuple[str | None, str | None], tuple[float, float | None, tuple[str, ...]]]
+    """(family, window) -> ``_timing_only``, filled in as cases need it"""
 
 
 @per_pack
@@ -141,7 +148,29 @@ def _plan(cause: Cause, pack: KnowledgePack) -> _CausePlan:
         p0, basis, extra = prior_for(cause, family)
         priors[family] = (p0, basis, tuple(sorted(set(base).union(extra))) if extra else base)
     return _CausePlan(cause, cause.id, cause.kind, cause.applies_when, tuple(cause.workup), tuple(rows), timing,
-                      result, priors, pack.cause_codes[cause.id])
+                      result, priors, pack.cause_codes[cause.id], frozenset(r.finding for r in rows),
+                      frozenset(r.absent[0] for r in rows if r.absent is not None), {})
+
+
+def _timing_only(plan: _CausePlan, family: str | None, window: str | None
+                 ) -> tuple[float, float | None, tuple[str, ...]]:
+    """A cause moved by its timing alone (no row of it counts): its score (rounded as ranked), its timing factor
+    (None: no timing item) and its citations as its result lists them. The same for every such case with this
+    family of index operation and window, so worked out once: what ``_score`` and ``_result`` give."""
+    key = (family, window)
+    got = plan.timing_only.get(key)
+    if got is None:
+        p0, _, base = plan.priors.get(family) or plan.priors[None]
+        odds = p0 / (1 - p0)
+        tw = plan.timing.get(window) if window is not None else None
+        factor: float | None = None
+        cites = base
+        if tw is not None:
+            factor = tw[0]
+            odds *= factor
+            cites = tuple(sorted(set(base).union(tw[1])))
+        got = plan.timing_only[key] = (round(odds / (1 + odds), 4), factor, cites)
+    return got
 
 
 def _timing_label(timing: TimingResult) -> str:
@@ -159,6 +188,12 @@ def score_cause(
     ``prior`` replaces the cause's own prior (a prior by family of index operation, ``prior_for``)."""
     p0 = cause.prior.value if prior is None else prior
     return _score(_plans(pack)[cause.id], p0, hits, _Onset.of(timing), negatives or {}, symptoms_recorded)
+
+
+def _timing_item(plan: _CausePlan, onset: _Onset) -> EvidenceItem:
+    """The evidence item of the cause's timing weight in the onset's window (which it has)."""
+    _, citations, item = plan.timing[onset.window]  # type: ignore[index]  # a window, when called
+    return item.build(label=onset.label, citations=list(citations), inputs=[onset.input])
 
 
 class _Onset(NamedTuple):
@@ -288,6 +323,7 @@ def rank_causes(
     applicability: Applicability = "applies" if operated else "unknown"
     can_apply = set(_restricted(pack).candidates(hits)) if operated else set()
     onset = _Onset.of(timing)
+    present = set(present_findings(hits))
     for plan in _plans(pack).values():
         cid = plan.id
         if operated and plan.applies_when is not None and (
@@ -300,14 +336,21 @@ def rank_causes(
             continue
         prior = plan.priors.get(family) or plan.priors[None]
         meta: list[_Meta] = []
-        score, items, tier = _score(plan, prior[0], hits, onset, negatives, recorded, meta)
+        timed: tuple[float, float | None, tuple[str, ...]] | None = None
+        tier: Tier
+        if plan.reads.isdisjoint(present) and plan.reads_absent.isdisjoint(negatives):  # timing alone
+            timed = _timing_only(plan, family, onset.window)
+            score, tier = timed[0], "none"
+            items = [] if timed[1] is None else [_timing_item(plan, onset)]
+        else:
+            score, items, tier = _score(plan, prior[0], hits, onset, negatives, recorded, meta)
+            score = round(score, 4)
         own = tier == "confirmatory" or tier == "supportive"  # a finding of its own supports it (``_own_support``)
         if not own and cid in specific:
             tier = "supportive"  # a red flag that names this cause alone is a cluster of findings supporting it
         red_flag = cid in flagged
-        score = round(score, 4)
         scored: _Scored = ((TIER_ORDER[tier], not own, not red_flag, -score, -prior[0], cid), red_flag, plan,
-                           score, items, meta, tier, prior)
+                           score, items, meta, tier, prior, timed)
         (mimics if plan.kind == "mimic" else causes).append(scored)
     results = (
         [_result(s, rank, applicability, done_tests) for rank, s in enumerate(_flagged_in_top(group), 1)]
@@ -317,10 +360,10 @@ def rank_causes(
 
 
 _Scored = tuple[tuple[int, bool, bool, float, float, str], bool, _CausePlan, float, list[EvidenceItem], list[_Meta],
-                Tier, tuple[float, str, tuple[str, ...]]]
+                Tier, tuple[float, str, tuple[str, ...]], tuple[float, float | None, tuple[str, ...]] | None]
 """One cause scored, before its result is built: (``rank_key`` of the result it will build, red flag, plan, score,
-evidence items, their ``_Meta``, tier, prior). A plain tuple (the cheapest to build): sorting compares the keys,
-which differ in the cause id."""
+evidence items, their ``_Meta``, tier, prior, ``_timing_only`` when its timing alone moved it). A plain tuple (the
+cheapest to build): sorting compares the keys, which differ in the cause id."""
 
 
 def _flagged_in_top(scored: list[_Scored], top: int = 3) -> list[_Scored]:
@@ -340,8 +383,17 @@ def _flagged_in_top(scored: list[_Scored], top: int = 3) -> list[_Scored]:
 
 
 def _result(s: _Scored, rank: int, applicability: Applicability, done_tests: set[str]) -> CauseResult:
-    _, red_flag, plan, score, items, meta, tier, (p0, basis, base_citations) = s
+    _, red_flag, plan, score, items, meta, tier, (p0, basis, base_citations), timed = s
     workup_missing = [t for t in plan.workup if t not in done_tests]
+    if timed is not None and items:  # the timing item alone (``_timing_only``)
+        factor = timed[1]
+        return plan.result.build(
+            rank=rank, score=score, prior=p0, prior_basis=basis, applicability=applicability,
+            supporting=items if factor is not None and factor > 1 else [],
+            opposing=items if factor is not None and factor < 1 else [], evidence_kinds=["ordinal"],
+            icd10cm=list(plan.codes), workup_missing=workup_missing, citations=list(timed[2]), tier=tier,
+            red_flag=red_flag,
+        )
     if not items:
         return plan.result.build(
             rank=rank, score=score, prior=p0, prior_basis=basis, applicability=applicability, supporting=[],

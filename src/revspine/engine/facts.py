@@ -9,7 +9,9 @@ from ..case.enums import FUSION_PROCEDURES, Approach, Procedure, Region
 from ..case.levels import adjacent_levels
 from ..case.model import Case, ImagingFinding, ImagingStudy, LabResult, PriorSurgery
 
-__all__ = ["Facts", "LabRead", "SurgeryFacts", "ImagingEntry", "derive_facts", "implied_approach", "fuses"]
+__all__ = [
+    "Facts", "LabRead", "SurgeryFacts", "StudyFacts", "ImagingEntry", "derive_facts", "implied_approach", "fuses",
+]
 
 ImagingEntry = tuple[int, int, ImagingStudy, ImagingFinding]  # (study index, finding index, study, finding)
 
@@ -26,6 +28,17 @@ class SurgeryFacts:
     quote: str
     approach: str | None = None  # as recorded, or implied by the procedure (ACDF is anterior)
     incidental_durotomy: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StudyFacts:
+    """One imaging study, with the plain values predicates compare and the start of the line they quote."""
+
+    modality: str
+    date: date
+    limited_by_artefact: bool
+    quote: str
+    """``imaging[i]: <modality> <date>``"""
 
 
 @dataclass(slots=True)
@@ -64,6 +77,8 @@ class Facts:
     surgeries: tuple[SurgeryFacts, ...]
     imaging_by_code: dict[str, list[ImagingEntry]]
     lab_reads: dict[str, list[LabRead]] = field(default_factory=dict)
+    studies: tuple[StudyFacts, ...] = ()
+    """``case.imaging`` in order, as ``StudyFacts``"""
 
 
 def implied_approach(s: PriorSurgery) -> str | None:
@@ -112,7 +127,10 @@ def derive_facts(case: Case) -> Facts:
     for items in by_test.values():
         items.sort(key=lambda t: t[1].date)
     imaging_by_code: dict[str, list[ImagingEntry]] = {}
+    studies: list[StudyFacts] = []
     for i, study in enumerate(case.imaging):
+        mod = study.modality._value_
+        studies.append(StudyFacts(mod, study.date, study.limited_by_artefact, f"imaging[{i}]: {mod} {study.date}"))
         for j, fnd in enumerate(study.findings):
             imaging_by_code.setdefault(fnd.code._value_, []).append((i, j, study, fnd))
     surgeries = tuple(
@@ -144,6 +162,7 @@ def derive_facts(case: Case) -> Facts:
         labs_by_test=by_test,
         surgeries=surgeries,
         imaging_by_code=imaging_by_code,
+        studies=tuple(studies),
     )
 
 

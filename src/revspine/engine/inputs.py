@@ -123,6 +123,10 @@ class FieldReader:
         self.groups = tuple((head, attrgetter(*names), tuple(f"{head}.{n}" for n in names), tuple(names))
                             for head, names in groups.items())
         self.deep = tuple(deep)
+        #: the same groups with each path's input key ("field", path) made once, for ``record``
+        self._keyed = tuple((head, get, tuple(("field", p) for p in paths), len(names), names)
+                            for head, get, paths, names in self.groups)
+        self._deep_keyed = tuple((("field", path), read) for path, read in deep)
 
     def __call__(self, case: Any) -> Iterator[tuple[str, Any]]:
         """(path, value) for every path."""
@@ -140,6 +144,39 @@ class FieldReader:
         for path, read in self.deep:
             yield path, read(case)
 
+    def record(self, case: Any, out: set[Input]) -> None:
+        """Add to ``out`` the inputs the recorded paths make: ("field", path) for every value recorded, and
+        ("field", path, value) for a plain (or coded) value. What ``recorded`` reads, without the pairs."""
+        add = out.add
+        for head, get, keys, n, names in self._keyed:
+            obj = getattr(case, head, None)
+            if obj is None:
+                continue
+            try:
+                got = get(obj)
+                values: tuple[Any, ...] = got if n > 1 else (got,)
+            except AttributeError:
+                values = tuple(getattr(obj, name, None) for name in names)
+            for key, value in zip(keys, values, strict=True):
+                if value is not None:
+                    add(key)
+                    if isinstance(value, Enum):
+                        value = value._value_
+                    if isinstance(value, _VALUE_TYPES):
+                        add((*key, value))
+        for key, read in self._deep_keyed:
+            value = read(case)
+            if value is not None:
+                _add_value(add, key, value)
+
+
+def _add_value(add: Callable[[Input], None], key: tuple[str, str], value: Any) -> None:
+    add(key)
+    if isinstance(value, Enum):
+        value = value._value_
+    if isinstance(value, _VALUE_TYPES):
+        add((*key, value))
+
 
 def recorded(facts: Facts, fields: FieldReader) -> set[Input]:
     """The inputs this case records, among ``fields`` (the field paths the pack reads) and every list of
@@ -147,13 +184,7 @@ def recorded(facts: Facts, fields: FieldReader) -> set[Input]:
     case = facts.case
     sym, exam = case.symptoms, case.exam
     out: set[Input] = set()
-    for path, value in fields(case):
-        if value is not None:
-            out.add(("field", path))
-            if isinstance(value, Enum):
-                value = value._value_
-            if isinstance(value, _VALUE_TYPES):
-                out.add(("field", path, value))
+    fields.record(case, out)
     out.update(("imaging", code) for code in facts.imaging_by_code)
     out.update(("modality", study.modality._value_) for study in case.imaging)
     out.update(("symptom", s._value_) for s in sym.symptoms)

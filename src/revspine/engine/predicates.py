@@ -15,7 +15,7 @@ from typing import Any, Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from ..case.enums import ImagingCode, Side
-from ..case.model import Case, ImagingStudy
+from ..case.model import Case
 from ..errors import Problem
 from ..knowledge.loader import register_checker
 from ..knowledge.pack import KnowledgePack, per_pack
@@ -313,23 +313,20 @@ def _imaging_absent(f: Facts, p: ImagingAbsentP) -> Hit:
         else:
             after = date.fromordinal(f.ref_date.toordinal() - 1)
 
-    def counts(study: ImagingStudy) -> bool:
-        return (study.modality._value_ in p.modalities and not study.limited_by_artefact
-                and (after is None or study.date >= after))
-
-    studies = [(i, s) for i, s in enumerate(f.case.imaging) if counts(s)]
-    if not studies:
+    modalities = p.modalities
+    counted = [s.modality in modalities and not s.limited_by_artefact and (after is None or s.date >= after)
+               for s in f.studies]
+    if not any(counted):
         return None
     for code in p.codes:
-        for _, _, study, fnd in f.imaging_by_code.get(code, ()):
-            if not counts(study):
+        for i, _, _, fnd in f.imaging_by_code.get(code, ()):
+            if not counted[i]:
                 continue
             if p.scope == "operated" and fnd.level is not None and fnd.level not in f.operated_levels:
                 continue
             return None
-    where = " at the operated levels" if p.scope == "operated" else ""
-    return [f"imaging[{i}]: {s.modality._value_} {s.date} shows none of {', '.join(p.codes)}{where}"
-            for i, s in studies]
+    tail = f" shows none of {', '.join(p.codes)}" + (" at the operated levels" if p.scope == "operated" else "")
+    return [s.quote + tail for s, counts in zip(f.studies, counted, strict=True) if counts]
 
 
 _SUMMARY_MRC = {"mild": 4, "severe": 3}
@@ -616,12 +613,13 @@ def _imaging_absent_of(f: Facts, p: ImagingP) -> Hit:
     after = f.index.date if f.index is not None else None
     if f.index is not None and f.onset_days is not None and f.onset_days > 0:
         after = f.index.date + timedelta(days=f.onset_days)
-    studies = [
-        f"imaging[{i}]: {s.modality._value_} {s.date} shows none of {', '.join(p.codes)}"
-        for i, s in enumerate(f.case.imaging)
-        if s.modality._value_ in p.modalities and not s.limited_by_artefact and (after is None or s.date >= after)
-    ]
-    return studies or None
+    modalities = p.modalities
+    studies = [s.quote for s in f.studies
+               if s.modality in modalities and not s.limited_by_artefact and (after is None or s.date >= after)]
+    if not studies:
+        return None
+    tail = f" shows none of {', '.join(p.codes)}"
+    return [quote + tail for quote in studies]
 
 
 def _culture_absent(f: Facts, p: CultureP) -> Hit:

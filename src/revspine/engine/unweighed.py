@@ -159,8 +159,8 @@ def _values_of(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
 def _unread(case: Case, keys: frozenset[Key]) -> Iterator[str]:
     """Each recorded code or value whose key no rule reads, as its JSON path and value."""
     sym = case.symptoms
-    yield from (f"symptoms.symptoms: {s.value}" for s in sym.symptoms if ("symptom", s.value) not in keys)
-    yield from (f"symptoms.denied: {s.value}" for s in sym.denied if ("denied", s.value) not in keys)
+    yield from (f"symptoms.symptoms: {s._value_}" for s in sym.symptoms if ("symptom", s._value_) not in keys)
+    yield from (f"symptoms.denied: {s._value_}" for s in sym.denied if ("denied", s._value_) not in keys)
     for section, get, fields in _fields_to_read(keys):
         for value, (default, path, read) in zip(get(getattr(case, section)), fields, strict=True):
             if value is None or value == default:
@@ -170,21 +170,22 @@ def _unread(case: Case, keys: frozenset[Key]) -> Iterator[str]:
             if not read:
                 yield f"{path} = {value}"
     if ("field", "exam.motor") not in keys:
-        yield from (f"exam.motor[{i}]: {m.myotome} {m.side.value} MRC {m.mrc}/5" for i, m in enumerate(case.exam.motor))
-    yield from (f"exam.sensory[{i}]: {sf.distribution.value}" for i, sf in enumerate(case.exam.sensory)
-                if ("sensory", sf.distribution.value) not in keys)
+        yield from (f"exam.motor[{i}]: {m.myotome} {m.side._value_} MRC {m.mrc}/5"
+                    for i, m in enumerate(case.exam.motor))
+    yield from (f"exam.sensory[{i}]: {sf.distribution._value_}" for i, sf in enumerate(case.exam.sensory)
+                if ("sensory", sf.distribution._value_) not in keys)
     if ("field", "surgeries.incidental_durotomy") not in keys:
         yield from (f"surgeries[{i}].incidental_durotomy = {op.incidental_durotomy}"
                     for i, op in enumerate(case.surgeries) if op.incidental_durotomy is not None)
     for i, study in enumerate(case.imaging):
-        yield from (f"imaging[{i}].findings[{j}]: {fnd.code.value}" for j, fnd in enumerate(study.findings)
-                    if ("imaging", fnd.code.value) not in keys)
-    yield from (f"labs[{i}]: {lab.test.value}" for i, lab in enumerate(case.labs)
-                if ("lab", lab.test.value) not in keys)
-    yield from (f"blocks[{i}]: {b.type.value}" for i, b in enumerate(case.blocks)
-                if ("block", b.type.value) not in keys)
-    yield from (f"electrodiagnostics[{i}]: {e.result.value}" for i, e in enumerate(case.electrodiagnostics)
-                if ("emg", e.result.value) not in keys)
+        yield from (f"imaging[{i}].findings[{j}]: {fnd.code._value_}" for j, fnd in enumerate(study.findings)
+                    if ("imaging", fnd.code._value_) not in keys)
+    yield from (f"labs[{i}]: {lab.test._value_}" for i, lab in enumerate(case.labs)
+                if ("lab", lab.test._value_) not in keys)
+    yield from (f"blocks[{i}]: {b.type._value_}" for i, b in enumerate(case.blocks)
+                if ("block", b.type._value_) not in keys)
+    yield from (f"electrodiagnostics[{i}]: {e.result._value_}" for i, e in enumerate(case.electrodiagnostics)
+                if ("emg", e.result._value_) not in keys)
     yield from (f"cultures[{i}]: {c.specimen}" for i, c in enumerate(case.cultures)
                 if ("culture", c.specimen) not in keys)
 

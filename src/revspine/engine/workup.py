@@ -15,7 +15,7 @@ __all__ = ["done_tests", "missing_workup", "lead_pathway"]
 
 
 def _modalities_done(facts: Facts) -> set[str]:
-    return {s.modality.value for s in facts.case.imaging if not s.limited_by_artefact}
+    return {s.modality._value_ for s in facts.case.imaging if not s.limited_by_artefact}
 
 
 class _Satisfied(NamedTuple):
@@ -51,8 +51,8 @@ def done_tests(facts: Facts, hits: Hits, pack: KnowledgePack) -> set[str]:
     """Tests whose result is already in the case."""
     case = facts.case
     modalities = _modalities_done(facts)
-    labs = {lab.test.value for lab in case.labs}
-    blocks = {b.type.value for b in case.blocks}
+    labs = {lab.test._value_ for lab in case.labs}
+    blocks = {b.type._value_ for b in case.blocks}
     done: set[str] = set()
     for t in _tests(pack):
         checks: list[bool] = []
@@ -140,10 +140,11 @@ def missing_workup(
     lead_ids = [c.cause for c in lead]
     top_ids = set(lead_ids)
     spinal = lead_pathway(top, pack) == "spinal"
-    labs = {lab.test.value for lab in facts.case.labs} if facts is not None else set()
+    labs = {lab.test._value_ for lab in facts.case.labs} if facts is not None else set()
     modalities = _modalities_done(facts) if facts is not None else set()
     items: dict[str, WorkupItem] = {}
     order: dict[str, int] = {}
+    cause_workup = _cause_workup(pack)
     for n, rule, named, make_reason in _rules(pack).candidates(hits):  # the rules whose condition can hold
         if rule.test in done:
             continue
@@ -156,7 +157,7 @@ def missing_workup(
         if check(rule.when, hits) is None or check(rule.also, hits) is None:
             continue
         reason = make_reason.build(citations=list(rule.citations))
-        separates = [c for c in lead_ids if c in named or rule.test in pack.causes[c].workup]
+        separates = [c for c in lead_ids if c in named or rule.test in cause_workup[c]]
         item = items.get(rule.test)
         if item is None:
             test = pack.workup_tests[rule.test]
@@ -172,7 +173,8 @@ def missing_workup(
             item.before_revision_reason = item.before_revision_reason or rule.before_revision_reason
             item.reasons.append(reason)
             item.separates += [c for c in separates if c not in item.separates]
-    _merge_covered(items, pack)
+    if len(items) > 1:
+        _merge_covered(items, pack)
     return sorted(items.values(), key=lambda i: (i.priority, order[i.test]))
 
 
@@ -180,8 +182,19 @@ def _is_done(test_id: str, done: set[str], modalities: set[str], pack: Knowledge
     """A test is in the case (used for work-up that reads an existing study, e.g. Hounsfield units on a CT)."""
     if test_id in done:
         return True
-    test = pack.workup_tests.get(test_id)
-    return bool(test is not None and modalities & set(test.satisfied_by.get("modalities", ())))
+    return not modalities.isdisjoint(_test_modalities(pack).get(test_id, ()))
+
+
+@per_pack
+def _cause_workup(pack: KnowledgePack) -> dict[str, frozenset[str]]:
+    """The work-up tests each cause names."""
+    return {cid: frozenset(c.workup) for cid, c in pack.causes.items()}
+
+
+@per_pack
+def _test_modalities(pack: KnowledgePack) -> dict[str, frozenset[str]]:
+    """The imaging modalities that satisfy each work-up test (empty: none named)."""
+    return {tid: frozenset(t.satisfied_by.get("modalities", ())) for tid, t in pack.workup_tests.items()}
 
 
 def _merge_covered(items: dict[str, WorkupItem], pack: KnowledgePack) -> None:
@@ -192,7 +205,9 @@ def _merge_covered(items: dict[str, WorkupItem], pack: KnowledgePack) -> None:
     reason of plain radiographs, they say they also cover them. A CT myelogram (priority 3) does not
     absorb a fine-cut CT (priority 1).
     """
-    modalities = {t: set(pack.workup_tests[t].satisfied_by.get("modalities", ())) for t in items}
+    modalities = _test_modalities(pack)
+    if sum(1 for t in items if modalities[t]) < 2:  # only a test that names modalities covers another
+        return
     for covered in list(items):
         for cover in list(items):
             if cover == covered or covered not in items or cover not in items:
