@@ -23,13 +23,12 @@ import gc
 import threading
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from .errors import RevspineError
 from .knowledge import KnowledgePack, load_pack
 from .procpool import ProcessPool
 from .settings import Settings
-from .workflow import Worked, work_out
+from .workflow import Worked, work_out_body
 
 __all__ = ["AssessPool", "AssessBusy", "shared_assess_pool"]
 
@@ -56,10 +55,10 @@ def _load_pack(pack_dirs: list[str], cache_dir: str | None) -> None:
     gc.freeze()
 
 
-def _work_out(raw: Any, today: date | None) -> Worked:
+def _work_out(body: bytes, today: date | None) -> Worked:
     if _PACK is None:  # pragma: no cover - the initializer always ran first
         raise RuntimeError("the assessment worker has no knowledge pack")
-    return work_out(raw, _PACK, today=today)
+    return work_out_body(body, _PACK, today=today)
 
 
 def _pack_version() -> str:
@@ -74,8 +73,10 @@ class AssessPool(ProcessPool):
                          initargs=([str(d) for d in pack_dirs], str(cache_dir) if cache_dir else None),
                          warm_job=(_pack_version, ()))
 
-    async def work_out(self, raw: Any, *, today: date | None = None) -> Worked:
-        return await self.run(_work_out, raw, today)
+    async def work_out(self, body: bytes, *, today: date | None = None) -> Worked:
+        """:func:`revspine.workflow.work_out_body`: the case JSON as the request sent it, parsed, validated
+        and assessed in a worker."""
+        return await self.run(_work_out, body, today)
 
 
 _SHARED: dict[tuple[int, tuple[str, ...], str], AssessPool] = {}

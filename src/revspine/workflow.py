@@ -33,7 +33,7 @@ from .storage import Database, audit, records
 from .storage.tables import AssessmentRow, CaseVersionRow
 
 __all__ = ["Workflow", "Worked", "AssessmentJson", "assess_case", "prepare_case", "stored_input", "store_worked",
-           "work_out"]
+           "work_out", "work_out_body"]
 
 
 def assess_case(case: Case, pack: KnowledgePack) -> Assessment:
@@ -92,6 +92,16 @@ class Worked:
     entered: dict[str, Any]           # the case as entered, as stored (no date of birth)
     input_case: dict[str, Any]        # the parsed case the pipeline read, as the assessment row keeps it
     result: AssessmentJson | None     # the assessment, or None when not assessed
+
+
+def work_out_body(body: bytes, pack: KnowledgePack, *, today: date | None = None) -> Worked:
+    """:func:`work_out` for a request body (case JSON as bytes): parsed here, so that the serving process
+    hands the bytes to a worker process as they came (revspine/assesspool.py)."""
+    try:
+        raw = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise InputError("the request is not valid", [Problem("(body)", f"not valid JSON: {exc}")]) from None
+    return work_out(raw, pack, today=today)
 
 
 def work_out(raw: Any, pack: KnowledgePack, *, assess_it: bool = True, today: date | None = None) -> Worked:

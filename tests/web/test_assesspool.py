@@ -32,9 +32,9 @@ def test_a_worker_process_answers_what_this_process_answers(examples: list[Path]
     async def main() -> tuple[list[object], BaseException | None]:
         pool = AssessPool(1, [], None)
         try:
-            answers = list(await asyncio.gather(*(pool.work_out(c) for c in cases)))
+            answers = list(await asyncio.gather(*(pool.work_out(orjson.dumps(c)) for c in cases)))
             try:
-                await pool.work_out(bad)
+                await pool.work_out(orjson.dumps(bad))
             except InputError as exc:
                 return answers, exc
             return answers, None
@@ -64,6 +64,9 @@ def test_the_api_through_the_worker_pool_answers_and_stores_what_the_loop_does(t
             stored = api.get(r.headers["Location"]).json()
             bad = api.post(f"/api/patients/{pid}/assess",
                            json={**case, "symptoms": {**case["symptoms"], "symptoms": ["not_a_symptom"]}})
+            not_json = api.post(f"/api/patients/{pid}/assess", content=b'{"patient": ',
+                                headers={"Content-Type": "application/json"})
+            assert not_json.status_code == 422 and not_json.json()["errors"][0]["path"] == "(body)", not_json.text
             answers.append((orjson.loads(r.content), stored["assessment"], stored["input_case"], bad.status_code,
                             bad.json()["errors"]))
     env.db.dispose()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, cast
+from typing import cast
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
@@ -15,7 +15,7 @@ from ..lane import Lane
 from ..settings import Settings
 from ..storage import Database
 from ..storage.login_limit import LoginLimit
-from ..workflow import Worked, Workflow
+from ..workflow import Worked, Workflow, work_out_body
 from .pdfpool import PdfPool
 from .tokencache import TokenCache
 
@@ -34,12 +34,13 @@ class AppState:
     pdf: PdfPool = field(default_factory=PdfPool)
     assess: AssessPool | None = None  # None: cases are assessed on the event loop, through the lane
 
-    async def work_out(self, raw: Any) -> Worked:
-        """Validate and assess a case (:meth:`Workflow.work_out`): in the assessment worker processes
-        (revspine/assesspool.py), or on this process's event loop in arrival order (revspine/lane.py)."""
+    async def work_out(self, body: bytes) -> Worked:
+        """Parse, validate and assess a case sent as JSON (:func:`revspine.workflow.work_out_body`): in the
+        assessment worker processes (revspine/assesspool.py), or on this process's event loop in arrival
+        order (revspine/lane.py)."""
         if self.assess is not None:
-            return await self.assess.work_out(raw)
-        return await self.lane.run(partial(self.workflow.work_out, raw))
+            return await self.assess.work_out(body)
+        return await self.lane.run(partial(work_out_body, body, self.pack))
 
     @property
     def workflow(self) -> Workflow:

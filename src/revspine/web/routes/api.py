@@ -153,11 +153,17 @@ def list_cases(request: Request, user: ApiUser, patient_id: RecordId) -> list[Ca
     return [case_summary(c, versions[c.id], names) for c in cases]
 
 
+# The case is read as the request's bytes and parsed, validated and assessed in an assessment worker
+# (one pass instead of a parse and validation here and again there); the schema is still Case's.
+_CASE_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {"application/json": {
+    "schema": {"$ref": "#/components/schemas/Case"}}}}}
+
+
 @router.post("/patients/{patient_id}/assess", responses={200: {"model": Assessment}, **ERRORS},
-             summary="Save the case as a new version and assess it",
+             summary="Save the case as a new version and assess it", openapi_extra=_CASE_BODY,
              response_description="The Assessment JSON (as `revspine assess --format json` prints it). "
                                   "Headers `Location` and `X-Revspine-Assessment-Id` name the stored assessment.")
-async def assess_patient_case(request: Request, user: ApiUser, patient_id: RecordId, body: Case,
+async def assess_patient_case(request: Request, user: ApiUser, patient_id: RecordId,
                               case_id: Annotated[int | None, Query(ge=1, le=2_147_483_647,
                                                                   description="Add a version to this case "
                                                                                "(default: open a new case)")] = None,
@@ -165,8 +171,8 @@ async def assess_patient_case(request: Request, user: ApiUser, patient_id: Recor
     # The engine is pure computation: it runs in the assessment worker processes (revspine/assesspool.py),
     # which answer the assessment already serialised. The store goes to the process's writer
     # (storage/writer.py); the loop awaits both without blocking.
-    state, data, client = app_state(request), _case_data(body), client_address(request)
-    worked = await state.work_out(data)
+    state, client = app_state(request), client_address(request)
+    worked = await state.work_out(await request.body())
     _, row = await state.workflow.astore(user.id, patient_id, worked, source="api", case_id=case_id, title=title,
                                          client=client)
     assert row is not None and worked.result is not None
