@@ -52,6 +52,22 @@ def test_a_streamed_body_without_length_is_cut_off_at_the_limit(anon):
     assert r.status_code == 413
 
 
+def test_a_streamed_body_within_the_limit_reaches_the_route_whole(api, examples):
+    """Read ahead by the limit check (no Content-Length), the chunks still arrive as one valid case."""
+    body = examples[0].read_bytes()
+    pid = api.post("/api/patients", json={"display_name": "Streamed Patient"}).json()["id"]
+
+    def chunks():
+        for i in range(0, len(body), 700):
+            yield body[i:i + 700]
+
+    r = api.post(f"/api/patients/{pid}/assess", content=chunks(), headers={"Content-Type": "application/json"})
+    whole = api.post(f"/api/patients/{pid}/assess", content=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == whole.status_code == 200, r.text[:300]
+    stored = [api.get(x.headers["Location"]).json()["input_case"] for x in (r, whole)]
+    assert stored[0] == stored[1]
+
+
 def test_fhir_routes_take_larger_bodies(env, anon):
     bundle = {"resourceType": "Bundle", "type": "collection",
               "entry": [{"resource": r} for r in fbss_resources()] +

@@ -3,7 +3,8 @@
 - An ``Authorization`` header over 8 KB is refused (431) before anything reads it: an 8 MB JWT
   used to cost about 2 s of event-loop time on its way to a 401.
 - A request body over its route's limit is refused (413) before authentication and before the
-  route reads it: from ``Content-Length`` when sent, otherwise while the body streams in.
+  route reads it: from ``Content-Length`` when sent; a body streamed without it is read here, up
+  to the limit, before the route runs.
   FHIR bundles (``/fhir/``, ``/cds-services/``, ``.../import``) get ``max_fhir_body_bytes``; every
   other route ``max_body_bytes`` (settings).
 """
@@ -50,30 +51,47 @@ class RequestLimits:
             if name == b"content-length" and value.isdigit() and int(value) > limit:
                 await _send(send, _error(413, "Too large", f"the request body is over {limit} bytes", "(body)"))
                 return
-        received = 0
-        started = refused = False
-
-        async def counted() -> Message:
-            # A body streamed without Content-Length: answer 413 as soon as it passes the limit, and
-            # tell the route the client went away (whatever it answers then is dropped).
-            nonlocal received, refused
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit and not started:
-                    refused = True
-                    await _send(send, _error(413, "Too large", f"the request body is over {limit} bytes", "(body)"))
-                    return {"type": "http.disconnect"}
-            return message
-
-        async def tracked(message: Message) -> None:
-            nonlocal started
-            if refused:
+        if not any(name == b"content-length" for name, _ in scope["headers"]) and scope["method"] in _BODY_METHODS:
+            # A body streamed without Content-Length is read here, up to the limit, before the app sees the
+            # request: a route that reads its body after authentication (or not at all) still answers 413
+            # first, and no route parses more than the limit.
+            buffered = await _read_within(receive, limit)
+            if buffered is None:
+                await _send(send, _error(413, "Too large", f"the request body is over {limit} bytes", "(body)"))
                 return
-            started = started or message["type"] == "http.response.start"
-            await send(message)
+            receive = _replay(buffered, receive)
+        await self.app(scope, receive, send)
 
-        await self.app(scope, counted, tracked)
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+async def _read_within(receive: Receive, limit: int) -> list[Message] | None:
+    """The request's messages up to the end of its body (or the client's disconnect), or None once the
+    body passes ``limit`` bytes."""
+    messages: list[Message] = []
+    received = 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            return messages
+        received += len(message.get("body", b""))
+        if received > limit:
+            return None
+        if not message.get("more_body", False):
+            return messages
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    if messages and all(m["type"] == "http.request" for m in messages):
+        messages = [{"type": "http.request", "body": b"".join(m.get("body", b"") for m in messages),
+                     "more_body": False}]
+    pending = list(messages)
+
+    async def replayed() -> Message:
+        return pending.pop(0) if pending else await receive()
+    return replayed
 
 
 async def _send(send: Send, messages: tuple[Message, Message]) -> None:
