@@ -1,6 +1,6 @@
 """patient-view latency under load: median and p99 at 16 concurrent clients.
 
-Starts the standalone EHR app (revspine.cdshooks.app:create_ehr_app) with uvicorn on
+Starts the standalone EHR app (revspine.cdshooks.app:create_ehr_app_from_env) with uvicorn on
 127.0.0.1 (a free port), trusting a freshly generated ES384 client key, and sends bounded
 patient-view calls, each with its own signed JWT, from 16 concurrent clients
 (benchmarks/loadgen.py: keep-alive connections, little CPU of their own). The prefetch is a
@@ -51,6 +51,8 @@ from loadgen import (
     send_lag,
     summary,
 )
+
+from revspine.settings import load_settings
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "synthea-r4" / "bundles"
 ISS = "https://bench-ehr.invalid"
@@ -114,10 +116,10 @@ def build_prefetch(bundle: dict[str, Any], full: bool) -> tuple[str, dict[str, A
 
 async def in_process_cpu(body: bytes, base: str, requests: int, warmup: int) -> float:
     """CPU seconds per call of the same work in this process: parse the request, map the prefetch to a
-    case, assess, build the cards, keep the assessment (as the standalone app does, in memory)."""
+    case, assess, build the cards, keep the assessment (as the standalone app does, in memory), through
+    revspine.cdshooks.service.run_service with no worker pool."""
     import gc
 
-    from revspine.cdshooks.models import CdsRequest
     from revspine.cdshooks.service import Deps, run_service
     from revspine.cdshooks.settings import CdsSettings
     from revspine.cdshooks.store import InMemoryAssessments
@@ -129,9 +131,8 @@ async def in_process_cpu(body: bytes, base: str, requests: int, warmup: int) -> 
     gc.set_threshold(50_000, 20, 20)
 
     async def once() -> None:
-        out = await run_service("revspine-patient-view", CdsRequest.model_validate(orjson.loads(body)), deps,
-                                app_base=base + "/", client={"iss": ISS})
-        assert out["cards"]
+        out = await run_service("revspine-patient-view", body, deps, app_base=base + "/", client={"iss": ISS})
+        assert out.cards
 
     for _ in range(warmup):
         await once()
@@ -149,13 +150,18 @@ async def run(args: argparse.Namespace) -> int:
     jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    load_before = os.getloadavg()[0]
     env = {**os.environ, "REVSPINE_CDS__BASE_URL": base, "REVSPINE_CDS__APP_URL": base,
            "REVSPINE_CDS__ISSUERS": json.dumps([{"iss": ISS,
                                                  "jwks": {"keys": [{**jwk, "kid": "k1", "alg": "ES384"}]}}])}
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "revspine.cdshooks.app:create_ehr_app", "--factory", "--host",
+        [sys.executable, "-m", "uvicorn", "revspine.cdshooks.app:create_ehr_app_from_env", "--factory", "--host",
          "127.0.0.1", "--port", str(port), "--workers", str(args.workers), "--log-level", "warning", "--no-access-log"],
-        env=env)
+        env={**env, **({"REVSPINE_ASSESS_WORKERS": str(args.assess_workers)} if args.assess_workers is not None
+                       else {})})
+    assess_workers = load_settings(environ={**os.environ, **(
+        {"REVSPINE_ASSESS_WORKERS": str(args.assess_workers)} if args.assess_workers is not None else {})}
+    ).assess_workers
     try:
         async with httpx.AsyncClient(base_url=base, timeout=30) as probe:
             for _ in range(3000):  # up to 300 s: start-up on a loaded machine can take a minute or more
@@ -173,7 +179,8 @@ async def run(args: argparse.Namespace) -> int:
                              "context": {"userId": "Practitioner/bench", "patientId": pid}, "prefetch": prefetch})
         print(f"bundle {path.name}: prefetch {len(body) / 1e6:.2f} MB "
               f"({'every resource' if args.full else 'selected by the prefetch templates'}); "
-              f"{args.requests} calls, {args.concurrency} concurrent clients, {args.workers} server worker(s)")
+              f"{args.requests} calls, {args.concurrency} concurrent clients, {args.workers} server worker(s), "
+              f"assess_workers={assess_workers}")
         def make(token: str) -> bytes:
             return request_bytes("POST", SERVICE, body, {"Authorization": f"Bearer {token}"})
 
@@ -200,7 +207,7 @@ async def run(args: argparse.Namespace) -> int:
             statuses[a.status] = statuses.get(a.status, 0) + 1
         latencies.sort()
         p99 = percentile(latencies, 99)
-        print(f"load average before the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        print(f"load average before the run: {load_before:.1f} on {os.cpu_count()} cores")
         print(f"status {statuses}; throughput {len(latencies) / wall:.0f} calls/s; server CPU "
               f"{cpu * 1000 / len(latencies):.1f} ms per call")
         print(f"patient-view latency: median {statistics.median(latencies):.1f} ms, "
@@ -213,8 +220,10 @@ async def run(args: argparse.Namespace) -> int:
               f"{open_p99 / median:.1f} (target <= {TARGET_OPEN_P99_OVER_MEDIAN:.0f}: "
               f"{'met' if open_p99 <= TARGET_OPEN_P99_OVER_MEDIAN * median else 'NOT met'})")
         lag_median, lag_p99 = send_lag(opened)
+        servers = max(1, assess_workers)  # per serving process (0: the event loop alone)
         print(f"  of which the load generator's own send lag: median {lag_median:.1f} ms, p99 {lag_p99:.1f} ms; "
-              f"queueing alone at this utilisation (M/D/1, 0.5): p99/median {md1_p99_over_median():.1f}")
+              f"queueing alone at this utilisation ({args.workers} queue(s), each served by {servers} process(es) "
+              f"in FIFO: M/D/{servers}, 0.5): p99/median {md1_p99_over_median(servers=servers):.1f}")
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -235,6 +244,8 @@ def main() -> int:
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--full", action="store_true")
+    ap.add_argument("--assess-workers", type=int, default=None,
+                    help="assessment processes per serving process (default: the setting's default; 0: on the loop)")
     ap.add_argument("--open-requests", type=int, default=400, help="calls of the open-loop run")
     ap.add_argument("--in-process", type=int, default=100, help="calls of the in-process run")
     return asyncio.run(run(ap.parse_args()))

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import gc
 import threading
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any, TypeVar
 
 from .errors import RevspineError
 from .knowledge import KnowledgePack, load_pack
@@ -31,6 +33,8 @@ from .settings import Settings
 from .workflow import Worked, work_out_body
 
 __all__ = ["AssessPool", "AssessBusy", "shared_assess_pool"]
+
+T = TypeVar("T")
 
 #: Cases that may wait for a worker, per worker; more are answered 503.
 QUEUE_PER_WORKER = 64
@@ -61,6 +65,12 @@ def _work_out(body: bytes, today: date | None) -> Worked:
     return work_out_body(body, _PACK, today=today)
 
 
+def _with_pack(fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+    if _PACK is None:  # pragma: no cover - the initializer always ran first
+        raise RuntimeError("the assessment worker has no knowledge pack")
+    return fn(_PACK, *args)
+
+
 def _pack_version() -> str:
     return _PACK.version if _PACK is not None else ""
 
@@ -77,6 +87,11 @@ class AssessPool(ProcessPool):
         """:func:`revspine.workflow.work_out_body`: the case JSON as the request sent it, parsed, validated
         and assessed in a worker."""
         return await self.run(_work_out, body, today)
+
+    async def with_pack(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(pack, *args)`` in a worker, with the worker's knowledge pack (``fn`` a module-level function;
+        it and its arguments and result must pickle), e.g. a CDS Hooks call (revspine/cdshooks/service.py)."""
+        return await self.run(_with_pack, fn, args)
 
 
 _SHARED: dict[tuple[int, tuple[str, ...], str], AssessPool] = {}

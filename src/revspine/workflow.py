@@ -33,7 +33,7 @@ from .storage import Database, audit, records
 from .storage.tables import AssessmentRow, CaseVersionRow
 
 __all__ = ["Workflow", "Worked", "AssessmentJson", "assess_case", "prepare_case", "stored_input", "store_worked",
-           "work_out", "work_out_body"]
+           "work_out", "work_out_body", "worked_from"]
 
 
 def assess_case(case: Case, pack: KnowledgePack) -> Assessment:
@@ -94,6 +94,13 @@ class Worked:
     result: AssessmentJson | None     # the assessment, or None when not assessed
 
 
+def worked_from(case: Case, assessment: Assessment) -> Worked:
+    """A case an adapter parsed itself (FHIR, CDS Hooks) and its assessment, ready to store: pure, so a
+    worker process can make it (revspine/assesspool.py)."""
+    entered, kept = stored_input(case)
+    return Worked(entered, kept.model_dump(mode="json"), AssessmentJson.of(assessment))
+
+
 def work_out_body(body: bytes, pack: KnowledgePack, *, today: date | None = None) -> Worked:
     """:func:`work_out` for a request body (case JSON as bytes): parsed here, so that the serving process
     hands the bytes to a worker process as they came (revspine/assesspool.py)."""
@@ -152,8 +159,7 @@ class Workflow:
 
     def assessed(self, case: Case, assessment: Assessment) -> Worked:
         """A case an adapter parsed itself (FHIR, CDS Hooks) and its assessment, ready to store."""
-        entered, kept = stored_input(case)
-        return Worked(entered, kept.model_dump(mode="json"), AssessmentJson.of(assessment))
+        return worked_from(case, assessment)
 
     def store(self, user_id: int, patient_id: int, worked: Worked, *, source: str, case_id: int | None = None,
               title: str = "", client: str | None = None, detail: dict[str, Any] | None = None

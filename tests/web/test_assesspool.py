@@ -6,22 +6,31 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import httpx
 import orjson
 import pytest
 from fastapi.testclient import TestClient
 
 from revspine.assesspool import AssessPool
+from revspine.cdshooks.prefetch import PatientData
+from revspine.cdshooks.service import Answer, Call, answer_request, parse_request
 from revspine.errors import InputError
 from revspine.knowledge import KnowledgePack
+from revspine.storage.tables import AssessmentRow
 from revspine.web import create_app
 from revspine.workflow import work_out
 
+from ..cds_support import BASE, ClientKeys, card_problems, hook_request, prefetch_for
+from ..cds_support import call as cds_call
+from ..cds_support import settings as cds_settings
+from ..fhir_samples import PID, fbss_resources
 from .conftest import make_env
 
 
@@ -106,3 +115,69 @@ def test_a_worker_exits_when_the_serving_process_is_killed() -> None:
         alive = [p for p in alive if Path(f"/proc/{p}").exists() and "zombie" not in
                  Path(f"/proc/{p}/status").read_text().lower()]
     assert not alive
+
+
+def _same_shape(text: str) -> str:
+    """A hook answer without what differs from call to call: card and suggestion uuids, assessment ids."""
+    text = re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "UUID", text)
+    return re.sub(r"/assessments/[0-9]+", "/assessments/ID", text)
+
+
+def test_a_cds_hook_call_through_the_worker_pool_answers_and_stores_what_the_loop_does(tmp_path: Path,
+                                                                                       pack: KnowledgePack) -> None:
+    """The hook call's body goes to a worker as it came; the cards, errors (400 naming the field, 412) and
+    the stored assessment behind the card link are the same as when the loop works the call out."""
+    keys = ClientKeys()
+    env = make_env(tmp_path, pack, assess_workers=1)
+    on_loop = create_app(env.settings, db=env.db, pack=pack, cds_settings=cds_settings(keys))
+    pooled = create_app(env.settings, db=env.db, cds_settings=cds_settings(keys))
+    assert pooled.state.revspine.assess is not None
+    aud = f"{BASE}/cds-services/revspine-patient-view"
+    answers = []
+    for app in (on_loop, pooled):
+        def hook(body: dict[str, object], app: object = app) -> httpx.Response:
+            return cds_call(app, "POST", "/cds-services/revspine-patient-view", json=body,
+                            headers={"Authorization": f"Bearer {keys.token(aud)}"})
+        r = hook(hook_request("patient-view", PID, prefetch_for(fbss_resources())))
+        assert r.status_code == 200 and card_problems(r.json()) == [], r.text[:300]
+        [card] = r.json()["cards"]
+        link = card["links"][0]["url"]
+        assert link.startswith(f"{BASE}/assessments/")
+        with env.db.read() as s:
+            row = s.get(AssessmentRow, int(link.rsplit("/", 1)[1]))
+            assert row is not None
+            stored = (row.input_case, row.result)
+        no_patient = hook(hook_request("patient-view", ""))
+        no_data = hook(hook_request("patient-view", PID))
+        answers.append((_same_shape(r.text), stored, no_patient.status_code, no_patient.json(),
+                        no_data.status_code, no_data.json()))
+    env.db.dispose()
+    loop, pool = answers
+    assert pool == loop
+    assert pool[2] == 400 and pool[3]["issue"][0]["expression"] == ["context.patientId"]
+    assert pool[4] == 412
+
+
+def test_data_fetched_from_the_fhir_server_is_worked_out_in_a_worker_as_here(pack: KnowledgePack) -> None:
+    """When the prefetch lacks data, the serving process fetches it and hands the request and the data
+    to a worker (both pickled): the worker answers the cards this process answers."""
+    body = hook_request("patient-view", PID, prefetch_for(fbss_resources()))
+    body["fhirServer"], body["fhirAuthorization"] = "https://ehr.test/fhir", {
+        "access_token": "secret", "token_type": "Bearer", "expires_in": 300, "scope": "user/*.read",
+        "subject": "cds"}
+    req = parse_request(orjson.dumps(body))
+    data = PatientData(resources={k: v for k, v in (req.prefetch or {}).items()}, missing=["allergies"])
+    call = Call("revspine-patient-view", BASE, None, False, {"iss": "https://ehr.test"})
+
+    async def main() -> tuple[object, object]:
+        pool = AssessPool(1, [], None)
+        try:
+            return await pool.with_pack(answer_request, req, call, data), answer_request(pack, req, call, data)
+        finally:
+            pool.close()
+
+    there, here = asyncio.run(main())
+    assert isinstance(there, Answer) and isinstance(here, Answer)
+    assert _same_shape(there.body.decode().replace(there.link, "LINK")) == _same_shape(
+        here.body.decode().replace(here.link, "LINK"))
+    assert there.worked == here.worked and len(there.cards) == len(here.cards) == 1

@@ -10,19 +10,32 @@ from typing import Any
 
 from fastapi import FastAPI, Response
 
+from ..assesspool import AssessPool, shared_assess_pool
 from ..fhir.api import create_fhir_router
 from ..knowledge.pack import KnowledgePack
-from ..settings import configured_pack
+from ..settings import configured_pack, load_settings
 from .router import create_cds_router
 from .settings import CdsSettings
 from .store import InMemoryAssessments
 
-__all__ = ["create_ehr_app"]
+__all__ = ["create_ehr_app", "create_ehr_app_from_env"]
+
+
+def create_ehr_app_from_env() -> FastAPI:
+    """The app from the ``REVSPINE_*`` settings (for ``uvicorn --factory``): their knowledge pack
+    (``REVSPINE_KNOWLEDGE_PACKS``), CDS settings, and assessment workers (``REVSPINE_ASSESS_WORKERS``),
+    in which hook calls are worked out, off the event loop."""
+    settings = load_settings()
+    pool = shared_assess_pool(settings.assess_workers, settings) if settings.assess_workers else None
+    return create_ehr_app(settings.cds, pack=configured_pack(), assess_pool=pool)
 
 
 def create_ehr_app(settings: CdsSettings | None = None, *, pack: KnowledgePack | None = None,
-                   **router_kwargs: Any) -> FastAPI:
+                   assess_pool: AssessPool | None = None, **router_kwargs: Any) -> FastAPI:
+    """The app (default: the pack the ``REVSPINE_*`` settings name; hook calls worked out on the event loop,
+    or in ``assess_pool``'s workers, which must hold ``pack``)."""
     pack = pack or configured_pack()
+    pool = assess_pool
     saved = router_kwargs.pop("save_assessment", None) or InMemoryAssessments()
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -32,10 +45,12 @@ def create_ehr_app(settings: CdsSettings | None = None, *, pack: KnowledgePack |
         gc.collect()
         gc.freeze()
         gc.set_threshold(50_000, 20, 20)
+        if pool is not None:
+            pool.warm()
         yield
 
     app = FastAPI(title="revspine EHR integration", docs_url=None, redoc_url=None, lifespan=lifespan)
-    cds = create_cds_router(settings, pack=pack, save_assessment=saved, **router_kwargs)
+    cds = create_cds_router(settings, pack=pack, save_assessment=saved, assess_pool=pool, **router_kwargs)
     app.include_router(cds)
     app.include_router(create_fhir_router(pack=pack))
     app.state.cds = cds.state  # type: ignore[attr-defined]

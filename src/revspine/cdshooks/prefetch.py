@@ -22,7 +22,8 @@ from ..knowledge.pack import KnowledgePack
 from .models import CdsRequest
 from .settings import CdsSettings
 
-__all__ = ["prefetch_templates", "REQUIRED", "PatientData", "Unavailable", "gather_patient_data"]
+__all__ = ["prefetch_templates", "REQUIRED", "PatientData", "Unavailable", "gather_patient_data", "prefetched_data",
+           "fhir_server_usable"]
 
 log = logging.getLogger("revspine.cdshooks.prefetch")
 REQUIRED = ("patient", "conditions", "procedures", "observations", "medications")
@@ -55,6 +56,9 @@ class Unavailable(Exception):
         self.keys = keys
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type[Unavailable], tuple[list[str], str]]:  # raised in a worker process too
+        return Unavailable, (self.keys, self.reason)
+
 
 @dataclass
 class PatientData:
@@ -86,9 +90,7 @@ class _Fetcher:
         auth = req.fhirAuthorization
         self.base = (req.fhirServer or "").rstrip("/")
         self.token = auth.access_token if auth else None
-        scheme = urlsplit(self.base).scheme
-        self.usable = bool(self.base and self.token) and (scheme == "https" or (
-            scheme == "http" and settings.allow_http_fhir_server))
+        self.usable = fhir_server_usable(req, settings.allow_http_fhir_server)
         if self.base and self.token and not self.usable:
             log.warning("cds-hooks: not sending the FHIR access token to a non-https fhirServer")
 
@@ -131,9 +133,16 @@ class _Fetcher:
         )
 
 
-async def gather_patient_data(req: CdsRequest, templates: dict[str, str], settings: CdsSettings,
-                              transport: httpx.AsyncBaseTransport | None = None) -> PatientData:
-    """Prefetched data, completed from the FHIR server where needed; raises Unavailable (412)."""
+def fhir_server_usable(req: CdsRequest, allow_http: bool) -> bool:
+    """Whether the service may fetch from the request's ``fhirServer``: one is named, with an access token,
+    over https (or http where the settings allow it)."""
+    scheme = urlsplit((req.fhirServer or "").rstrip("/")).scheme
+    return bool(req.fhirServer and req.fhirAuthorization) and (scheme == "https" or (scheme == "http" and allow_http))
+
+
+def _from_prefetch(req: CdsRequest, templates: dict[str, str]
+                   ) -> tuple[PatientData, dict[str, str], dict[str, dict[str, Any]]]:
+    """(the prefetched data, the queries of the keys still to fetch, the searchsets with more pages)."""
     patient_id = req.context.get("patientId")
     out = PatientData()
     prefetch = req.prefetch or {}
@@ -147,6 +156,35 @@ async def gather_patient_data(req: CdsRequest, templates: dict[str, str], settin
                 pages[key] = value
         else:
             todo[key] = template.replace("{{context.patientId}}", quote(str(patient_id), safe=""))
+    return out, todo, pages
+
+
+def _finish(out: PatientData, todo: dict[str, str], usable: bool) -> PatientData:
+    lacking = [k for k in todo if k in REQUIRED]
+    if lacking:
+        why = ("no prefetch for them and no usable fhirServer/fhirAuthorization" if not usable
+               else "the FHIR server did not return them")
+        raise Unavailable(lacking, why)
+    out.missing = [k for k in todo]
+    return out
+
+
+def prefetched_data(req: CdsRequest, templates: dict[str, str], allow_http: bool) -> PatientData | None:
+    """The patient's data when the prefetch is all there is to read (pure: no network, so it runs in a
+    worker process), or None when some of it is to be fetched from the FHIR server first
+    (:func:`gather_patient_data`). Raises Unavailable (412)."""
+    out, todo, pages = _from_prefetch(req, templates)
+    usable = fhir_server_usable(req, allow_http)
+    if (todo or pages) and usable:
+        return None
+    out.incomplete += list(pages)
+    return _finish(out, todo, usable)
+
+
+async def gather_patient_data(req: CdsRequest, templates: dict[str, str], settings: CdsSettings,
+                              transport: httpx.AsyncBaseTransport | None = None) -> PatientData:
+    """Prefetched data, completed from the FHIR server where needed; raises Unavailable (412)."""
+    out, todo, pages = _from_prefetch(req, templates)
     fetcher = _Fetcher(req, settings, transport)
     if (todo or pages) and fetcher.usable:
         async with fetcher.client() as client:
@@ -169,10 +207,4 @@ async def gather_patient_data(req: CdsRequest, templates: dict[str, str], settin
                 out.incomplete.append(key)
     else:
         out.incomplete += list(pages)
-    lacking = [k for k in todo if k in REQUIRED]
-    if lacking:
-        why = ("no prefetch for them and no usable fhirServer/fhirAuthorization" if not fetcher.usable
-               else "the FHIR server did not return them")
-        raise Unavailable(lacking, why)
-    out.missing = [k for k in todo]
-    return out
+    return _finish(out, todo, fetcher.usable)

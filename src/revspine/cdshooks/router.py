@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import orjson
@@ -21,11 +21,14 @@ from ..errors import AuthError, InputError
 from ..knowledge.pack import KnowledgePack
 from ..settings import configured_pack, load_settings
 from .auth import ClientVerifier, ReplayGuard, VerifiedClient
-from .models import CdsRequest, FeedbackBody, operation_outcome
+from .models import FeedbackBody, operation_outcome
 from .prefetch import Unavailable
-from .service import HOOKS, BadRequest, Deps, discovery, run_service
+from .service import HOOKS, BadRequest, Deps, discovery, run_service, validation_message
 from .settings import CdsSettings
 from .store import FeedbackStore, InMemoryAssessments, InMemoryFeedbackStore, IssuedCards, SaveAssessment
+
+if TYPE_CHECKING:
+    from ..assesspool import AssessPool
 
 __all__ = ["create_cds_router", "CdsState"]
 
@@ -38,14 +41,15 @@ class CdsState:
 
     def __init__(self, settings: CdsSettings, pack: KnowledgePack, feedback: FeedbackStore,
                  save_assessment: SaveAssessment, transport: httpx.AsyncBaseTransport | None,
-                 jwks_transport: httpx.AsyncBaseTransport | None, replay: ReplayGuard | None = None):
+                 jwks_transport: httpx.AsyncBaseTransport | None, replay: ReplayGuard | None = None,
+                 assess_pool: AssessPool | None = None):
         self.settings = settings
         self.pack = pack
         self.feedback = feedback
         self.save_assessment = save_assessment
         self.verifier = ClientVerifier(settings, transport=jwks_transport, replay=replay)
         self.issued = IssuedCards()
-        self.deps = Deps(pack, settings, save_assessment, transport)
+        self.deps = Deps(pack, settings, save_assessment, transport, assess_pool)
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -56,12 +60,14 @@ def create_cds_router(settings: CdsSettings | None = None, *, pack: KnowledgePac
                       feedback_store: FeedbackStore | None = None, save_assessment: SaveAssessment | None = None,
                       fhir_transport: httpx.AsyncBaseTransport | None = None,
                       jwks_transport: httpx.AsyncBaseTransport | None = None,
-                      replay_guard: ReplayGuard | None = None) -> APIRouter:
+                      replay_guard: ReplayGuard | None = None, assess_pool: AssessPool | None = None) -> APIRouter:
     """A router serving /cds-services. Transports are for tests (httpx.MockTransport); ``replay_guard``
-    remembers the ``jti`` of client tokens (default: in this process only)."""
+    remembers the ``jti`` of client tokens (default: in this process only). With ``assess_pool`` (whose
+    workers hold the same pack) a call's parsing, mapping, assessment and cards run in its workers,
+    off the event loop."""
     state = CdsState(settings or load_settings().cds, pack or configured_pack(),
                      feedback_store or InMemoryFeedbackStore(), save_assessment or InMemoryAssessments(),
-                     fhir_transport, jwks_transport, replay_guard)
+                     fhir_transport, jwks_transport, replay_guard, assess_pool)
     router = APIRouter(tags=["CDS Hooks"])
     router.state = state  # type: ignore[attr-defined]
     s = state.settings
@@ -95,13 +101,15 @@ def create_cds_router(settings: CdsSettings | None = None, *, pack: KnowledgePac
         return _json(operation_outcome("login", "not authenticated"), 401,
                      {**cors(request), "WWW-Authenticate": "Bearer"})
 
-    async def body(request: Request) -> Any:
+    async def raw_body(request: Request) -> bytes:
         size = request.headers.get("content-length")
         if size and size.isdigit() and int(size) > _MAX_BODY:
             raise BadRequest("request body too large")
-        raw = await request.body()
+        return await request.body()
+
+    async def body(request: Request) -> Any:
         try:
-            return orjson.loads(raw)
+            return orjson.loads(await raw_body(request))
         except orjson.JSONDecodeError:
             raise BadRequest("the body is not valid JSON") from None
 
@@ -131,14 +139,11 @@ def create_cds_router(settings: CdsSettings | None = None, *, pack: KnowledgePac
             return unauthorized(request)
         client = {"iss": verified.iss, "tenant": verified.tenant, "jti": verified.jti} if verified else {}
         try:
-            req = CdsRequest.model_validate(await body(request))
-            result = await run_service(service_id, req, state.deps, app_base=str(request.base_url), client=client)
+            answer = await run_service(service_id, await raw_body(request), state.deps,
+                                       app_base=str(request.base_url), client=client)
         except BadRequest as exc:
             return _json(operation_outcome("invalid", exc.message, expressions=[exc.expression] if exc.expression
                                            else None), 400, headers)
-        except ValidationError as exc:
-            errs = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)]
-            return _json(operation_outcome("invalid", "; ".join(errs)[:2000]), 400, headers)
         except Unavailable as exc:
             log.info("cds-hooks: %s 412 (missing %s: %s)", service_id, ",".join(exc.keys), exc.reason)
             return _json(operation_outcome("incomplete", f"required data could not be obtained: "
@@ -151,10 +156,11 @@ def create_cds_router(settings: CdsSettings | None = None, *, pack: KnowledgePac
         except Exception:  # noqa: BLE001 - answer 500 without leaking; the log has the traceback
             log.exception("cds-hooks: %s failed", service_id)
             return _json(operation_outcome("exception", "internal error"), 500, headers)
-        state.issued.add(service_id, req.hookInstance, result["cards"])
-        log.info("cds-hooks: %s %s -> %d card(s) in %.1f ms (iss=%s)", service_id, req.hook, len(result["cards"]),
-                 (time.perf_counter() - started) * 1000, client.get("iss", "-"))
-        return _json(result, headers=headers)
+        if answer.cards:
+            state.issued.add(service_id, str(answer.source.get("hookInstance")), answer.cards)
+        log.info("cds-hooks: %s %s -> %d card(s) in %.1f ms (iss=%s)", service_id, answer.source.get("hook", "-"),
+                 len(answer.cards), (time.perf_counter() - started) * 1000, client.get("iss", "-"))
+        return Response(answer.body, media_type="application/json", headers=headers)
 
     @router.post("/cds-services/{service_id}/feedback", summary="Feedback on cards")
     async def feedback(service_id: str, request: Request) -> Response:
@@ -170,8 +176,7 @@ def create_cds_router(settings: CdsSettings | None = None, *, pack: KnowledgePac
         except BadRequest as exc:
             return _json(operation_outcome("invalid", exc.message), 400, headers)
         except ValidationError as exc:
-            errs = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)]
-            return _json(operation_outcome("invalid", "; ".join(errs)[:2000]), 400, headers)
+            return _json(operation_outcome("invalid", validation_message(exc)), 400, headers)
         client = {"iss": verified.iss, "tenant": verified.tenant} if verified else {}
         for item in fb.feedback:
             record = item.model_dump(mode="json", exclude_none=True)

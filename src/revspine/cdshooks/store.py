@@ -13,8 +13,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from ..case.model import Case
-from ..pipeline import Assessment
+from ..workflow import Worked
 
 __all__ = ["FeedbackStore", "InMemoryFeedbackStore", "SaveAssessment", "InMemoryAssessments", "IssuedCards"]
 
@@ -42,8 +41,9 @@ class InMemoryFeedbackStore:
 
 
 class SaveAssessment(Protocol):
-    async def __call__(self, case: Case, assessment: Assessment, source: dict[str, Any]) -> str:
-        """Store the assessment with its input; return the URL path of its page in the web app."""
+    async def __call__(self, worked: Worked, source: dict[str, Any]) -> str:
+        """Store the assessment with its input (``worked``: the mapped case as stored and the assessment
+        JSON); return the URL path of its page in the web app."""
         ...
 
 
@@ -59,10 +59,11 @@ class InMemoryAssessments:
         self.saved: OrderedDict[str, bytes] = OrderedDict()
         self._lock = threading.Lock()
 
-    async def __call__(self, case: Case, assessment: Assessment, source: dict[str, Any]) -> str:
+    async def __call__(self, worked: Worked, source: dict[str, Any]) -> str:
         key = uuid.uuid4().hex
-        blob = orjson.dumps({"case": case.model_dump(mode="json", exclude_none=True),
-                             "assessment": assessment.model_dump(mode="json"), "source": source})
+        assert worked.result is not None
+        blob = orjson.dumps({"case": worked.entered, "assessment": orjson.Fragment(worked.result.json),
+                             "source": source})
         with self._lock:
             self.saved[key] = blob
             while len(self.saved) > self.limit:

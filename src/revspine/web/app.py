@@ -142,7 +142,7 @@ def create_app(settings: Settings | None = None, *, extra_routers: Sequence[APIR
     _mount_docs(app)
     app.mount("/static", StaticFiles(directory=str(_WEB / "static")), name="static")
     cds_settings = cds_settings or settings.cds
-    mounted = ehr_routers(db, pack, cds_settings) if ehr else []
+    mounted = ehr_routers(db, pack, cds_settings, assess_pool) if ehr else []
     _log_start(pack, cds_settings if ehr else None)
     for router in (login.router, patients.router, cases.router, assessments.router, patient_materials.router,
                    patient_links.router, admin.router, api.router, knowledge.router, screening.router,

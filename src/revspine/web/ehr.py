@@ -21,16 +21,15 @@ from fastapi import APIRouter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..case.model import Case
+from ..assesspool import AssessPool
 from ..cdshooks.router import create_cds_router
 from ..cdshooks.settings import CdsSettings
 from ..fhir.api import create_fhir_router
 from ..knowledge import KnowledgePack
-from ..pipeline import Assessment
 from ..storage import accounts, audit, once, records
 from ..storage.db import Database
 from ..storage.tables import AssessmentRow, PatientRow
-from ..workflow import Workflow, store_worked
+from ..workflow import Worked, store_worked
 from .auth import require_api_user
 
 __all__ = ["CDS_SERVICE_USER", "StoredAssessments", "AuditFeedbackStore", "DatabaseReplayGuard", "ehr_routers"]
@@ -60,21 +59,19 @@ def _patient_for(s: Session, user_id: int, ehr_patient_id: str | None) -> int:
 class StoredAssessments:
     """``save_assessment`` for the CDS Hooks router: store in the database, return the page's path."""
 
-    def __init__(self, db: Database, pack: KnowledgePack) -> None:
-        self.flow = Workflow(db, pack)
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
-    async def __call__(self, case: Case, assessment: Assessment, source: dict[str, Any]) -> str:
+    async def __call__(self, worked: Worked, source: dict[str, Any]) -> str:
         """Stored by the workflow like every other assessment (same case version and input shape), in one
         writer job: the EHR's patient (found or made) and the case, assessment and audit rows."""
-        worked = self.flow.assessed(case, assessment)
-
         def store(s: Session) -> AssessmentRow | None:
             uid = _service_user_id(s)
             pid = _patient_for(s, uid, source.get("patientId"))
             return store_worked(s, user_id=uid, patient_id=pid, worked=worked, source="cds-hooks",
                                 title=f"CDS Hooks {source.get('hook', '')}".strip(),
                                 detail={"source": "cds-hooks"})[1]
-        row = await self.flow.db.awrite(store)
+        row = await self.db.awrite(store)
         assert row is not None
         return f"/assessments/{row.id}"
 
@@ -115,10 +112,12 @@ class AuditFeedbackStore:
         return await self.db.awrite(record)
 
 
-def ehr_routers(db: Database, pack: KnowledgePack, settings: CdsSettings | None = None) -> list[APIRouter]:
-    """The CDS Hooks and FHIR routers, wired to this app's storage and audit log."""
+def ehr_routers(db: Database, pack: KnowledgePack, settings: CdsSettings | None = None,
+                assess_pool: AssessPool | None = None) -> list[APIRouter]:
+    """The CDS Hooks and FHIR routers, wired to this app's storage and audit log; hook calls are worked
+    out in ``assess_pool``'s workers when there is one (which must hold ``pack``)."""
     cds = create_cds_router(settings, pack=pack,
-                            feedback_store=AuditFeedbackStore(db), save_assessment=StoredAssessments(db, pack),
-                            replay_guard=DatabaseReplayGuard(db))
+                            feedback_store=AuditFeedbackStore(db), save_assessment=StoredAssessments(db),
+                            replay_guard=DatabaseReplayGuard(db), assess_pool=assess_pool)
     return [cds, create_fhir_router(pack=pack, access=require_api_user)]
 
