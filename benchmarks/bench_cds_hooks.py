@@ -44,6 +44,7 @@ from loadgen import (
     Answer,
     closed_loop,
     cpu_seconds,
+    cpu_split,
     md1_p99_over_median,
     open_loop,
     percentile,
@@ -192,11 +193,12 @@ async def run(args: argparse.Namespace) -> int:
         warm, measured = tokens[:args.warmup], tokens[args.warmup:args.warmup + args.requests]
         later = tokens[args.warmup + args.requests:]
         check(await closed_loop(port, [lambda i: make(warm[i])] * args.concurrency, len(warm)))
-        cpu0 = cpu_seconds(server.pid)
+        cpu0, split0 = cpu_seconds(server.pid), cpu_split(server.pid)
         started = time.perf_counter()
         answers = await closed_loop(port, [lambda i: make(measured[i])] * args.concurrency, len(measured))
         wall = time.perf_counter() - started
         cpu = cpu_seconds(server.pid) - cpu0
+        split = {k: v - split0[k] for k, v in cpu_split(server.pid).items()}
         check(answers)
         saturation = len(answers) / wall
         opened = await open_loop(port, lambda i: make(later[i]), saturation / 2, len(later))
@@ -232,6 +234,8 @@ async def run(args: argparse.Namespace) -> int:
     print(f"CPU per call: server {server_cpu * 1000:.2f} ms, the same work in process {local * 1000:.2f} ms "
           f"(parse, prefetch mapping, assess, cards, keep); ratio {server_cpu / local:.2f} "
           f"(target <= {TARGET_CPU_RATIO}: {'met' if server_cpu <= TARGET_CPU_RATIO * local else 'NOT met'})")
+    print(f"  of which the serving process {split['serving'] * 1000 / len(latencies):.2f} ms (HTTP, token check, "
+          f"hand-offs, keep), the assessment workers {split['workers'] * 1000 / len(latencies):.2f} ms")
     print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return 0
 

@@ -45,6 +45,7 @@ from loadgen import (
     Answer,
     closed_loop,
     cpu_seconds,
+    cpu_split,
     md1_p99_over_median,
     open_loop,
     percentile,
@@ -188,9 +189,10 @@ def main() -> None:
                 time.sleep(0.2)
             pids = setup(base, token, args.clients)
             run(port, token, cases, pids, args.warmup)
-            cpu0, t0 = cpu_seconds(server.pid), time.perf_counter()
+            cpu0, split0, t0 = cpu_seconds(server.pid), cpu_split(server.pid), time.perf_counter()
             lat = run(port, token, cases, pids, args.requests)
             wall, cpu = time.perf_counter() - t0, cpu_seconds(server.pid) - cpu0
+            split = {k: v - split0[k] for k, v in cpu_split(server.pid).items()}
             saturation = len(lat) / wall
             opened = run_open(port, token, cases, pids, saturation / 2, args.open_requests)
         finally:
@@ -226,6 +228,8 @@ def main() -> None:
     print(f"CPU per request: server {server_cpu * 1000:.2f} ms, the same work in process "
           f"{local_cpu * 1000:.2f} ms (parse, validate, assess, store, audit); ratio {server_cpu / local_cpu:.2f} "
           f"(target <= {TARGET_CPU_RATIO}: {'met' if server_cpu <= TARGET_CPU_RATIO * local_cpu else 'NOT met'})")
+    print(f"  of which the serving process {split['serving'] * 1000 / len(lat):.2f} ms (HTTP, authentication, "
+          f"hand-offs, store), the assessment workers {split['workers'] * 1000 / len(lat):.2f} ms")
     print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 

@@ -32,8 +32,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Answer", "request_bytes", "closed_loop", "open_loop", "cpu_seconds", "percentile", "summary",
-           "send_lag", "md1_p99_over_median"]
+__all__ = ["Answer", "request_bytes", "closed_loop", "open_loop", "cpu_seconds", "cpu_split", "percentile",
+           "summary", "send_lag", "md1_p99_over_median"]
 
 
 @dataclass
@@ -190,13 +190,28 @@ def _tree(pid: int) -> list[int]:
     return out
 
 
+def _cpu(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process and its children, e.g. uvicorn's workers (Linux /proc)."""
-    total = 0
+    return sum(_cpu(p) for p in _tree(pid)) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_split(pid: int) -> dict[str, float]:
+    """CPU seconds of a process tree by role: the processes that serve HTTP (uvicorn's, or the one
+    process), and the assessment and other worker processes started with ``spawn`` (Linux /proc)."""
+    out = {"serving": 0.0, "workers": 0.0}
     for p in _tree(pid):
         try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            cmd = Path(f"/proc/{p}/cmdline").read_bytes()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+        role = "workers" if b"multiprocessing" in cmd and b"spawn_main" in cmd else "serving"
+        out[role] += _cpu(p) / os.sysconf("SC_CLK_TCK")
+    return out
