@@ -18,7 +18,8 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from revspine.assesspool import AssessPool
+from revspine.assesspool import AssessBusy, AssessPool
+from revspine.cdshooks.app import create_ehr_app
 from revspine.cdshooks.prefetch import PatientData
 from revspine.cdshooks.service import Answer, Call, answer_request, parse_request
 from revspine.errors import InputError
@@ -87,7 +88,8 @@ def test_the_api_through_the_worker_pool_answers_and_stores_what_the_loop_does(t
 
 _ORPHAN = """
 import asyncio, os
-from revspine.assesspool import AssessPool
+from revspine.assesspool import AssessBusy, AssessPool
+from revspine.cdshooks.app import create_ehr_app
 pool = AssessPool(1, [], None)
 async def main():
     print(await pool.run(os.getpid), flush=True)
@@ -181,3 +183,19 @@ def test_data_fetched_from_the_fhir_server_is_worked_out_in_a_worker_as_here(pac
     assert _same_shape(there.body.decode().replace(there.link, "LINK")) == _same_shape(
         here.body.decode().replace(here.link, "LINK"))
     assert there.worked == here.worked and len(there.cards) == len(here.cards) == 1
+
+
+class _BusyPool:
+    async def with_pack(self, *_: object) -> object:
+        raise AssessBusy()
+
+
+def test_a_hook_call_finding_the_workers_queue_full_is_answered_503_to_retry(pack: KnowledgePack) -> None:
+    keys = ClientKeys()
+    app = create_ehr_app(cds_settings(keys), pack=pack, assess_pool=_BusyPool())  # type: ignore[arg-type]
+    aud = f"{BASE}/cds-services/revspine-patient-view"
+    r = cds_call(app, "POST", "/cds-services/revspine-patient-view",
+                 json=hook_request("patient-view", PID, prefetch_for(fbss_resources())),
+                 headers={"Authorization": f"Bearer {keys.token(aud)}"})
+    assert r.status_code == 503 and r.headers["Retry-After"] == "5"
+    assert r.json()["issue"][0]["code"] == "transient"

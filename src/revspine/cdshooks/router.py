@@ -17,7 +17,7 @@ import orjson
 from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 
-from ..errors import AuthError, InputError
+from ..errors import AuthError, InputError, RevspineError
 from ..knowledge.pack import KnowledgePack
 from ..settings import configured_pack, load_settings
 from .auth import ClientVerifier, ReplayGuard, VerifiedClient
@@ -153,6 +153,11 @@ def create_cds_router(settings: CdsSettings | None = None, *, pack: KnowledgePac
                 {"severity": "error", "code": "structure", "diagnostics": f"{p.path}: {p.message}"}
                 for p in exc.problems] or [{"severity": "error", "code": "structure", "diagnostics": exc.message}]}
             return _json(oo, 422, headers)
+        except RevspineError as exc:
+            if exc.status == 503:  # the assessment workers' queue is full, or the database is unavailable
+                return _json(operation_outcome("transient", exc.message), 503, {**headers, "Retry-After": "5"})
+            log.exception("cds-hooks: %s failed", service_id)
+            return _json(operation_outcome("exception", "internal error"), 500, headers)
         except Exception:  # noqa: BLE001 - answer 500 without leaking; the log has the traceback
             log.exception("cds-hooks: %s failed", service_id)
             return _json(operation_outcome("exception", "internal error"), 500, headers)
