@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..knowledge.pack import KnowledgePack
+from ..knowledge.pack import KnowledgePack, per_pack
+from ..knowledge.schema import DecisionRule
 from .conditions import Hits, check
 from .result import CauseResult, Decision, NonSurgicalResult, RedFlagResult, RiskFactorResult, WorkupItem, make
 
@@ -260,6 +261,12 @@ _PREDICATES: dict[str, Callable[[_Ctx], list[str] | None]] = {
 }
 
 
+@per_pack
+def _in_order(pack: KnowledgePack) -> tuple[DecisionRule, ...]:
+    """The pack's decision rules in their order."""
+    return tuple(sorted(pack.decision_rules.values(), key=lambda r: r.order))
+
+
 def decide(
     pack: KnowledgePack,
     red_flags: list[RedFlagResult],
@@ -279,7 +286,7 @@ def decide(
     ``lead`` is the supported leading cause (None while no cause has a supporting finding).
     """
     ctx = _Ctx(pack, red_flags, lead, workup, risks, has_imaging, ranked, hits, leading_note, asymptomatic, applies)
-    for rule in sorted(pack.decision_rules.values(), key=lambda r: r.order):
+    for rule in _in_order(pack):
         if rule.when is not None and check(rule.when, hits) is None:
             continue
         reasons = _PREDICATES[rule.predicate](ctx)

@@ -270,7 +270,10 @@ def symptoms_recorded(facts: Facts) -> bool:
 def _own_support(c: CauseResult) -> bool:
     """A finding of the cause's own supports it (confirms or supports; not only a red flag that points to it,
     a compatible finding, a risk or timing)."""
-    return any(e.status == "present" and e.tier in ("confirmatory", "supportive") for e in c.supporting)
+    for e in c.supporting:
+        if e.status == "present" and (e.tier == "confirmatory" or e.tier == "supportive"):
+            return True
+    return False
 
 
 def rank_key(c: CauseResult) -> tuple[int, bool, bool, float, float, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from ..case.enums import FUSION_PROCEDURES, Approach, Procedure, Region
 from ..case.levels import adjacent_levels
@@ -30,8 +31,7 @@ class SurgeryFacts:
     incidental_durotomy: bool | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class StudyFacts:
+class StudyFacts(NamedTuple):
     """One imaging study, with the plain values predicates compare and the start of the line they quote."""
 
     modality: str

@@ -209,10 +209,6 @@ class DaysP(Compare):
 _getter = cache(field_getter)
 
 
-def _get(case: Case, path: str) -> Any:
-    return _getter(path)(case)
-
-
 def _imaging(f: Facts, p: ImagingP) -> Hit:
     entries = [e for code in p.codes for e in f.imaging_by_code.get(code, ())]
     if not entries:
@@ -268,25 +264,44 @@ def _certain(p: Compare, value: float, comparator: str) -> bool:
     )
 
 
-def _field(f: Facts, p: FieldP) -> Hit:
-    raw = _get(f.case, p.path)  # the case's enums are StrEnums: they compare and hash as their values
+class _Field:
+    """A field predicate's parameters (``FieldP``) prepared once, when the pack is compiled: the path's reader, the
+    value tests, and whether any bound is set."""
+
+    __slots__ = ("path", "read", "equals", "one_of", "gt", "ge", "lt", "le", "bounded", "bare")
+
+    def __init__(self, p: FieldP) -> None:
+        self.path = p.path
+        self.read = _getter(p.path)
+        self.equals = p.equals
+        self.one_of = p.one_of
+        self.gt, self.ge, self.lt, self.le = p.gt, p.ge, p.lt, p.le
+        self.bounded = p.bounded()
+        self.bare = p.equals is None and p.one_of is None  # any value recorded (but False) makes it present
+
+
+def _field(f: Facts, p: _Field) -> Hit:
+    raw = p.read(f.case)  # the case's enums are StrEnums: they compare and hash as their values
     if raw is None:
         return None
     if p.equals is not None and raw != p.equals:
         return None
     if p.one_of is not None and raw not in p.one_of:
         return None
-    if p.bounded():
-        if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not p.ok(raw):
-            return None
-    if p.equals is None and p.one_of is None and isinstance(raw, bool) and not raw:
+    if p.bounded and (
+        isinstance(raw, bool) or not isinstance(raw, (int, float))
+        or (p.gt is not None and not raw > p.gt) or (p.ge is not None and not raw >= p.ge)
+        or (p.lt is not None and not raw < p.lt) or (p.le is not None and not raw <= p.le)
+    ):
+        return None
+    if p.bare and raw is False:
         return None
     return [f"{p.path} = {raw}"]
 
 
-def _fields(f: Facts, p: FieldsP) -> Hit:
+def _fields(f: Facts, p: tuple[_Field, ...]) -> Hit:
     used: list[str] = []
-    for item in p.all:
+    for item in p:
         h = _field(f, item)
         if not h:
             return None
@@ -557,7 +572,12 @@ def _compile(name: str, raw: dict[str, Any]) -> tuple[Callable[[Facts, Any], Hit
         parts = raw.get(_COMPOSITE[name]) or []
         return fn, tuple((*_compile(part["predicate"], part.get("params") or {}), ABSENT.get(part["predicate"]))
                          for part in parts)
-    return fn, model.model_validate(raw)
+    params = model.model_validate(raw)
+    if isinstance(params, FieldP):  # read many times per case: prepared once (``_Field``)
+        return fn, _Field(params)
+    if isinstance(params, FieldsP):
+        return fn, tuple(_Field(item) for item in params.all)
+    return fn, params
 
 
 # -- Absent findings (ranking) ------------------------------------------------------------------
@@ -570,16 +590,16 @@ def _compile(name: str, raw: dict[str, Any]) -> tuple[Callable[[Facts, Any], Hit
 _NOT_DONE = frozenset({"not_done", "not_examined", "unknown"})  # recorded as not examined: unknown, never absent
 
 
-def _field_absent(f: Facts, p: FieldP) -> Hit:
-    raw = _get(f.case, p.path)
+def _field_absent(f: Facts, p: _Field) -> Hit:
+    raw = p.read(f.case)
     if raw is None or (isinstance(raw, str) and raw in _NOT_DONE):
         return None
     return [f"{p.path} = {raw} (recorded)"]  # recorded and (the finding not being present) not matching
 
 
-def _fields_absent(f: Facts, p: FieldsP) -> Hit:
-    for item in p.all:
-        if _get(f.case, item.path) is not None and not _field(f, item):
+def _fields_absent(f: Facts, p: tuple[_Field, ...]) -> Hit:
+    for item in p:
+        if item.read(f.case) is not None and not _field(f, item):
             return _field_absent(f, item)
     return None
 

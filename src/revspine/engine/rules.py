@@ -99,11 +99,18 @@ def risk_factors(hits: Hits, pack: KnowledgePack) -> list[RiskFactorResult]:
     return out
 
 
+@per_pack
+def _option_causes(pack: KnowledgePack) -> dict[str, frozenset[str]]:
+    """The causes each non-surgical option needs among the leading candidates (empty: none named)."""
+    return {oid: frozenset(opt.when_causes_in_top) for oid, opt in pack.non_surgical.items()}
+
+
 def non_surgical_options(hits: Hits, lead: list[CauseResult], pack: KnowledgePack) -> list[NonSurgicalResult]:
     top = {c.cause for c in lead}
+    named = _option_causes(pack)
     out = []
-    for opt in pack.non_surgical.values():
-        if opt.when_causes_in_top and not (top & set(opt.when_causes_in_top)):
+    for oid, opt in pack.non_surgical.items():
+        if (causes := named[oid]) and top.isdisjoint(causes):
             continue
         if check(opt.when, hits) is None:
             continue
