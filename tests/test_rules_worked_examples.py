@@ -485,3 +485,40 @@ def test_a_migrated_cage_with_myelopathy_is_an_implant_emergency(pack):
     assert "implant_compression_with_deficit" in {f.rule_id for f in a.red_flags}
     assert a.leading == "hardware_failure" and a.differential[0].cause == "hardware_failure"
     assert a.decision.category == "urgent"
+
+
+def _llif(motor: list[dict[str, Any]], sensory: list[dict[str, Any]], imaging: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"case_id": "worked-example", "assessment_date": ASSESSED.isoformat(),
+            "surgeries": [{"procedure": "llif", "region": "lumbar", "levels": ["L4-L5"], "date": day(4),
+                           "instrumented": True, "approach": "lateral"}],
+            "symptoms": {"symptoms": ["numbness", "weakness"], "onset_days_after_surgery": 0, "side": "left",
+                         "trend": "stable"},
+            "exam": {"motor": motor, "sensory": sensory}, "imaging": imaging}
+
+
+def test_thigh_weakness_and_numbness_after_a_lateral_approach_is_a_plexus_injury(pack):
+    # Gammal 2015: thigh pain, weakness and numbness are the commonest complications of transpsoas fusion (motor
+    # deficit from nerve injury in 9.3%). The haematoma flag still stands until imaging excludes one.
+    data = _llif([{"myotome": "L2", "side": "left", "mrc": 4, "new_since_surgery": True}],
+                 [{"distribution": "dermatomal", "root": "L3", "side": "left", "new_since_surgery": True}],
+                 [{"modality": "ct", "date": day(1), "findings": [{"code": "normal_postoperative"}]}])
+    a = run(pack, data)
+    assert a.leading == "neurological_injury"
+    assert "lateral_approach_plexus_pattern" in [e.finding for e in cause(a, "neurological_injury").supporting]
+    assert "postoperative_hematoma" in {f.rule_id for f in a.red_flags} and a.decision.category == "urgent"
+    assert "hematoma" in [c.cause for c in a.differential[:3]]
+    # an L5 sensory loss is not the plexus pattern (the roots filter)
+    data["exam"] = {"sensory": [{"distribution": "dermatomal", "root": "L5", "side": "left",
+                                 "new_since_surgery": True}]}
+    assert "lateral_approach_plexus_pattern" not in [
+        e.finding for e in cause(run(pack, data), "neurological_injury").supporting]
+
+
+def test_a_progressive_deficit_weighs_against_an_injury_from_the_operation(pack):
+    # Neurosurg Rev 2018: the one delayed, worsening weakness after LLIF in 230 came from a retroperitoneal haematoma.
+    stable = _llif([{"myotome": "L2", "side": "left", "mrc": 3, "new_since_surgery": True, "progressive": False}], [],
+                   [])
+    worse = _llif([{"myotome": "L2", "side": "left", "mrc": 3, "new_since_surgery": True, "progressive": True}], [],
+                  [])
+    s, w = cause(run(pack, stable), "neurological_injury"), cause(run(pack, worse), "neurological_injury")
+    assert w.score < s.score and "motor_deficit_progressive" in [e.finding for e in w.opposing]

@@ -121,6 +121,7 @@ class MotorP(_P):
 class SensoryP(_P):
     distributions: list[Literal["dermatomal", "stocking", "saddle", "non_anatomic"]]
     new: bool = False  # only sensory loss recorded as new since the operation
+    roots: list[str] | None = None  # only sensory loss recorded in one of these dermatomes (e.g. L1-L4)
 
 
 class AnyOfP(_P):
@@ -378,6 +379,7 @@ def _sensory(f: Facts, p: SensoryP) -> Hit:
         + (f" {s.side.value}" if s.side else "") + (" (new since surgery)" if s.new_since_surgery else "")
         for i, s in enumerate(f.case.exam.sensory)
         if s.distribution._value_ in p.distributions and (not p.new or s.new_since_surgery)
+        and (not p.roots or s.root in p.roots)
     ]
     return hits or None
 
