@@ -186,3 +186,28 @@ def test_cli_missing_file_exits_2(tmp_path):
 def test_cli_bad_today_exits_2(tmp_path):
     result = CliRunner().invoke(app, ["assess", str(tmp_path / "x.json"), "--today", "yesterday"])
     assert result.exit_code == 2 and "--today" in result.stderr
+
+
+@pytest.mark.parametrize(("written", "test", "value", "canonical"), [
+    ("10^9/L", "wbc", 17, (17, "10*9/L")),
+    ("x10^9/L", "wbc", 17, (17, "10*9/L")),
+    ("×10⁹/L", "wbc", 17, (17, "10*9/L")),
+    ("K/uL", "wbc", 17, (17, "10*9/L")),
+    ("cells/µL", "wbc", 17000, (17, "10*9/L")),
+    ("mg/l", "crp", 12, (12, "mg/L")),
+    ("MG/DL", "crp", 1.2, (12, "mg/L")),
+    ("mm/hr", "esr", 40, (40, "mm/h")),
+    ("µg/L", "procalcitonin", 0.6, (0.6, "ng/mL")),
+])
+def test_a_unit_written_another_common_way_is_the_same_unit(pack, written, test, value, canonical):
+    # Only the notation is normalised (UCUM 10*9/L is the 10^9/L of a lab report); the value goes through the pack's
+    # conversions, never guessed.
+    case = parse_case(base(labs=[lab(test, value, written)]), pack, today=TODAY)
+    assert [(x.value, x.unit) for x in case.labs] == [canonical]
+
+
+@pytest.mark.parametrize("written", ["10^6/L", "g/L", "mmol/L", "mg"])
+def test_a_different_unit_is_still_refused(pack, written):
+    with pytest.raises(InputError) as exc:
+        parse_case(base(labs=[lab("crp" if written != "10^6/L" else "wbc", 5, written)]), pack, today=TODAY)
+    assert [p.path for p in exc.value.problems] == ["labs[0].unit"]

@@ -522,3 +522,22 @@ def test_a_progressive_deficit_weighs_against_an_injury_from_the_operation(pack)
                   [])
     s, w = cause(run(pack, stable), "neurological_injury"), cause(run(pack, worse), "neurological_injury")
     assert w.score < s.score and "motor_deficit_progressive" in [e.finding for e in w.opposing]
+
+
+def test_a_neck_collection_with_a_late_fever_does_not_confirm_a_haematoma(pack):
+    # Palumbo 2012: neck haematomas after anterior cervical fusion present with airway signs, mostly within 24 h.
+    # Mayo 2018: a fever starting after day 2 is followed by infection far more often; a collection with it may be
+    # an abscess (oesophageal injury), so the collection confirms neither until it is drained or cultured.
+    def acdf(temperature: float) -> Assessment:
+        return run(pack, {"case_id": "worked-example", "assessment_date": ASSESSED.isoformat(),
+                          "surgeries": [{"procedure": "acdf", "region": "cervical", "levels": ["C5-C6"],
+                                         "date": day(5), "instrumented": True, "approach": "anterior"}],
+                          "symptoms": {"symptoms": ["dysphagia", "neck_swelling"], "onset_days_after_surgery": 4},
+                          "exam": {"temperature_c": temperature, "neck_swelling": True},
+                          "imaging": [{"modality": "ct", "date": day(0), "findings": [
+                              {"code": "prevertebral_soft_tissue_swelling", "level": "C5-C6"}]}]})
+    afebrile, febrile = acdf(37.0), acdf(38.9)
+    assert afebrile.leading == "hematoma" and cause(afebrile, "hematoma").tier == "confirmatory"
+    assert cause(febrile, "hematoma").tier == "supportive"
+    assert {"hematoma", "infection"} <= {c.cause for c in febrile.differential[:3]}
+    assert febrile.decision.category == "urgent"
