@@ -6,7 +6,6 @@ Each problem names its JSON path (``surgeries[0].date``) and says what is wrong.
 from __future__ import annotations
 
 import re
-
 from datetime import date
 from typing import Any, get_args
 
@@ -130,7 +129,8 @@ def unit_key(unit: str) -> str:
     """How a laboratory unit is compared: the same unit however it is written (UCUM ``10*9/L``, the common
     ``10^9/L``, ``x10⁹/L``, ``K/uL``; ``µg/L``, ``mcg/L``, ``ug/L``; ``mm/hr``, ``mm/h``; any letter case).
     Only the notation is normalised: the value is converted by the pack's conversions, never guessed."""
-    u = re.sub("10([⁰¹²³⁴⁵⁶⁷⁸⁹]+)", r"10*\1", unit.strip()).translate(_SUPERSCRIPTS).replace(" ", "").replace("^", "*").replace("µ", "u").replace("μ", "u")
+    u = re.sub("10([⁰¹²³⁴⁵⁶⁷⁸⁹]+)", r"10*\1", unit.strip()).translate(_SUPERSCRIPTS)
+    u = u.replace(" ", "").replace("^", "*").replace("µ", "u").replace("μ", "u")
     u = u.lower()
     if u[:1] in ("x", "×") and u[1:3] == "10":
         u = u[1:]
