@@ -218,6 +218,9 @@ def cases(draw: st.DrawFn, pack: KnowledgePack, *, consistent_dates: bool = True
         "findings": st.lists(imaging_finding(), max_size=4),
         "limited_by_artefact": st.booleans(),
     }), max_size=4))
+    for study in case["imaging"]:  # motion is measured on flexion-extension films (parse_case refuses it elsewhere)
+        if any(f["code"] in ("translation", "angular_motion", "segmental_motion") for f in study["findings"]):
+            study["modality"] = "flexion_extension_xray"
     case["labs"] = draw(st.lists(lab(pack, earliest), max_size=6))
     case["blocks"] = draw(st.lists(st.fixed_dictionaries({
         "type": st.sampled_from(values(enums.BlockType)), "relief_percent": st.integers(0, 100),

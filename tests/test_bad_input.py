@@ -211,3 +211,16 @@ def test_a_different_unit_is_still_refused(pack, written):
     with pytest.raises(InputError) as exc:
         parse_case(base(labs=[lab("crp" if written != "10^6/L" else "wbc", 5, written)]), pack, today=TODAY)
     assert [p.path for p in exc.value.problems] == ["labs[0].unit"]
+
+
+def test_motion_measured_on_a_single_film_is_refused_with_its_path(pack):
+    # translation, angular motion and motion across a fusion are read from flexion-extension films; on any other study
+    # they would silently count for nothing, so the case is refused naming the finding.
+    study = {"modality": "xray", "date": "2026-09-01", "findings": [{"code": "translation", "level": "L4-L5",
+                                                                     "value": 5, "unit": "mm"}]}
+    with pytest.raises(InputError) as exc:
+        parse_case(base(imaging=[study]), pack, today=TODAY)
+    assert [p.path for p in exc.value.problems] == ["imaging[0].findings[0].code"]
+    assert "flexion_extension_xray" in exc.value.problems[0].message
+    study["modality"] = "flexion_extension_xray"
+    parse_case(base(imaging=[study]), pack, today=TODAY)

@@ -116,7 +116,19 @@ def _consistency_problems(case: Case) -> list[Problem]:
         if key in seen:
             p.append(Problem(f"exam.motor[{i}]", f"{m.myotome} {m.side.value} is graded twice; keep one grade"))
         seen.add(key)
+    for i, study in enumerate(case.imaging):
+        if study.modality.value == "flexion_extension_xray":
+            continue
+        for j, fnd in enumerate(study.findings):
+            if fnd.code.value in _DYNAMIC_CODES:
+                p.append(Problem(f"imaging[{i}].findings[{j}].code",
+                                 f"{fnd.code.value} is measured between flexion and extension radiographs: record it "
+                                 f"on a flexion_extension_xray study, not {study.modality.value} (a slip seen on one "
+                                 "film is spondylolisthesis)", fnd.code.value))
     return p
+
+
+_DYNAMIC_CODES = frozenset({"translation", "angular_motion", "segmental_motion"})
 
 
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
