@@ -541,3 +541,17 @@ def test_a_neck_collection_with_a_late_fever_does_not_confirm_a_haematoma(pack):
     assert cause(febrile, "hematoma").tier == "supportive"
     assert {"hematoma", "infection"} <= {c.cause for c in febrile.differential[:3]}
     assert febrile.decision.category == "urgent"
+
+
+def test_a_lone_raised_crp_is_compatible_with_infection_not_support_for_it(pack):
+    # Mok 2008: the trend of two or more values reads better than one; a single raised CRP is non-specific.
+    base_case = case("tlif", 240, symptoms={"symptoms": ["back_pain"], "onset_days_after_surgery": 150,
+                                             "pattern": "axial"},
+                     labs=[{"test": "crp", "value": 14, "unit": "mg/L", "date": day(10)},
+                           {"test": "esr", "value": 12, "unit": "mm/h", "date": day(10)}])
+    lone = run(pack, base_case)
+    crp = next(e for e in cause(lone, "infection").supporting if e.finding == "crp_beyond")
+    assert crp.tier == "compatible" and lone.leading != "infection"
+    base_case["symptoms"]["symptoms"].append("night_pain")  # with night or rest pain the marker supports it
+    assert next(e for e in cause(run(pack, base_case), "infection").supporting
+                if e.finding == "crp_beyond").tier == "supportive"

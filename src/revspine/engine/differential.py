@@ -239,9 +239,12 @@ def _score(
             factor = row.factor
             odds *= factor
             item_tier = row.tier
-            if item_tier == "confirmatory" and row.confirm_when is not None and check(row.confirm_when, hits) is None:
-                # symptoms recorded that do not fit; with nothing recorded about the symptoms the fit is unknown
-                item_tier = row.unconfirmed_tier if symptoms_recorded else "supportive"
+            if row.confirm_when is not None and check(row.confirm_when, hits) is None:
+                if item_tier == "confirmatory":
+                    # symptoms recorded that do not fit; with nothing recorded about the symptoms the fit is unknown
+                    item_tier = row.unconfirmed_tier if symptoms_recorded else "supportive"
+                else:  # a supportive finding without the company it needs (a lone raised marker): compatible
+                    item_tier = row.unconfirmed_tier
             if factor < 1:
                 item_tier = "against"
             items.append(row.present.build(tier=item_tier, inputs=list(used), citations=list(row.citations)))

@@ -251,6 +251,8 @@ class Evidence(_Entry):
     causes share), or ``risk`` (a risk factor: it adjusts the prior, it is not a finding of the
     cause). A confirmatory finding with ``confirm_when`` is confirmatory only when those findings
     are present too (e.g. a compressive lesion and symptoms at that level); otherwise supportive.
+    A supportive finding with ``confirm_when`` is supportive only with them (e.g. one raised marker
+    with a second marker, a trend or a clinical sign); otherwise compatible.
     """
 
     finding: str
@@ -276,8 +278,10 @@ class Evidence(_Entry):
     @model_validator(mode="after")
     def _kind_matches(self) -> Evidence:
         _check_kind(self.kind, self.lr, self.weight)
-        if self.confirm_when is not None and self.tier != "confirmatory":
-            raise ValueError("confirm_when only applies to a confirmatory finding")
+        if self.confirm_when is not None and self.tier not in ("confirmatory", "supportive"):
+            raise ValueError("confirm_when only applies to a confirmatory or supportive finding")
+        if self.confirm_when is not None and self.tier == "supportive" and self.unconfirmed_tier != "compatible":
+            raise ValueError("a supportive finding with confirm_when needs unconfirmed_tier: compatible")
         return self
 
 
