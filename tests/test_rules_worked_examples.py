@@ -555,3 +555,18 @@ def test_a_lone_raised_crp_is_compatible_with_infection_not_support_for_it(pack)
     base_case["symptoms"]["symptoms"].append("night_pain")  # with night or rest pain the marker supports it
     assert next(e for e in cause(run(pack, base_case), "infection").supporting
                 if e.finding == "crp_beyond").tier == "supportive"
+
+
+def test_diagnostic_blocks_wait_while_a_red_flag_is_open(pack):
+    # AHCPR 1994 / Chou 2007: a red flag needs urgent assessment before any elective decision. A block looks for a pain
+    # generator; it has no place in the work-up of a new myelopathy (Fehlings 2017: MRI and surgical review).
+    data = {"case_id": "worked-example", "assessment_date": ASSESSED.isoformat(),
+            "surgeries": [{"procedure": "acdf", "region": "cervical", "levels": ["C5-C6"], "date": day(1500),
+                           "instrumented": True, "approach": "anterior"}],
+            "symptoms": {"symptoms": ["hand_clumsiness", "gait_disturbance", "neck_pain"],
+                         "onset_days_after_surgery": 1400, "pain_free_interval": True, "trend": "worsening"},
+            "exam": {"hoffmann_sign": True, "gait_ataxia": True}}
+    a = run(pack, data)
+    assert a.decision.category == "urgent" and "mri" in [w.test for w in a.workup]
+    assert not {"medial_branch_block", "nerve_root_block", "si_joint_block"} & {w.test for w in a.workup}
+    assert any(u.startswith("Elective work-up waits") and "Medial branch" in u for u in a.uncertainties)

@@ -120,6 +120,11 @@ def reason(case: Case, pack: KnowledgePack) -> Reasoning:
         )
     if deferred:
         workup = []
+    waiting: list[WorkupItem] = []
+    if decision.category == "urgent":  # the urgent problem first: elective tests wait (named in the uncertainties)
+        elective = {t for t, test in pack.workup_tests.items() if test.elective}
+        waiting = [w for w in workup if w.test in elective]
+        workup = [w for w in workup if w.test not in elective]
     labs = [
         make(
             LabReading, rule_id=f"labs.{r.test}.{r.status}", test=r.test, value=r.value, unit=r.unit, date=r.date,
@@ -141,6 +146,6 @@ def reason(case: Case, pack: KnowledgePack) -> Reasoning:
         facts=facts, hits=hits, applies=applies, index_surgery=index, timing=timing, red_flags=flags,
         differential=causes, mimics=mimics, top=top, leading_note=leading_note, not_applicable=excluded, labs=labs,
         workup=workup, workup_deferred=deferred, risk_factors=risks, options=options, decision=decision,
-        uncertainties=uncertainties(facts, timing, causes, labs, workup, pack, deferred) if applies else [],
+        uncertainties=uncertainties(facts, timing, causes, labs, workup, pack, deferred, waiting) if applies else [],
         unweighed=unweighed(case, pack),
     )

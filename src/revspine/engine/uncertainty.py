@@ -20,6 +20,7 @@ def uncertainties(
     workup: list[WorkupItem],
     pack: KnowledgePack,
     deferred: Sequence[WorkupItem] = (),
+    waiting: Sequence[WorkupItem] = (),
 ) -> list[str]:
     out = [pack.scoring.caveat]
     case = facts.case
@@ -59,6 +60,12 @@ def uncertainties(
             "Work-up for persistent pain is deferred while the course is as expected ("
             + ", ".join(w.label for w in deferred)
             + "); reassess if the pain persists or a red flag appears."
+        )
+    if waiting:
+        out.append(
+            "Elective work-up waits until the urgent problem is dealt with ("
+            + ", ".join(w.label for w in waiting)
+            + "); reassess then."
         )
     before = [w.label for w in workup if w.before_revision]
     if before:

@@ -518,6 +518,11 @@ class WorkupTest(_Entry):
     loinc: list[str] = Field(default_factory=list)
     cpt: list[str] = Field(default_factory=list)
     snomed: list[str] = Field(default_factory=list)
+    elective: bool = Field(
+        False,
+        description="Waits while a red flag makes the decision urgent (a diagnostic block looks for a pain generator; "
+        "the urgent problem comes first); the assessment names what waits",
+    )
 
 
 class WorkupRule(_Entry):
