@@ -570,3 +570,18 @@ def test_diagnostic_blocks_wait_while_a_red_flag_is_open(pack):
     assert a.decision.category == "urgent" and "mri" in [w.test for w in a.workup]
     assert not {"medial_branch_block", "nerve_root_block", "si_joint_block"} & {w.test for w in a.workup}
     assert any(u.startswith("Elective work-up waits") and "Medial branch" in u for u in a.uncertainties)
+
+
+@pytest.mark.parametrize(("pattern", "tier"), [(None, "confirmatory"), ("radicular", "confirmatory"),
+                                               ("axial", "compatible")])
+def test_limb_pain_is_radicular_unless_a_pattern_says_otherwise(pack, pattern, tier):
+    # Chou 2007: radicular pain is limb pain from a root. Without a recorded pattern, new leg pain on the side of a
+    # recurrent disc fits it; a pattern recorded as axial (leg pain referred, not radicular) does not.
+    symptoms: dict[str, Any] = {"symptoms": ["leg_pain"], "onset_days_after_surgery": 200, "side": "left",
+                                "pain_free_interval": True}
+    if pattern:
+        symptoms["pattern"] = pattern
+    a = run(pack, case("discectomy", 400, symptoms=symptoms, imaging=[
+        {"modality": "mri", "date": day(10), "findings": [
+            {"code": "recurrent_disc_herniation", "level": "L4-L5", "side": "left"}]}]))
+    assert cause(a, "recurrent_disc_herniation").tier == tier

@@ -32,8 +32,11 @@ COMMON: frozenset[Input] = frozenset({("surgeries",), ("days", "onset"), ("days"
 _VALUE_TYPES = (str, int, float)  # bool is an int; the case's coded values are StrEnums (str)
 
 
-def _field(p: Any) -> set[Input]:
-    """A field read for given values needs one of them (``equals``, ``one_of``); otherwise any value."""
+def _field(p: Any) -> set[Input] | None:
+    """A field read for given values needs one of them (``equals``, ``one_of``); otherwise any value. A field
+    read as ``missing`` is present when the case records nothing there: not known, always evaluated."""
+    if getattr(p, "missing", False):
+        return None
     values = [p.equals] if p.equals is not None else p.one_of
     if values and all(isinstance(v, _VALUE_TYPES) for v in values):
         return {("field", p.path, v) for v in values}
@@ -73,7 +76,7 @@ _READS: dict[str, Callable[[Any], set[Input] | frozenset[Input] | None]] = {
     "imaging_absent": lambda p: {("modality", m) for m in p.modalities},  # a study that could show it
     "culture": lambda p: {("cultures",)},
     "field": _field,
-    "fields": lambda p: narrowest(frozenset(_field(item)) for item in p.all),
+    "fields": lambda p: narrowest(frozenset(got) for item in p.all if (got := _field(item)) is not None),
     "symptom": _symptom,
     "lab": lambda p: {("lab", p.test, status) for status in p.status},
     "block": lambda p: {("block", t) for t in p.types},

@@ -88,6 +88,7 @@ class FieldP(Compare):
     path: str
     equals: Any = None
     one_of: list[Any] | None = None
+    missing: bool = False  # present when the field is not recorded (e.g. a pattern to derive from the symptoms)
 
 
 class FieldsP(_P):
@@ -269,7 +270,7 @@ class _Field:
     """A field predicate's parameters (``FieldP``) prepared once, when the pack is compiled: the path's reader, the
     value tests, and whether any bound is set."""
 
-    __slots__ = ("path", "read", "equals", "one_of", "gt", "ge", "lt", "le", "bounded", "bare")
+    __slots__ = ("path", "read", "equals", "one_of", "gt", "ge", "lt", "le", "bounded", "bare", "missing")
 
     def __init__(self, p: FieldP) -> None:
         self.path = p.path
@@ -279,10 +280,13 @@ class _Field:
         self.gt, self.ge, self.lt, self.le = p.gt, p.ge, p.lt, p.le
         self.bounded = p.bounded()
         self.bare = p.equals is None and p.one_of is None  # any value recorded (but False) makes it present
+        self.missing = p.missing  # present when nothing is recorded there
 
 
 def _field(f: Facts, p: _Field) -> Hit:
     raw = p.read(f.case)  # the case's enums are StrEnums: they compare and hash as their values
+    if p.missing:
+        return [f"{p.path} not recorded"] if raw is None else None
     if raw is None:
         return None
     if p.equals is not None and raw != p.equals:
