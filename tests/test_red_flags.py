@@ -268,8 +268,13 @@ def test_every_symptom_and_imaging_code_is_weighed_or_listed(pack: KnowledgePack
     a = _assess(pack, day=400, symptoms={"symptoms": symptoms})
     for code in symptoms:
         assert (("symptom", code) in keys) or f"symptoms.symptoms: {code}" in a.unweighed, code
-    codes = [c.value for c in ImagingCode]
+    dynamic = {"translation", "angular_motion", "segmental_motion"}  # measured on flexion-extension films only
+    codes = [c.value for c in ImagingCode if c.value not in dynamic]
     b = _assess(pack, day=400, imaging=[{"modality": "ct", "date": _day(1),
-                                         "findings": [{"code": c} for c in codes]}])
+                                         "findings": [{"code": c} for c in codes]},
+                                        {"modality": "flexion_extension_xray", "date": _day(1),
+                                         "findings": [{"code": c} for c in sorted(dynamic)]}])
     for j, code in enumerate(codes):
         assert (("imaging", code) in keys) or f"imaging[0].findings[{j}]: {code}" in b.unweighed, code
+    for j, code in enumerate(sorted(dynamic)):
+        assert (("imaging", code) in keys) or f"imaging[1].findings[{j}]: {code}" in b.unweighed, code

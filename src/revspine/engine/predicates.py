@@ -708,7 +708,7 @@ def _any_of_absent(f: Facts, p: Any) -> Hit:
         h = absent(f, params) if absent is not None else None
         if not h:
             return None
-        used += h
+        used += [u for u in h if u not in used]  # parts reading the same field quote it once
     return used
 
 

@@ -135,11 +135,13 @@ def missing_workup(
     ``lead`` are the leading candidates (the causes with a supporting finding, or the top candidates
     while none has one): a rule that names causes fires only when one of them is among these. Each
     item says which of them it ``separates``. ``top`` is the leading cause: when it goes to another
-    pathway (SI joint, non-spinal) the spinal-revision tests that name no cause are not suggested.
+    pathway (SI joint, non-spinal) the spinal-revision tests are suggested only for a spinal cause with a
+    supporting finding of its own (not one a shared pattern merely fits).
     """
     lead_ids = [c.cause for c in lead]
     top_ids = set(lead_ids)
     spinal = lead_pathway(top, pack) == "spinal"
+    supported_ids = {c.cause for c in lead if c.tier in ("confirmatory", "supportive")}
     labs = {lab.test._value_ for lab in facts.case.labs} if facts is not None else set()
     modalities = _modalities_done(facts) if facts is not None else set()
     items: dict[str, WorkupItem] = {}
@@ -150,8 +152,8 @@ def missing_workup(
             continue
         if named and top_ids.isdisjoint(named):
             continue
-        if rule.spinal_revision and not spinal and not named:
-            continue
+        if rule.spinal_revision and not spinal and (not named or supported_ids.isdisjoint(named)):
+            continue  # another pathway leads: spinal-revision tests only for a spinal cause with support of its own
         if rule.requires_done and not all(_is_done(t, done, modalities, pack) for t in rule.requires_done):
             continue
         if check(rule.when, hits) is None or check(rule.also, hits) is None:
