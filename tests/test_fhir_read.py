@@ -191,3 +191,17 @@ def test_cds_hooks_prefetch_examples_map(shared_data, pack):
     case, report = bundle_to_case(bundle, pack, today=TODAY)
     assert case.labs == [] and case.patient.sex.value == "male"
     assert any(n.status == "skipped" and "Hemoglobin A1c" in n.reason for n in report.notes)
+
+
+@pytest.mark.parametrize("unit", ["10*9/L", "10^9/L", "x10^9/L", "K/uL"])
+def test_a_lab_unit_reads_the_same_through_fhir_as_in_a_case_file(pack, unit):
+    # One unit lookup (LabTestRule.to_canonical) for both paths: a white cell count written as a lab report writes
+    # it maps, not skipped, and to the value the JSON case parser gives.
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {"resourceType": "Patient", "id": "p1", "gender": "female", "birthDate": "1960-01-01"}},
+        {"resource": {"resourceType": "Observation", "id": "o1", "status": "final",
+                      "subject": {"reference": "Patient/p1"}, "effectiveDateTime": "2026-01-01",
+                      "code": {"coding": [{"system": "http://loinc.org", "code": "6690-2"}]},
+                      "valueQuantity": {"value": 17, "unit": unit}}}]}
+    case, _ = bundle_to_case(bundle, pack, today=TODAY)
+    assert [(lab.test.value, lab.value, lab.unit) for lab in case.labs] == [("wbc", 17, "10*9/L")]

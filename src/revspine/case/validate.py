@@ -5,7 +5,6 @@ Each problem names its JSON path (``surgeries[0].date``) and says what is wrong.
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any, get_args
 
@@ -14,6 +13,7 @@ from pydantic import ValidationError
 from ..errors import InputError, Problem
 from ..instruments.scoring import get_instrument, score_items
 from ..knowledge.pack import KnowledgePack
+from ..knowledge.units import unit_key
 from .model import Case
 
 __all__ = ["parse_case", "json_path", "problems_from_validation"]
@@ -131,25 +131,6 @@ def _consistency_problems(case: Case) -> list[Problem]:
 _DYNAMIC_CODES = frozenset({"translation", "angular_motion", "segmental_motion"})
 
 
-_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
-_UNIT_SPELLINGS: dict[str, str] = {"k/ul": "10*3/ul", "thou/ul": "10*3/ul", "/ul": "cells/ul", "/mm3": "cells/mm3",
-                                   "cells/mcl": "cells/ul", "mm/hr": "mm/h", "mm/hour": "mm/h", "mm/1h": "mm/h",
-                                   "mm/1hr": "mm/h", "mm/60min": "mm/h"}
-
-
-def unit_key(unit: str) -> str:
-    """How a laboratory unit is compared: the same unit however it is written (UCUM ``10*9/L``, the common
-    ``10^9/L``, ``x10⁹/L``, ``K/uL``; ``µg/L``, ``mcg/L``, ``ug/L``; ``mm/hr``, ``mm/h``; any letter case).
-    Only the notation is normalised: the value is converted by the pack's conversions, never guessed."""
-    u = re.sub("10([⁰¹²³⁴⁵⁶⁷⁸⁹]+)", r"10*\1", unit.strip()).translate(_SUPERSCRIPTS)
-    u = u.replace(" ", "").replace("^", "*").replace("µ", "u").replace("μ", "u")
-    u = u.lower()
-    if u[:1] in ("x", "×") and u[1:3] == "10":
-        u = u[1:]
-    u = u.replace("mcg", "ug").replace("mcl", "ul") if u not in _UNIT_SPELLINGS else u
-    return _UNIT_SPELLINGS.get(u, u)
-
-
 def _lab_problems(case: Case, pack: KnowledgePack) -> list[Problem]:
     p: list[Problem] = []
     for i, lab in enumerate(case.labs):
@@ -157,16 +138,12 @@ def _lab_problems(case: Case, pack: KnowledgePack) -> list[Problem]:
         if rule is None:
             continue
         unit = lab.unit.strip()
-        written = unit_key(unit)
-        if written == unit_key(rule.canonical_unit):
-            value = lab.value
-        else:
-            conv = next((c for c in rule.conversions if unit_key(c.unit) == written), None)
-            if conv is None:
-                accepted = ", ".join([rule.canonical_unit, *(c.unit for c in rule.conversions)])
-                p.append(Problem(f"labs[{i}].unit", f"'{unit}' is not a unit for {lab.test.value}; use {accepted}"))
-                continue
-            value = round(lab.value * conv.scale + conv.offset, 4)
+        canonical = rule.to_canonical(lab.value, unit)
+        if canonical is None:
+            accepted = ", ".join(rule.accepted_units())
+            p.append(Problem(f"labs[{i}].unit", f"'{unit}' is not a unit for {lab.test.value}; use {accepted}"))
+            continue
+        value = lab.value if unit_key(unit) == unit_key(rule.canonical_unit) else round(canonical, 4)
         if not rule.plausible_min <= value <= rule.plausible_max:
             p.append(
                 Problem(

@@ -58,17 +58,13 @@ def _lab(b: CaseBuilder, ctx: Ctx, test: str, when: date) -> None:
                       f"{rule.label}: no numeric value with a unit")
         return
     unit = unit.strip()
-    if unit == rule.canonical_unit:
-        canonical = value
-    else:
-        conv = next((c for c in rule.conversions if c.unit == unit), None)
-        if conv is None:
-            accepted = ", ".join([rule.canonical_unit, *(c.unit for c in rule.conversions)])
-            b.report.note("skipped", "Observation", e.rid, f"{e.path}.valueQuantity.code",
-                          "Observation.valueQuantity.code", f"{rule.label}: unit '{unit}' is not one revspine "
-                          f"converts (accepted: {accepted})")
-            return
-        canonical = value * conv.scale + conv.offset
+    canonical = rule.to_canonical(value, unit)
+    if canonical is None:
+        accepted = ", ".join(rule.accepted_units())
+        b.report.note("skipped", "Observation", e.rid, f"{e.path}.valueQuantity.code",
+                      "Observation.valueQuantity.code", f"{rule.label}: unit '{unit}' is not one revspine "
+                      f"converts (accepted: {accepted})")
+        return
     if not rule.plausible_min <= canonical <= rule.plausible_max:
         b.report.note("skipped", "Observation", e.rid, f"{e.path}.valueQuantity.value",
                       "Observation.valueQuantity.value", f"{rule.label} {value:g} {unit} is implausible "

@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .units import unit_key
+
 __all__ = [
     "COPY_SITES",
     "EVIDENCE_TYPE_LABELS",
@@ -489,6 +491,18 @@ class LabTestRule(_Entry):
     )
     normal_caveat: str | None = None
     normal_caveat_citations: list[str] = Field(default_factory=list)
+
+    def to_canonical(self, value: float, unit: str) -> float | None:
+        """The value in ``canonical_unit``, the unit however it is commonly written (``units.unit_key``); None
+        when the unit is neither the canonical unit nor one of the ``conversions``."""
+        written = unit_key(unit)
+        if written == unit_key(self.canonical_unit):
+            return value
+        conv = next((c for c in self.conversions if unit_key(c.unit) == written), None)
+        return None if conv is None else value * conv.scale + conv.offset
+
+    def accepted_units(self) -> list[str]:
+        return [self.canonical_unit, *(c.unit for c in self.conversions)]
 
     @model_validator(mode="after")
     def _cited(self) -> LabTestRule:

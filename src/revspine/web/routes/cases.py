@@ -79,7 +79,7 @@ class _CaseForm(CaseFormContext):
 
 
 def _lab_units(pack: KnowledgePack) -> dict[str, list[str]]:
-    return {test: [rule.canonical_unit, *(c.unit for c in rule.conversions)] for test, rule in pack.labs.items()}
+    return {test: rule.accepted_units() for test, rule in pack.labs.items()}
 
 
 def _form_context(patient: PatientRow, case: CaseSummary | None, values: dict[str, Any],
