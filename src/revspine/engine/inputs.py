@@ -35,7 +35,7 @@ _VALUE_TYPES = (str, int, float)  # bool is an int; the case's coded values are 
 def _field(p: Any) -> set[Input] | None:
     """A field read for given values needs one of them (``equals``, ``one_of``); otherwise any value. A field
     read as ``missing`` is present when the case records nothing there: not known, always evaluated."""
-    if getattr(p, "missing", False):
+    if p.missing:
         return None
     values = [p.equals] if p.equals is not None else p.one_of
     if values and all(isinstance(v, _VALUE_TYPES) for v in values):

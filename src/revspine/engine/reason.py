@@ -36,7 +36,7 @@ from .rules import lead_cause, leading, non_surgical_options, red_flags, risk_fa
 from .timing import timing_window
 from .uncertainty import uncertainties
 from .unweighed import unweighed
-from .workup import done_tests, missing_workup
+from .workup import done_tests, elective_waits, missing_workup
 
 __all__ = ["reason", "Reasoning", "NOT_APPLICABLE_RULE"]
 
@@ -122,9 +122,7 @@ def reason(case: Case, pack: KnowledgePack) -> Reasoning:
         workup = []
     waiting: list[WorkupItem] = []
     if decision.category == "urgent":  # the urgent problem first: elective tests wait (named in the uncertainties)
-        elective = {t for t, test in pack.workup_tests.items() if test.elective}
-        waiting = [w for w in workup if w.test in elective]
-        workup = [w for w in workup if w.test not in elective]
+        workup, waiting = elective_waits(workup, pack)
     labs = [
         make(
             LabReading, rule_id=f"labs.{r.test}.{r.status}", test=r.test, value=r.value, unit=r.unit, date=r.date,

@@ -11,7 +11,7 @@ from .conditions import Hits, RuleIndex, check
 from .facts import Facts
 from .result import CauseResult, WorkupItem, WorkupReason, make
 
-__all__ = ["done_tests", "missing_workup", "lead_pathway"]
+__all__ = ["done_tests", "missing_workup", "lead_pathway", "elective_waits"]
 
 
 def _modalities_done(facts: Facts) -> set[str]:
@@ -229,3 +229,15 @@ def _merge_covered(items: dict[str, WorkupItem], pack: KnowledgePack) -> None:
                     )
                 host.separates += [c for c in absorbed.separates if c not in host.separates]
                 break
+
+
+@per_pack
+def _elective(pack: KnowledgePack) -> frozenset[str]:
+    return frozenset(t for t, test in pack.workup_tests.items() if test.elective)
+
+
+def elective_waits(workup: list[WorkupItem], pack: KnowledgePack) -> tuple[list[WorkupItem], list[WorkupItem]]:
+    """With an urgent decision: (the work-up kept, the elective tests that wait until the urgent problem is dealt
+    with), each in order."""
+    elective = _elective(pack)
+    return [w for w in workup if w.test not in elective], [w for w in workup if w.test in elective]
