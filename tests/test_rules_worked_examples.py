@@ -29,6 +29,13 @@ def case(procedure: str = "discectomy", days_ago: int = 400, **parts: Any) -> di
     return {"case_id": "worked-example", "assessment_date": ASSESSED.isoformat(), "surgeries": [surgery], **parts}
 
 
+def acdf_case(days_ago: int, **parts: Any) -> dict[str, Any]:
+    """A case after a C5-C6 anterior cervical discectomy and fusion ``days_ago`` days before the assessment."""
+    surgery = {"procedure": "acdf", "region": "cervical", "levels": ["C5-C6"], "date": day(days_ago),
+               "instrumented": True, "approach": "anterior"}
+    return {"case_id": "worked-example", "assessment_date": ASSESSED.isoformat(), "surgeries": [surgery], **parts}
+
+
 def run(pack: KnowledgePack, data: dict[str, Any]) -> Assessment:
     return assess(parse_case(data, pack, today=ASSESSED), pack)
 
@@ -453,15 +460,14 @@ def test_an_adjacent_level_compression_with_a_deficit_leads_and_heads_the_differ
     # Symptomatic adjacent-segment disease after ACDF: radiculopathy at the level next to the fusion (the sources
     # of vignettes v045 and v046). The compression-with-deficit flag names the compressive causes to exclude; the
     # confirmed one stays first in the differential however many causes the flags name.
-    data = {"case_id": "worked-example", "assessment_date": ASSESSED.isoformat(),
-            "surgeries": [{"procedure": "acdf", "region": "cervical", "levels": ["C5-C6"], "date": day(1500),
-                           "instrumented": True, "approach": "anterior"}],
-            "symptoms": {"symptoms": ["arm_pain", "numbness"], "onset_days_after_surgery": 1400,
-                         "pain_free_interval": True, "side": "right", "pattern": "radicular", "trend": "worsening"},
-            "exam": {"motor": [{"myotome": "C7", "side": "right", "mrc": 4, "new_since_surgery": True}]},
-            "imaging": [{"modality": "mri", "date": day(10), "findings": [
-                {"code": "adjacent_level_stenosis", "level": "C6-C7", "side": "right"},
-                {"code": "foraminal_stenosis", "level": "C6-C7", "side": "right", "severity": "severe"}]}]}
+    data = acdf_case(
+        1500,
+        symptoms={"symptoms": ["arm_pain", "numbness"], "onset_days_after_surgery": 1400, "pain_free_interval": True,
+                  "side": "right", "pattern": "radicular", "trend": "worsening"},
+        exam={"motor": [{"myotome": "C7", "side": "right", "mrc": 4, "new_since_surgery": True}]},
+        imaging=[{"modality": "mri", "date": day(10), "findings": [
+            {"code": "adjacent_level_stenosis", "level": "C6-C7", "side": "right"},
+            {"code": "foraminal_stenosis", "level": "C6-C7", "side": "right", "severity": "severe"}]}])
     a = run(pack, data)
     assert "compression_with_deficit" in {f.rule_id for f in a.red_flags}
     assert a.leading == "adjacent_segment_disease"
@@ -472,15 +478,14 @@ def test_an_adjacent_level_compression_with_a_deficit_leads_and_heads_the_differ
 def test_a_migrated_cage_with_myelopathy_is_an_implant_emergency(pack):
     # A posteriorly migrated interbody cage compressing the cord with gait ataxia is the implant problem, not a
     # recurrent stenosis four weeks after the operation (the same deficit definition as any compression).
-    data = {"case_id": "worked-example", "assessment_date": ASSESSED.isoformat(),
-            "surgeries": [{"procedure": "acdf", "region": "cervical", "levels": ["C5-C6"], "date": day(28),
-                           "instrumented": True, "approach": "anterior"}],
-            "symptoms": {"symptoms": ["neck_pain", "hand_clumsiness", "gait_disturbance"],
-                         "onset_days_after_surgery": 21, "pain_free_interval": True, "trend": "worsening"},
-            "exam": {"hoffmann_sign": True, "gait_ataxia": True},
-            "imaging": [{"modality": "mri", "date": day(1), "findings": [
-                {"code": "cage_migration", "level": "C5-C6", "direction": "posterior"},
-                {"code": "cord_compression", "level": "C5-C6"}]}]}
+    data = acdf_case(
+        28,
+        symptoms={"symptoms": ["neck_pain", "hand_clumsiness", "gait_disturbance"], "onset_days_after_surgery": 21,
+                  "pain_free_interval": True, "trend": "worsening"},
+        exam={"hoffmann_sign": True, "gait_ataxia": True},
+        imaging=[{"modality": "mri", "date": day(1), "findings": [
+            {"code": "cage_migration", "level": "C5-C6", "direction": "posterior"},
+            {"code": "cord_compression", "level": "C5-C6"}]}])
     a = run(pack, data)
     assert "implant_compression_with_deficit" in {f.rule_id for f in a.red_flags}
     assert a.leading == "hardware_failure" and a.differential[0].cause == "hardware_failure"
@@ -529,13 +534,11 @@ def test_a_neck_collection_with_a_late_fever_does_not_confirm_a_haematoma(pack):
     # Mayo 2018: a fever starting after day 2 is followed by infection far more often; a collection with it may be
     # an abscess (oesophageal injury), so the collection confirms neither until it is drained or cultured.
     def acdf(temperature: float) -> Assessment:
-        return run(pack, {"case_id": "worked-example", "assessment_date": ASSESSED.isoformat(),
-                          "surgeries": [{"procedure": "acdf", "region": "cervical", "levels": ["C5-C6"],
-                                         "date": day(5), "instrumented": True, "approach": "anterior"}],
-                          "symptoms": {"symptoms": ["dysphagia", "neck_swelling"], "onset_days_after_surgery": 4},
-                          "exam": {"temperature_c": temperature, "neck_swelling": True},
-                          "imaging": [{"modality": "ct", "date": day(0), "findings": [
-                              {"code": "prevertebral_soft_tissue_swelling", "level": "C5-C6"}]}]})
+        return run(pack, acdf_case(
+            5, symptoms={"symptoms": ["dysphagia", "neck_swelling"], "onset_days_after_surgery": 4},
+            exam={"temperature_c": temperature, "neck_swelling": True},
+            imaging=[{"modality": "ct", "date": day(0), "findings": [
+                {"code": "prevertebral_soft_tissue_swelling", "level": "C5-C6"}]}]))
     afebrile, febrile = acdf(37.0), acdf(38.9)
     assert afebrile.leading == "hematoma" and cause(afebrile, "hematoma").tier == "confirmatory"
     assert cause(febrile, "hematoma").tier == "supportive"
@@ -560,12 +563,11 @@ def test_a_lone_raised_crp_is_compatible_with_infection_not_support_for_it(pack)
 def test_diagnostic_blocks_wait_while_a_red_flag_is_open(pack):
     # AHCPR 1994 / Chou 2007: a red flag needs urgent assessment before any elective decision. A block looks for a pain
     # generator; it has no place in the work-up of a new myelopathy (Fehlings 2017: MRI and surgical review).
-    data = {"case_id": "worked-example", "assessment_date": ASSESSED.isoformat(),
-            "surgeries": [{"procedure": "acdf", "region": "cervical", "levels": ["C5-C6"], "date": day(1500),
-                           "instrumented": True, "approach": "anterior"}],
-            "symptoms": {"symptoms": ["hand_clumsiness", "gait_disturbance", "neck_pain"],
-                         "onset_days_after_surgery": 1400, "pain_free_interval": True, "trend": "worsening"},
-            "exam": {"hoffmann_sign": True, "gait_ataxia": True}}
+    data = acdf_case(
+        1500,
+        symptoms={"symptoms": ["hand_clumsiness", "gait_disturbance", "neck_pain"], "onset_days_after_surgery": 1400,
+                  "pain_free_interval": True, "trend": "worsening"},
+        exam={"hoffmann_sign": True, "gait_ataxia": True})
     a = run(pack, data)
     assert a.decision.category == "urgent" and "mri" in [w.test for w in a.workup]
     assert not {"medial_branch_block", "nerve_root_block", "si_joint_block"} & {w.test for w in a.workup}
