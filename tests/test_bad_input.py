@@ -224,3 +224,23 @@ def test_motion_measured_on_a_single_film_is_refused_with_its_path(pack):
     assert "flexion_extension_xray" in exc.value.problems[0].message
     study["modality"] = "flexion_extension_xray"
     parse_case(base(imaging=[study]), pack, today=TODAY)
+
+
+def test_a_measured_imaging_finding_is_read_in_its_own_unit(pack):
+    # A peri-screw lucency of 0.2 cm was read as 0.2 mm (below the 1 mm threshold) and one of "2 deg" as 2 mm, without
+    # a word. A length in cm is now converted to mm, any other unit is refused naming the finding's unit.
+    def study(value: float, unit: str) -> dict[str, object]:
+        return {"modality": "ct", "date": "2026-09-01", "findings": [{"code": "peri_screw_lucency", "level": "L4-L5",
+                                                                      "value": value, "unit": unit}]}
+
+    parsed = parse_case(base(imaging=[study(0.2, "cm")]), pack, today=TODAY)
+    assert [(f.value, f.unit) for f in parsed.imaging[0].findings] == [(2.0, "mm")]
+    with pytest.raises(InputError) as exc:
+        parse_case(base(imaging=[study(2, "deg")]), pack, today=TODAY)
+    assert [p.path for p in exc.value.problems] == ["imaging[0].findings[0].unit"]
+    assert "mm or cm" in exc.value.problems[0].message
+    angle = {"modality": "flexion_extension_xray", "date": "2026-09-01", "findings": [
+        {"code": "angular_motion", "level": "L4-L5", "value": 1.5, "unit": "cm"}]}
+    with pytest.raises(InputError) as exc:
+        parse_case(base(imaging=[angle]), pack, today=TODAY)
+    assert [p.path for p in exc.value.problems] == ["imaging[0].findings[0].unit"]

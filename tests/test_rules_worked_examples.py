@@ -192,6 +192,27 @@ def test_pi_ll_mismatch_bands(pack):
     assert findings(60, 35) == {"pill_20"}
 
 
+def test_alignment_measured_on_the_standing_film_counts_like_the_alignment_section(pack):
+    # The Schwab bands (Terran 2013) read the same whether the SVA, PT and PI-LL come in the alignment section or as
+    # measured findings of the standing film; 11 cm is 110 mm. Probe: flatback after an L2-S1 fusion with SVA 11 cm,
+    # PI-LL 28 and PT 32 recorded on the film was led by sagittal imbalance on "imbalance reported" alone (supportive)
+    # and sent back for work-up.
+    film = {"modality": "standing_full_length_xray", "date": day(5), "findings": [
+        {"code": "sva", "value": 11, "unit": "cm"}, {"code": "pi_ll_mismatch", "value": 28, "unit": "deg"},
+        {"code": "pelvic_tilt", "value": 32, "unit": "deg"}]}
+    a = run(pack, case("tlif", imaging=[film], symptoms={"symptoms": ["back_pain", "stooped_posture"]}))
+    si = cause(a, "sagittal_imbalance")
+    assert {e.finding for e in si.supporting} == {"sva_95", "pill_20", "pt_30"}
+    assert si.tier == "confirmatory" and a.leading == "sagittal_imbalance"
+    assert a.decision.category != "workup_first"
+    # 6 cm is the Schwab + band; an SVA code without its value meets no band.
+    film["findings"] = [{"code": "sva", "value": 60, "unit": "mm"}]
+    assert {e.finding for e in cause(run(pack, case("tlif", imaging=[film])), "sagittal_imbalance").supporting} == {
+        "sva_40"}
+    film["findings"] = [{"code": "sva"}]
+    assert cause(run(pack, case("tlif", imaging=[film])), "sagittal_imbalance").supporting == []
+
+
 def test_contrast_mri_without_a_recurrent_disc_argues_strongly_against_it(pack):
     # Hueftle 1988: pre-contrast MRI sensitivity 100% (19 explored levels) -> ordinal -3.
     without = {"imaging": [{"modality": "mri_contrast", "date": day(10), "findings": []}]}

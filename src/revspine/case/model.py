@@ -55,21 +55,22 @@ __all__ = [
     "MotorGrade",
     "SensoryFinding",
     "MEASURED_IMAGING_CODES",
+    "MEASURED_IMAGING_UNITS",
 ]
 
-# Imaging codes that carry a measurement (``value`` in the unit named in enums.ImagingCode).
-MEASURED_IMAGING_CODES = frozenset(
-    {
-        ImagingCode.peri_screw_lucency,
-        ImagingCode.pedicle_breach,
-        ImagingCode.translation,
-        ImagingCode.angular_motion,
-        ImagingCode.sva,
-        ImagingCode.pelvic_tilt,
-        ImagingCode.pi_ll_mismatch,
-        ImagingCode.prevertebral_soft_tissue_swelling,
-    }
-)
+# Imaging codes that carry a measurement, with the unit the engine reads them in (``value`` of an
+# ImagingFinding). parse_case refuses any other unit naming the finding, and converts a length given in cm.
+MEASURED_IMAGING_UNITS: dict[ImagingCode, Literal["mm", "deg"]] = {
+    ImagingCode.peri_screw_lucency: "mm",
+    ImagingCode.pedicle_breach: "mm",
+    ImagingCode.translation: "mm",
+    ImagingCode.angular_motion: "deg",
+    ImagingCode.sva: "mm",
+    ImagingCode.pelvic_tilt: "deg",
+    ImagingCode.pi_ll_mismatch: "deg",
+    ImagingCode.prevertebral_soft_tissue_swelling: "mm",
+}
+MEASURED_IMAGING_CODES = frozenset(MEASURED_IMAGING_UNITS)
 
 
 class _Model(BaseModel):

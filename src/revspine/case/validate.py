@@ -14,7 +14,7 @@ from ..errors import InputError, Problem
 from ..instruments.scoring import get_instrument, score_items
 from ..knowledge.pack import KnowledgePack
 from ..knowledge.units import unit_key
-from .model import Case
+from .model import MEASURED_IMAGING_UNITS, Case
 
 __all__ = ["parse_case", "json_path", "problems_from_validation"]
 
@@ -131,6 +131,27 @@ def _consistency_problems(case: Case) -> list[Problem]:
 _DYNAMIC_CODES = frozenset({"translation", "angular_motion", "segmental_motion"})
 
 
+def _measure_problems(case: Case) -> list[Problem]:
+    """A measured imaging finding in the unit the engine reads (mm or degrees); a length in cm becomes mm.
+
+    A lucency of 0.2 cm was read as 0.2 mm, and an SVA of 11 cm as 11 mm, without a word: the unit is now
+    checked against the finding, and any other unit is refused naming the finding's path."""
+    p: list[Problem] = []
+    for i, study in enumerate(case.imaging):
+        for j, fnd in enumerate(study.findings):
+            canonical = MEASURED_IMAGING_UNITS.get(fnd.code)
+            if canonical is None or fnd.value is None or fnd.unit == canonical:
+                continue
+            if canonical == "mm" and fnd.unit == "cm":
+                fnd.value, fnd.unit = round(fnd.value * 10.0, 6), "mm"
+                continue
+            accepted = "mm or cm" if canonical == "mm" else "deg"
+            p.append(Problem(f"imaging[{i}].findings[{j}].unit",
+                             f"'{fnd.unit}' is not a unit for {fnd.code.value}, which is measured in {accepted}",
+                             fnd.unit))
+    return p
+
+
 def _lab_problems(case: Case, pack: KnowledgePack) -> list[Problem]:
     p: list[Problem] = []
     for i, lab in enumerate(case.labs):
@@ -211,7 +232,7 @@ def _instrument_problems(case: Case, pack: KnowledgePack) -> list[Problem]:
 
 
 def parse_case(data: Any, pack: KnowledgePack, *, today: date | None = None) -> Case:
-    """Validate raw case data (a dict, JSON text or Case) and normalise lab units.
+    """Validate raw case data (a dict, JSON text or Case) and normalise lab and imaging units.
 
     Fills ``assessment_date`` with ``today`` when absent. Raises InputError listing
     every problem found, each with its JSON path.
@@ -226,7 +247,8 @@ def parse_case(data: Any, pack: KnowledgePack, *, today: date | None = None) -> 
             case = Case.model_validate(data)
     except ValidationError as exc:
         raise InputError("the case is not valid", problems_from_validation(exc)) from None
-    problems = (_date_problems(case, today) + _consistency_problems(case) + _lab_problems(case, pack)
+    problems = (_date_problems(case, today) + _consistency_problems(case) + _measure_problems(case)
+                + _lab_problems(case, pack)
                 + _instrument_problems(case, pack))
     if problems:
         raise InputError("the case is not valid", problems)

@@ -65,6 +65,9 @@ class ImagingP(Compare):
     #: "concordant": only a finding on the side of one-sided symptoms (or either side unrecorded, bilateral or
     #: midline); "discordant": only a finding on the other side from one-sided symptoms.
     side: Literal["any", "concordant", "discordant"] = "any"
+    #: Only a finding reported with a value: a code that is nothing but a measurement (an SVA, a pelvic tilt)
+    #: says nothing about a threshold when its value is missing.
+    measured: bool = False
 
 
 _LATERAL = frozenset({Side.left, Side.right})
@@ -230,7 +233,7 @@ def _imaging(f: Facts, p: ImagingP) -> Hit:
         if fnd.value is None:
             # Reported without a measurement: present, so it meets a "more than" threshold (a radiologist
             # reports a lucency or a breach they see) but never an upper bound.
-            if p.lt is not None or p.le is not None:
+            if p.measured or p.lt is not None or p.le is not None:
                 continue
         elif not _certain(p, fnd.value, fnd.comparator):
             continue
