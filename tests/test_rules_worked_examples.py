@@ -302,6 +302,22 @@ def test_new_deficit_in_the_first_week_is_the_haematoma_red_flag(pack):
     assert "postoperative_hematoma" not in {r.rule_id for r in late.red_flags}
 
 
+def test_weakness_the_patient_reports_after_surgery_raises_the_haematoma_flag_until_strength_is_examined(pack):
+    # Probe: "new leg weakness and leg pain, getting worse" four days after a two-level laminectomy, nothing examined
+    # yet, was read as the expected post-operative course (non-surgical). Reported sphincter symptoms already counted;
+    # reported weakness now counts too, until an examination records normal strength (the flag asks for it).
+    symptoms = {"symptoms": ["weakness", "leg_pain"], "onset_days_after_surgery": 4, "trend": "worsening"}
+    a = run(pack, case("laminectomy", 5, symptoms=symptoms))
+    assert "postoperative_hematoma" in {r.rule_id for r in a.red_flags}
+    assert a.decision.category == "urgent" and a.differential[0].cause == "hematoma"
+    examined = run(pack, case("laminectomy", 5, symptoms=symptoms, exam={"motor_deficit": "none"}))
+    assert "postoperative_hematoma" not in {r.rule_id for r in examined.red_flags}
+    weak = run(pack, case("laminectomy", 5, symptoms=symptoms, exam={"motor_deficit": "mild"}))
+    assert "postoperative_hematoma" in {r.rule_id for r in weak.red_flags}
+    late = run(pack, case("laminectomy", 60, symptoms={**symptoms, "onset_days_after_surgery": 50}))
+    assert "postoperative_hematoma" not in {r.rule_id for r in late.red_flags}
+
+
 def test_fever_above_38_is_a_red_flag_but_38_is_not(pack):
     # NHSN: fever (>38.0 C) is a criterion of deep incisional and organ/space SSI; after post-operative day 2
     # (97% of first fevers after lumbar fusion start within 48 h, Mayo 2018) it is a red flag.

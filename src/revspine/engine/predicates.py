@@ -397,7 +397,12 @@ def _any_of(f: Facts, p: Any) -> Hit:
         h = fn(f, params)
         if h:
             hits += h
-    return hits or None
+    return _once(hits) or None
+
+
+def _once(hits: list[str]) -> list[str]:
+    """Each input quoted once, in order (two parts of a composite can read the same field)."""
+    return list(dict.fromkeys(hits)) if len(hits) > 1 else hits
 
 
 def _all_of(f: Facts, p: Any) -> Hit:
@@ -407,7 +412,7 @@ def _all_of(f: Facts, p: Any) -> Hit:
         if not h:
             return None
         hits += h
-    return hits
+    return _once(hits)
 
 
 def _culture_grade(c: Any, definite_samples: int) -> str:
