@@ -14,6 +14,9 @@ file parsed), then the median and p99 time, over every example case run --rounds
 
 each with its ratio to the targets (p99 at most 1 ms, load at most 300 ms on a 2-core machine).
 The 1 ms target is printed against each line; which line it binds is the issue's to say.
+``--per-case`` also prints each example's engine CPU median and max, slowest first: the p99 over
+all the samples is mostly the heaviest one or two examples (and, on a busy machine, the others'
+preemptions), so this says which.
 
 Each call is timed twice: wall clock (what a user waits) and the thread's CPU time
 (the work itself). On a shared machine the wall-clock p99 also measures the other
@@ -66,6 +69,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rounds", type=int, default=200, help="times each example is assessed")
     parser.add_argument("--loads", type=int, default=7, help="fresh pack loads to time")
+    parser.add_argument("--per-case", action="store_true", help="also print each example's engine CPU time")
     args = parser.parse_args()
 
     load1, load5, _ = os.getloadavg()
@@ -74,7 +78,8 @@ def main() -> int:
     loads = [timed(settings.load_pack) for _ in range(args.loads)]
     parsed = [timed(load_pack) for _ in range(args.loads)]  # no cache: every YAML file parsed
     pack = load_pack()
-    raws = [read_case_file(p) for p in example_paths()]
+    paths = example_paths()
+    raws = [read_case_file(p) for p in paths]
     cases = [parse_case(raw, pack, today=TODAY) for raw in raws]
     for case in cases:  # warm up
         to_json(assess(case, pack))
@@ -103,7 +108,20 @@ def main() -> int:
     report("engine (reason)", engine)
     report("assess (pipeline)", pipeline)
     report("parse+assess+json", full)
+    if args.per_case:
+        per_case(engine, [p.stem for p in paths])
     return 0
+
+
+def per_case(engine: list[tuple[float, float]], names: list[str]) -> None:
+    """Each example's engine CPU median and max, slowest first (``engine`` holds round after round of every case,
+    in ``names`` order)."""
+    n = len(names)
+    print("  engine (reason) cpu per example, slowest first:")
+    rows = [(statistics.median(cpu), max(cpu), name)
+            for i, name in enumerate(names) for cpu in ([c for _, c in engine[i::n]],)]
+    for med, top, name in sorted(rows, reverse=True):
+        print(f"    {name:45} median {med:7.3f} ms   max {top:7.3f} ms")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, KeysView
+from collections.abc import Set as AbstractSet
 from typing import Generic, TypeVar
 
 from ..knowledge.pack import KnowledgePack
@@ -25,32 +26,34 @@ def evaluate_findings(facts: Facts, pack: KnowledgePack) -> Hits:
     input the case records are evaluated (``inputs``): the others cannot be present."""
     c = compiled(pack)
     todo = set(c.always)
-    for key in recorded(facts, c.fields):
-        todo.update(c.by_input.get(key, ()))
+    by_input = c.by_input
+    for key in by_input.keys() & recorded(facts, c.fields):  # the inputs some finding reads
+        todo.update(by_input[key])
     hits = _Hits(c.unknown)
     compiled_present = c.present
-    present = []
+    present = set()
     for fid in todo:
         fn, params = compiled_present[fid]
         if h := fn(facts, params):
-            present.append(fid)
+            present.add(fid)
         hits[fid] = h
     hits.present = present
     return hits
 
 
 class _Hits(dict[str, Hit]):
-    """Hits that also list the findings present (``present_findings``), as ``evaluate_findings`` found them."""
+    """Hits that also hold the set of findings present (``present_findings``), as ``evaluate_findings`` found
+    them."""
 
     __slots__ = ("present",)
-    present: list[str]
+    present: set[str]
 
 
-def present_findings(hits: Hits) -> Iterable[str]:
-    """The findings present in ``hits``."""
+def present_findings(hits: Hits) -> AbstractSet[str]:
+    """The findings present in ``hits`` (a set: ask it, do not change it)."""
     if isinstance(hits, _Hits):
         return hits.present
-    return [fid for fid, h in hits.items() if h]
+    return {fid for fid, h in hits.items() if h}
 
 
 class RuleIndex(Generic[R]):
@@ -62,7 +65,7 @@ class RuleIndex(Generic[R]):
     present (only ``none``), is always a candidate. ``check`` still decides each candidate.
     """
 
-    __slots__ = ("rules", "by_finding", "always")
+    __slots__ = ("rules", "by_finding", "always", "keys")
 
     def __init__(self, rules: Iterable[tuple[R, Condition | None]]) -> None:
         self.rules: tuple[R, ...] = ()
@@ -78,14 +81,14 @@ class RuleIndex(Generic[R]):
                 self.by_finding.setdefault(fid, []).append(i)
         self.rules = tuple(kept)
         self.always = tuple(always)
+        self.keys: KeysView[str] = self.by_finding.keys()  # a set view: met with the findings present in one step
 
     def candidates(self, hits: Hits) -> list[R]:
         """The rules whose condition can hold with these hits, in rule order."""
         found = set(self.always)
         by_finding = self.by_finding
-        for fid in present_findings(hits):
-            if (rules := by_finding.get(fid)) is not None:
-                found.update(rules)
+        for fid in self.keys & present_findings(hits):
+            found.update(by_finding[fid])
         rules_ = self.rules
         return [rules_[i] for i in sorted(found)]
 
