@@ -9,7 +9,7 @@ stores one assessment, then runs two phases, each with a probe that asks for `GE
 1. `pdf`: 8 clients download the assessment's PDF over and over (rendered in the PDF worker
    process, web/pdfpool.py);
 2. `tokens`: 4 clients send `GET /api/patients` with an 8 MB `Authorization` header over and over
-   (refused after 64 KB of head, web/limits.py). These clients are processes of their own, as an
+   (refused after 64 KB of head, request_limits.py). These clients are processes of their own, as an
    attacker's are, so that the probe's requests do not share an interpreter with them. The server
    spends 0.4-1 ms of CPU per refused 8 MB head (printed); on this 2-core machine the 4 attackers'
    own sending competes with the server for the cores, which is most of what moves the p99 here

@@ -125,8 +125,11 @@ class ProcessPool:
         for _ in range(self.workers):
             executor.submit(fn, *args).add_done_callback(done)
 
-    def close(self) -> None:
+    def close(self, *, wait: bool = False) -> None:
+        """Stop the workers (jobs still waiting are cancelled; the next job starts new workers). ``wait``:
+        until they have exited and the pool's queues are closed (a server's shutdown: a process that ends
+        by a signal runs no exit handlers, and its pipes' semaphores were reported as leaked)."""
         with self._lock:
             executor, self._executor = self._executor, None
         if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
+            executor.shutdown(wait=wait, cancel_futures=True)

@@ -33,6 +33,7 @@ from ..cds_support import call as cds_call
 from ..cds_support import settings as cds_settings
 from ..fhir_samples import PID, fbss_resources
 from .conftest import make_env
+from .live import free_port
 
 
 def test_a_worker_process_answers_what_this_process_answers(examples: list[Path], pack: KnowledgePack) -> None:
@@ -110,13 +111,18 @@ def test_a_worker_exits_when_the_serving_process_is_killed() -> None:
         parent.wait(30)
         if parent.stdout is not None:
             parent.stdout.close()
+    assert not _still_running(workers)
+
+
+def _still_running(pids: list[int]) -> list[int]:
+    """Which of ``pids`` still run after up to 120 s (a process that just ended may still be reaped)."""
     deadline = time.monotonic() + 120
-    alive = list(workers)
+    alive = list(pids)
     while alive and time.monotonic() < deadline:
         time.sleep(0.2)
         alive = [p for p in alive if Path(f"/proc/{p}").exists() and "zombie" not in
                  Path(f"/proc/{p}/status").read_text().lower()]
-    assert not alive
+    return alive
 
 
 def _same_shape(text: str) -> str:
@@ -199,3 +205,35 @@ def test_a_hook_call_finding_the_workers_queue_full_is_answered_503_to_retry(pac
                  headers={"Authorization": f"Bearer {keys.token(aud)}"})
     assert r.status_code == 503 and r.headers["Retry-After"] == "5"
     assert r.json()["issue"][0]["code"] == "transient"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("app", ["revspine.cdshooks.app:create_ehr_app_from_env",
+                                 "revspine.web.app:create_app_from_env"])
+def test_a_server_stopped_by_sigterm_stops_its_workers_and_leaks_nothing(tmp_path: Path, app: str) -> None:
+    """uvicorn ends the process by the signal it caught, after the app's shutdown, so no exit handler runs:
+    the app stops its worker pools itself (before, `resource_tracker` reported 5 and 10 leaked semaphores)."""
+    port = free_port()
+    env = {**os.environ, "REVSPINE_DATA_DIR": str(tmp_path), "REVSPINE_ASSESS_WORKERS": "1",
+           "REVSPINE_LOG_LEVEL": "WARNING", "REVSPINE_SECRET_KEY": "sigterm-test"}
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", app, "--factory", "--host", "127.0.0.1", "--port",
+                               str(port), "--log-level", "warning"], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 300  # start-up on a loaded machine can take a minute or more
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/cds-services", timeout=5)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and server.poll() is None, "the server did not start"
+                time.sleep(0.2)
+        workers = [int(p) for p in Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()]
+        server.send_signal(signal.SIGTERM)
+        _, stderr = server.communicate(timeout=120)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(30)
+    assert "leaked" not in stderr, stderr
+    assert not _still_running(workers)

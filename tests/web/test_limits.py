@@ -168,3 +168,36 @@ def test_settings_size_the_limits(tmp_path, pack):
         assert c.post("/api/patients", content=b"x" * 1001).status_code == 413
         assert c.post("/api/patients", content=b"{}").status_code == 401
     env.db.dispose()
+
+
+@pytest.fixture
+def ehr_app(pack):
+    from revspine.cdshooks.app import create_ehr_app
+
+    from ..cds_support import ClientKeys
+    from ..cds_support import settings as cds_settings
+
+    return create_ehr_app(cds_settings(ClientKeys()), pack=pack, max_body_bytes=100_000)
+
+
+@pytest.mark.parametrize("path", ["/cds-services/revspine-patient-view", "/cds-services/revspine-patient-view/feedback",
+                                  "/fhir/$assess"])
+def test_the_standalone_ehr_app_refuses_a_body_over_its_limit_before_authentication(ehr_app, path):
+    """The standalone CDS Hooks / FHIR app holds every route to the body limit before the token check, as
+    the web app does: 413, where it answered 401 after reading the whole body."""
+    from ..cds_support import call
+
+    big = b'{"x": "' + b"a" * 200_000 + b'"}'
+    r = call(ehr_app, "POST", path, content=big, headers={"Content-Type": "application/json"})
+    assert r.status_code == 413 and r.json()["errors"][0]["path"] == "(body)"
+
+    async def chunks():
+        for _ in range(3):
+            yield b"a" * 50_000
+
+    streamed = call(ehr_app, "POST", path, content=chunks(), headers={"Content-Type": "application/json"})
+    assert streamed.status_code == 413
+    token = call(ehr_app, "POST", path, content=b"{}", headers={"Authorization": HUGE_TOKEN})
+    assert token.status_code == 431
+    within = call(ehr_app, "POST", path, content=b"{}", headers={"Content-Type": "application/json"})
+    assert within.status_code in (400, 401, 422)  # read and refused for what it is, not for its size

@@ -92,7 +92,7 @@ def _serve(settings: Any, db: Any, banner: list[str]) -> None:
                     http=HTTP_PROTOCOL, forwarded_allow_ips=settings.forwarded_allow_ips)
         return
     configure_logging(settings.log_level, settings.log_json)
-    app = create_app(settings, db=db)
+    app = create_app(settings, db=db, stop_workers=True)
     freeze_startup_objects()
     uvicorn.run(app, host=settings.host, port=settings.port, access_log=False, log_level="warning",
                 http=HTTP_PROTOCOL, forwarded_allow_ips=settings.forwarded_allow_ips)

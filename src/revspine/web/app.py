@@ -12,6 +12,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from functools import partial
 from importlib import resources
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from ..assesspool import shared_assess_pool
 from ..cdshooks.settings import CdsSettings
 from ..knowledge import KnowledgePack
+from ..request_limits import RequestLimits
 from ..settings import Settings, load_settings
 from ..storage import Database, migrate
 from ..storage.login_limit import LoginLimit
@@ -34,7 +36,6 @@ from ..version import __version__
 from ..views import environment as views_environment
 from .ehr import ehr_routers
 from .errors import install_error_handlers
-from .limits import RequestLimits
 from .logs import RequestLogMiddleware
 from .pdfpool import shared_pool
 from .routes import (
@@ -90,8 +91,13 @@ def open_database(settings: Settings) -> Database:
 
 def create_app(settings: Settings | None = None, *, extra_routers: Sequence[APIRouter] = (),
                db: Database | None = None, pack: KnowledgePack | None = None, run_migrations: bool = False,
-               ehr: bool = True, cds_settings: CdsSettings | None = None) -> FastAPI:
+               ehr: bool = True, cds_settings: CdsSettings | None = None, stop_workers: bool = False) -> FastAPI:
     """Build the app. ``run_migrations`` upgrades the schema first (``revspine serve`` does).
+
+    ``stop_workers``: at shutdown, stop the worker processes (PDF, assessment) shared by every app of this
+    process, as a serving process does (``revspine serve``, :func:`create_app_from_env`): uvicorn then ends
+    the process by its signal, which runs no exit handler, and the pools' semaphores were reported as
+    leaked. Tests build many apps on one set of workers and leave it False.
 
     ``ehr`` mounts the CDS Hooks service (/cds-services) and the FHIR endpoint (/fhir/$assess),
     backed by this app's storage and audit log (web/ehr.py); ``cds_settings`` defaults to ``settings.cds``.
@@ -117,6 +123,10 @@ def create_app(settings: Settings | None = None, *, extra_routers: Sequence[APIR
             assess_pool.warm()  # and the knowledge pack in each assessment worker
         yield
         await anyio.to_thread.run_sync(db.writer.close)  # the writes still queued are committed first
+        if stop_workers:
+            for pool in (app.state.revspine.pdf, assess_pool):
+                if pool is not None:
+                    await anyio.to_thread.run_sync(partial(pool.close, wait=True))
 
     app = FastAPI(title="revspine", version=__version__, description=DESCRIPTION, docs_url=None, redoc_url=None,
                   lifespan=lifespan,
@@ -199,6 +209,6 @@ def create_app_from_env() -> FastAPI:
 
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_json)
-    app = create_app(settings)
+    app = create_app(settings, stop_workers=True)
     freeze_startup_objects()
     return app

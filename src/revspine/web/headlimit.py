@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from .limits import _error
+from ..request_limits import _error
 
 __all__ = ["BoundedHeadHttpToolsProtocol", "HTTP_PROTOCOL", "MAX_HEAD_BYTES"]
 

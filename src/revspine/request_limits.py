@@ -1,4 +1,5 @@
-"""Size limits checked before any parsing or authentication, so no request can stall the event loop.
+"""Size limits checked before any parsing or authentication, so no request can stall the event loop
+(an ASGI middleware for the web app and the standalone CDS Hooks app).
 
 - An ``Authorization`` header over 8 KB is refused (431) before anything reads it: an 8 MB JWT
   used to cost about 2 s of event-loop time on its way to a 401.
