@@ -16,6 +16,8 @@ at random whatever the answers; target p99 at most 3 x the median); and the same
 process (parse the request, map the prefetch to a case, assess, build the cards, keep the
 assessment, through revspine.cdshooks.service.run_service) with the ratio of the server's CPU per
 call to it (target at most 1.5; the rest is HTTP, the signed-token check and the replay table).
+The closed loop runs in ``--rounds`` blocks, each between two blocks of the in-process work, so that
+the load of a shared machine weighs on both figures alike; each round's ratio is printed too.
 The machine may be shared: compare figures within one run.
 
 Usage: python benchmarks/bench_cds_hooks.py [--requests 800] [--concurrency 16] [--full] [--workers 1]
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import socket
@@ -115,32 +118,47 @@ def build_prefetch(bundle: dict[str, Any], full: bool) -> tuple[str, dict[str, A
     }
 
 
-async def in_process_cpu(body: bytes, base: str, requests: int, warmup: int) -> float:
-    """CPU seconds per call of the same work in this process: parse the request, map the prefetch to a
-    case, assess, build the cards, keep the assessment (as the standalone app does, in memory), through
-    revspine.cdshooks.service.run_service with no worker pool."""
-    import gc
+class InProcess:
+    """The same work as one call, in this process: parse the request, map the prefetch to a case, assess,
+    build the cards, keep the assessment (as the standalone app does, in memory), through
+    revspine.cdshooks.service.run_service with no worker pool. Measured in blocks alternating with the
+    server's (:func:`run`), so that the machine's load weighs on both alike."""
 
-    from revspine.cdshooks.service import Deps, run_service
-    from revspine.cdshooks.settings import CdsSettings
-    from revspine.cdshooks.store import InMemoryAssessments
-    from revspine.knowledge import load_pack
+    def __init__(self, body: bytes, base: str) -> None:
+        from revspine.cdshooks.service import Deps
+        from revspine.cdshooks.settings import CdsSettings
+        from revspine.cdshooks.store import InMemoryAssessments
+        from revspine.knowledge import load_pack
 
-    deps = Deps(pack=load_pack(), settings=CdsSettings(base_url=base), save_assessment=InMemoryAssessments())
-    gc.collect()
-    gc.freeze()  # as the app does at start-up (revspine.cdshooks.app)
-    gc.set_threshold(50_000, 20, 20)
+        self.body, self.base = body, base
+        self.deps = Deps(pack=load_pack(), settings=CdsSettings(base_url=base), save_assessment=InMemoryAssessments())
+        self.cpu, self.measured = 0.0, 0
 
-    async def once() -> None:
-        out = await run_service("revspine-patient-view", body, deps, app_base=base + "/", client={"iss": ISS})
-        assert out.cards
+    async def _run(self, n: int) -> float:
+        from revspine.cdshooks.service import run_service
 
-    for _ in range(warmup):
-        await once()
-    started = time.process_time()
-    for _ in range(requests):
-        await once()
-    return (time.process_time() - started) / requests
+        started = time.process_time()
+        for _ in range(n):
+            out = await run_service("revspine-patient-view", self.body, self.deps, app_base=self.base + "/",
+                                    client={"iss": ISS})
+            assert out.cards
+        return time.process_time() - started
+
+    async def warm(self, n: int) -> None:
+        gc.collect()
+        gc.freeze()  # as the app does at start-up (revspine.cdshooks.app)
+        gc.set_threshold(50_000, 20, 20)
+        await self._run(n)
+
+    async def block(self, n: int) -> float:
+        """Run ``n`` more calls; their CPU seconds per call (also added to the totals)."""
+        cpu = await self._run(n)
+        self.cpu += cpu
+        self.measured += n
+        return cpu / n
+
+    def per_call(self) -> float:
+        return self.cpu / self.measured
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -178,6 +196,8 @@ async def run(args: argparse.Namespace) -> int:
                   for _ in range(total)]
         body = orjson.dumps({"hook": "patient-view", "hookInstance": str(uuid.uuid4()),
                              "context": {"userId": "Practitioner/bench", "patientId": pid}, "prefetch": prefetch})
+        local = InProcess(body, base)
+        await local.warm(10)
         print(f"bundle {path.name}: prefetch {len(body) / 1e6:.2f} MB "
               f"({'every resource' if args.full else 'selected by the prefetch templates'}); "
               f"{args.requests} calls, {args.concurrency} concurrent clients, {args.workers} server worker(s), "
@@ -193,13 +213,27 @@ async def run(args: argparse.Namespace) -> int:
         warm, measured = tokens[:args.warmup], tokens[args.warmup:args.warmup + args.requests]
         later = tokens[args.warmup + args.requests:]
         check(await closed_loop(port, [lambda i: make(warm[i])] * args.concurrency, len(warm)))
-        cpu0, split0 = cpu_seconds(server.pid), cpu_split(server.pid)
-        started = time.perf_counter()
-        answers = await closed_loop(port, [lambda i: make(measured[i])] * args.concurrency, len(measured))
-        wall = time.perf_counter() - started
-        cpu = cpu_seconds(server.pid) - cpu0
-        split = {k: v - split0[k] for k, v in cpu_split(server.pid).items()}
-        check(answers)
+        rounds = max(1, args.rounds)
+        per_round, local_n = len(measured) // rounds, max(1, args.in_process // (rounds + 1))
+        answers, blocks = [], []
+        cpu = wall = 0.0
+        split = {"serving": 0.0, "workers": 0.0}
+        before = await local.block(local_n)
+        for r in range(rounds):
+            mine = measured[r * per_round:(r + 1) * per_round]
+            cpu0, split0 = cpu_seconds(server.pid), cpu_split(server.pid)
+            started = time.perf_counter()
+            got = await closed_loop(port, [lambda i, mine=mine: make(mine[i])] * args.concurrency, len(mine))
+            wall += time.perf_counter() - started
+            used = cpu_seconds(server.pid) - cpu0
+            cpu += used
+            for k, v in cpu_split(server.pid).items():
+                split[k] += v - split0[k]
+            check(got)
+            answers += got
+            after = await local.block(local_n)
+            blocks.append((used / len(got), before, after))
+            before = after
         saturation = len(answers) / wall
         opened = await open_loop(port, lambda i: make(later[i]), saturation / 2, len(later))
         check(opened)
@@ -229,11 +263,14 @@ async def run(args: argparse.Namespace) -> int:
     finally:
         server.terminate()
         server.wait(timeout=10)
-    local = await in_process_cpu(body, base, args.in_process, 10)
+    local_cpu = local.per_call()
     server_cpu = cpu / len(latencies)
-    print(f"CPU per call: server {server_cpu * 1000:.2f} ms, the same work in process {local * 1000:.2f} ms "
-          f"(parse, prefetch mapping, assess, cards, keep); ratio {server_cpu / local:.2f} "
-          f"(target <= {TARGET_CPU_RATIO}: {'met' if server_cpu <= TARGET_CPU_RATIO * local else 'NOT met'})")
+    print(f"CPU per call: server {server_cpu * 1000:.2f} ms, the same work in process {local_cpu * 1000:.2f} ms "
+          f"(parse, prefetch mapping, assess, cards, keep); ratio {server_cpu / local_cpu:.2f} "
+          f"(target <= {TARGET_CPU_RATIO}: {'met' if server_cpu <= TARGET_CPU_RATIO * local_cpu else 'NOT met'})")
+    print("  by round (server block between two in-process blocks): " + "; ".join(
+        f"server {s * 1000:.2f} / in process {(b + a) / 2 * 1000:.2f} ms = {2 * s / (b + a):.2f}"
+        for s, b, a in blocks))
     print(f"  of which the serving process {split['serving'] * 1000 / len(latencies):.2f} ms (HTTP, token check, "
           f"hand-offs, keep), the assessment workers {split['workers'] * 1000 / len(latencies):.2f} ms")
     print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
@@ -251,7 +288,9 @@ def main() -> int:
     ap.add_argument("--assess-workers", type=int, default=None,
                     help="assessment processes per serving process (default: the setting's default; 0: on the loop)")
     ap.add_argument("--open-requests", type=int, default=400, help="calls of the open-loop run")
-    ap.add_argument("--in-process", type=int, default=100, help="calls of the in-process run")
+    ap.add_argument("--in-process", type=int, default=100, help="calls of the in-process runs (all blocks)")
+    ap.add_argument("--rounds", type=int, default=4,
+                    help="the closed loop and the in-process work alternate in this many blocks each")
     return asyncio.run(run(ap.parse_args()))
 
 

@@ -16,8 +16,10 @@ sends the requests and prints, in one run:
    FIFO server per serving process, the event loop's lane);
 3. the same work in this process (parse the JSON, validate, assess, store with its audit rows,
    through revspine.workflow, on a database of its own): CPU per request, and the ratio of the
-   server's CPU per request to it (target: at most 1.5; the rest is HTTP, routing and validation
-   of the request model).
+   server's CPU per request to it (target: at most 1.5; the rest is HTTP, routing, authentication
+   and the hand-offs). The closed loop runs in ``--rounds`` blocks, each between two blocks of the
+   in-process work, so that the load of a shared machine weighs on both figures alike; each round's
+   ratio is printed too.
 
 The clients are benchmarks/loadgen.py (keep-alive connections, prepared request bytes: the load
 generator shares the machine). The machine may be shared: compare figures within one run.
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import socket
@@ -120,30 +123,53 @@ def run_open(port: int, token: str, cases: list[dict], pids: list[int], rate: fl
     return answers
 
 
-def in_process_cpu(cases: list[dict], requests: int, warmup: int, url: str) -> float:
-    """CPU seconds per request of the same work in this process: parse the JSON body, validate, assess,
-    store the case version and assessment with their audit rows (revspine.workflow), one after another."""
-    from revspine.knowledge import load_pack
-    from revspine.storage import Database, accounts, migrate, records
-    from revspine.workflow import Workflow
+class InProcess:
+    """The same work as one POST assess, in this process: parse the JSON body, validate, assess, store the
+    case version and assessment with their audit rows (revspine.workflow), one after another, on a
+    database of its own. Measured in blocks alternating with the server's (:func:`main`), so that the
+    machine's load weighs on both alike."""
 
-    db = Database(url)
-    if db.dialect == "sqlite":
-        migrate(db)
-    def user_and_patient(s: Any) -> tuple[int, int]:
-        user = accounts.create_user(s, f"in-process-{uuid.uuid4().hex[:8]}", "in process password 123")
-        return user.id, records.create_patient(s, user.id, "In process").id
-    user_id, patient_id = db.write(user_and_patient)
-    flow = Workflow(db, load_pack())
-    bodies = [json.dumps(c).encode() for c in cases]
-    for i in range(warmup):
-        flow.save_and_assess(user_id, patient_id, orjson.loads(bodies[i % len(bodies)]), source="api")
-    started = time.process_time()
-    for i in range(requests):
-        flow.save_and_assess(user_id, patient_id, orjson.loads(bodies[i % len(bodies)]), source="api")
-    cpu = time.process_time() - started
-    db.dispose()
-    return cpu / requests
+    def __init__(self, cases: list[dict], url: str, warmup: int) -> None:
+        from revspine.knowledge import load_pack
+        from revspine.storage import Database, accounts, migrate, records
+        from revspine.workflow import Workflow
+
+        self.db = Database(url)
+        if self.db.dialect == "sqlite":
+            migrate(self.db)
+
+        def user_and_patient(s: Any) -> tuple[int, int]:
+            user = accounts.create_user(s, f"in-process-{uuid.uuid4().hex[:8]}", "in process password 123")
+            return user.id, records.create_patient(s, user.id, "In process").id
+        self.user_id, self.patient_id = self.db.write(user_and_patient)
+        self.flow = Workflow(self.db, load_pack())
+        self.bodies = [json.dumps(c).encode() for c in cases]
+        self.done = self.measured = 0
+        self.cpu = 0.0
+        gc.collect()
+        gc.freeze()  # as the serving process does with what it loaded at start-up (web/app.py)
+        self._run(warmup)
+
+    def _run(self, n: int) -> float:
+        started = time.process_time()
+        for i in range(n):
+            body = self.bodies[(self.done + i) % len(self.bodies)]
+            self.flow.save_and_assess(self.user_id, self.patient_id, orjson.loads(body), source="api")
+        self.done += n
+        return time.process_time() - started
+
+    def block(self, n: int) -> float:
+        """Run ``n`` more; their CPU seconds per request (also added to the totals)."""
+        cpu = self._run(n)
+        self.cpu += cpu
+        self.measured += n
+        return cpu / n
+
+    def per_request(self) -> float:
+        return self.cpu / self.measured
+
+    def close(self) -> None:
+        self.db.dispose()
 
 
 def main() -> None:
@@ -156,9 +182,12 @@ def main() -> None:
     ap.add_argument("--assess-workers", type=int, default=None,
                     help="assessment processes per serving process (default: the setting's default; 0: on the loop)")
     ap.add_argument("--open-requests", type=int, default=1000, help="requests of the open-loop run")
-    ap.add_argument("--in-process", type=int, default=300, help="requests of the in-process run")
+    ap.add_argument("--in-process", type=int, default=300, help="requests of the in-process runs (all blocks)")
+    ap.add_argument("--rounds", type=int, default=4,
+                    help="the closed loop and the in-process work alternate in this many blocks each")
     args = ap.parse_args()
     cases = [json.loads(p.read_text()) for p in example_paths()]
+    rounds = max(1, args.rounds)
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
         env = {**os.environ, "REVSPINE_DATA_DIR": tmp, "REVSPINE_LOG_LEVEL": "WARNING"}
@@ -170,11 +199,16 @@ def main() -> None:
         username = f"bench-{uuid.uuid4().hex[:8]}"  # the --database-url may already hold earlier runs
         revspine("user", "create", "--username", username, "--password-stdin", env=env, stdin="bench password 123\n")
         token = revspine("token", "create", "--username", username, env=env).strip()
+        local = InProcess(cases, args.database_url or f"sqlite:///{tmp}/in-process.sqlite3", min(args.warmup, 50))
         exe = str(Path(sys.executable).with_name("revspine"))
         command = [exe, "serve", "--port", str(port), "--workers", str(args.workers)]
         server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.PIPE, text=True)
         base = f"http://127.0.0.1:{port}"
+        blocks: list[tuple[float, float, float]] = []  # per round: server CPU per request, in process before, after
+        lat: list[float] = []
+        cpu = wall = 0.0
+        split = {"serving": 0.0, "workers": 0.0}
         try:
             deadline = time.monotonic() + 300  # start-up on a loaded machine can take a minute or more
             while True:
@@ -189,17 +223,25 @@ def main() -> None:
                 time.sleep(0.2)
             pids = setup(base, token, args.clients)
             run(port, token, cases, pids, args.warmup)
-            cpu0, split0, t0 = cpu_seconds(server.pid), cpu_split(server.pid), time.perf_counter()
-            lat = run(port, token, cases, pids, args.requests)
-            wall, cpu = time.perf_counter() - t0, cpu_seconds(server.pid) - cpu0
-            split = {k: v - split0[k] for k, v in cpu_split(server.pid).items()}
+            before = local.block(max(1, args.in_process // (rounds + 1)))
+            for _ in range(rounds):
+                cpu0, split0, t0 = cpu_seconds(server.pid), cpu_split(server.pid), time.perf_counter()
+                got = run(port, token, cases, pids, args.requests // rounds)
+                wall += time.perf_counter() - t0
+                used = cpu_seconds(server.pid) - cpu0
+                cpu += used
+                for k, v in cpu_split(server.pid).items():
+                    split[k] += v - split0[k]
+                lat += got
+                after = local.block(max(1, args.in_process // (rounds + 1)))
+                blocks.append((used / len(got), before, after))
+                before = after
             saturation = len(lat) / wall
             opened = run_open(port, token, cases, pids, saturation / 2, args.open_requests)
         finally:
             server.terminate()
             server.wait(timeout=10)
-        url = args.database_url or f"sqlite:///{tmp}/in-process.sqlite3"
-        local_cpu = in_process_cpu(cases, args.in_process, min(args.warmup, 50), url)
+            local.close()
     lat.sort()
     p99 = percentile(lat, 99)
     db = args.database_url.split(":", 1)[0] if args.database_url else "sqlite"
@@ -224,10 +266,13 @@ def main() -> None:
     print(f"  of which the load generator's own send lag: median {lag_median:.1f} ms, p99 {lag_p99:.1f} ms; "
           f"queueing alone at this utilisation ({args.workers} queue(s), each served by {servers} process(es) "
           f"in FIFO: M/D/{servers}, 0.5): p99/median {md1_p99_over_median(servers=servers):.1f}")
-    server_cpu = cpu / len(lat)
+    server_cpu, local_cpu = cpu / len(lat), local.per_request()
     print(f"CPU per request: server {server_cpu * 1000:.2f} ms, the same work in process "
           f"{local_cpu * 1000:.2f} ms (parse, validate, assess, store, audit); ratio {server_cpu / local_cpu:.2f} "
           f"(target <= {TARGET_CPU_RATIO}: {'met' if server_cpu <= TARGET_CPU_RATIO * local_cpu else 'NOT met'})")
+    print("  by round (server block between two in-process blocks): " + "; ".join(
+        f"server {s * 1000:.2f} / in process {(b + a) / 2 * 1000:.2f} ms = {2 * s / (b + a):.2f}"
+        for s, b, a in blocks))
     print(f"  of which the serving process {split['serving'] * 1000 / len(lat):.2f} ms (HTTP, authentication, "
           f"hand-offs, store), the assessment workers {split['workers'] * 1000 / len(lat):.2f} ms")
     print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
