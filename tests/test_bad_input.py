@@ -244,3 +244,17 @@ def test_a_measured_imaging_finding_is_read_in_its_own_unit(pack):
     with pytest.raises(InputError) as exc:
         parse_case(base(imaging=[angle]), pack, today=TODAY)
     assert [p.path for p in exc.value.problems] == ["imaging[0].findings[0].unit"]
+
+
+@pytest.mark.parametrize("region", ["thoracic", "lumbar"])
+def test_a_construct_across_the_thoracolumbar_junction_is_one_operation(pack, region):
+    # A T10-L2 fusion was refused as "level L1-L2 is not in the thoracic region" (and T10-T11 not lumbar) whichever
+    # region was named: the levels beyond a junction are accepted when they continue, without a gap, a block of levels
+    # in the named region; a level elsewhere still names the surgery.
+    levels = ["T10-T11", "T11-T12", "T12-L1", "L1-L2"]
+    parsed = parse_case(base(surgeries=[{**SURGERY, "region": region, "levels": levels}]), pack, today=TODAY)
+    assert parsed.surgeries[0].levels == levels
+    with pytest.raises(InputError) as exc:
+        parse_case(base(surgeries=[{**SURGERY, "levels": ["T11-T12", "L4-L5"]}]), pack, today=TODAY)
+    assert [(p.path, "T11-T12 is not in the lumbar region" in p.message) for p in exc.value.problems] == [
+        ("surgeries[0]", True)]

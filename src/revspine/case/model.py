@@ -34,7 +34,7 @@ from .enums import (
     Trend,
     WoundState,
 )
-from .levels import parse_level, region_of_level
+from .levels import VERTEBRAE, parse_level, region_of_level
 
 __all__ = [
     "Case",
@@ -122,12 +122,33 @@ class PriorSurgery(_Model):
 
     @model_validator(mode="after")
     def _levels_in_region(self) -> PriorSurgery:
-        for lv in self.levels:
-            if region_of_level(lv) != self.region.value and not (
-                self.region == Region.thoracic and lv.startswith("T12-L")
-            ):
-                raise ValueError(f"level {lv} is not in the {self.region.value} region")
+        """Levels lie in the surgery's region, or continue a block of its levels across a junction.
+
+        A T10-L2 or C3-T2 construct is one operation: the levels beyond the cervicothoracic or thoracolumbar junction
+        are accepted when they join, without a gap, a level in the named region. A level elsewhere is a mistake."""
+        region = self.region.value
+        spans = sorted(parse_level(lv) + (lv,) for lv in self.levels)
+        blocks: list[list[tuple[int, int, str]]] = []
+        for span in spans:
+            if blocks and span[0] <= blocks[-1][-1][1]:
+                blocks[-1].append(span)
+            else:
+                blocks.append([span])
+        for block in blocks:
+            regions = [_regions_of(i, j) for i, j, _ in block]
+            anchored = any(region in r for r in regions)
+            for (_, _, lv), r in zip(block, regions):
+                if region not in r and not (anchored and any(frozenset((x, region)) in _NEIGHBOUR_REGIONS for x in r)):
+                    raise ValueError(f"level {lv} is not in the {region} region")
         return self
+
+
+def _regions_of(upper: int, lower: int) -> set[str]:
+    """The regions of a segment's two vertebrae: a junction segment (C7-T1, T12-L1) belongs to both."""
+    return {region_of_level(VERTEBRAE[upper]), region_of_level(VERTEBRAE[lower])}
+
+
+_NEIGHBOUR_REGIONS = frozenset({frozenset(("cervical", "thoracic")), frozenset(("thoracic", "lumbar"))})
 
 
 class SymptomCourse(_Model):
