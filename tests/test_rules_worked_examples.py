@@ -318,6 +318,19 @@ def test_weakness_the_patient_reports_after_surgery_raises_the_haematoma_flag_un
     assert "postoperative_hematoma" not in {r.rule_id for r in late.red_flags}
 
 
+def test_no_symptom_recorded_is_said_not_read_as_asymptomatic(pack):
+    # Not recorded is not denied: a case with no symptom recorded is not called asymptomatic (a published case may
+    # leave the symptoms out), but the output says the decision reads the findings alone. Denied symptoms are
+    # asymptomatic: a broken screw across a solid fusion is then not an indication (Chou 2007).
+    imaging = [{"modality": "xray", "date": day(30), "findings": [{"code": "screw_breakage", "level": "L4-L5"},
+                                                                   {"code": "solid_fusion", "level": "L4-L5"}]}]
+    unrecorded = run(pack, case("tlif", 700, imaging=imaging))
+    assert any(u.startswith("No symptom is recorded, present or denied") for u in unrecorded.uncertainties)
+    denied = run(pack, case("tlif", 700, imaging=imaging, symptoms={"denied": ["back_pain", "leg_pain"]}))
+    assert denied.decision.category == "non_surgical" and denied.decision.rule_id == "d_asymptomatic"
+    assert not any(u.startswith("No symptom is recorded") for u in denied.uncertainties)
+
+
 def test_fever_above_38_is_a_red_flag_but_38_is_not(pack):
     # NHSN: fever (>38.0 C) is a criterion of deep incisional and organ/space SSI; after post-operative day 2
     # (97% of first fevers after lumbar fusion start within 48 h, Mayo 2018) it is a red flag.

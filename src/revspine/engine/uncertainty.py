@@ -32,6 +32,11 @@ def uncertainties(
         out.append(f"Timing on a boundary: {timing.note}")
     if not case.imaging:
         out.append("No imaging is recorded since the operation.")
+    sym = case.symptoms
+    if not sym.symptoms and sym.pattern is None and not sym.denied:
+        out.append("No symptom is recorded, present or denied: the ranking and the decision read the findings alone. "
+                   "Findings on imaging without symptoms are not an indication for treatment; record the symptoms "
+                   "(or those asked about and denied) and reassess.")
     if causes:
         lead = causes[0]
         if "ordinal" in lead.evidence_kinds:
