@@ -331,6 +331,21 @@ def test_no_symptom_recorded_is_said_not_read_as_asymptomatic(pack):
     assert not any(u.startswith("No symptom is recorded") for u in denied.uncertainties)
 
 
+def test_leg_pain_never_relieved_six_weeks_after_a_discectomy_is_not_the_expected_course(pack):
+    # BASS 2011: leg pain was relieved in 67% at once, 81% by one week and 91% by six weeks, and rarely later. Probe:
+    # the same sciatica with no relief at all six weeks after a discectomy, no imaging yet, was "usual post-operative
+    # care". Now imaging first; four weeks after the operation it is still the expected course.
+    symptoms = {"symptoms": ["leg_pain"], "onset_days_after_surgery": 0, "pain_free_interval": False,
+                "pattern": "radicular", "side": "left"}
+    six_weeks = run(pack, case("discectomy", 42, symptoms=symptoms))
+    assert six_weeks.decision.category == "workup_first" and six_weeks.decision.rule_id == "d_no_imaging"
+    four_weeks = run(pack, case("discectomy", 28, symptoms=symptoms))
+    assert four_weeks.decision.rule_id == "d_expected_course"
+    relieved = run(pack, case("discectomy", 42, symptoms={**symptoms, "pain_free_interval": True,
+                                                            "onset_days_after_surgery": 30}))
+    assert relieved.decision.rule_id == "d_expected_course"
+
+
 def test_fever_above_38_is_a_red_flag_but_38_is_not(pack):
     # NHSN: fever (>38.0 C) is a criterion of deep incisional and organ/space SSI; after post-operative day 2
     # (97% of first fevers after lumbar fusion start within 48 h, Mayo 2018) it is a red flag.
