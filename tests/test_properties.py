@@ -78,9 +78,14 @@ def add_finding(data: dict[str, Any], finding: schema.Finding) -> dict[str, Any]
                 "posterolateral_fusion", "tlif", "plif", "alif", "llif", "acdf", "posterior_cervical_fusion"}
                 or (s["procedure"] == "other" and s.get("instrumented"))
                 for lv in s["levels"]]
-            if not fused:
+            # as the engine reads it: the neighbours of fused and disc-replacement levels that are neither
+            # (a disc replacement next to a fusion is not that fusion's adjacent segment)
+            bridged = fused + [lv for s in out["surgeries"] if s["procedure"] == "disc_replacement"
+                               for lv in s["levels"]]
+            neighbours = sorted(adjacent_levels(bridged)) if fused else []
+            if not neighbours:
                 return None
-            item["level"] = sorted(adjacent_levels(fused))[0]
+            item["level"] = neighbours[0]
         elif scope == "not_operated":
             free = [lv for lv in ("L1-L2", "C2-C3", "T6-T7") if lv not in operated]
             item["level"] = free[0]
