@@ -244,6 +244,36 @@ def test_positive_biopsy_culture_supports_infection(pack):
                                                                "infection").supporting}
 
 
+def test_the_organism_named_on_a_culture_gives_its_virulence(pack):
+    # IDSA (Osmon 2013): one deep sample of a virulent organism (S. aureus) may represent implant infection, one of a
+    # common contaminant (coagulase-negative staphylococci, C. acnes) does not. Probe: a positive tissue culture
+    # naming Staphylococcus aureus, with loose and broken screws and poorly controlled diabetes 3 months after a
+    # fusion, left the virulence blank: no red flag, hardware failure led and the revision waited for optimisation.
+    def culture(organism: str, samples: int | None = None) -> list[dict[str, object]]:
+        c: dict[str, object] = {"date": day(5), "specimen": "tissue", "result": "positive", "organism": organism}
+        return [c if samples is None else {**c, "samples_positive": samples}]
+
+    imaging = [{"modality": "ct", "date": day(10), "findings": [{"code": "screw_breakage", "level": "L4-L5"},
+                                                                 {"code": "peri_screw_lucency", "level": "L4-L5"}]}]
+    labs = [{"test": "hba1c", "value": 10.2, "unit": "%", "date": day(10)}]
+    aureus = run(pack, case("tlif", 90, imaging=imaging, labs=labs, risk_factors={"diabetes": True},
+                            cultures=culture("Staphylococcus aureus")))
+    assert "deep_infection_proven" in {r.rule_id for r in aureus.red_flags}
+    assert aureus.decision.category == "urgent"
+    infection = cause(aureus, "infection")
+    assert "culture_definite" in {e.finding for e in infection.supporting}
+    assert any("high virulence (read from the organism's name)" in i for e in infection.supporting
+               for i in e.inputs)
+    cons = cause(run(pack, case("tlif", 90, cultures=culture("coagulase-negative Staphylococcus", 1))), "infection")
+    assert "culture_possible_contaminant" in {e.finding for e in cons.supporting} | {e.finding for e in cons.opposing}
+    # A positive deep culture whose organism is not recorded confirms infection without grading it; in the top
+    # three behind the loosening it ranks second to, the revision is still not deferred for optimisation.
+    unnamed = run(pack, case("tlif", 90, imaging=imaging, labs=labs, risk_factors={"diabetes": True},
+                             cultures=[{"date": day(5), "specimen": "tissue", "result": "positive"}]))
+    assert cause(unnamed, "infection").tier == "confirmatory"
+    assert unnamed.decision.category == "revision" and unnamed.decision.rule_id == "d_not_deferred"
+
+
 # -- unit conversions ---------------------------------------------------------------------------------
 
 

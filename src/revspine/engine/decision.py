@@ -175,15 +175,18 @@ def _with_checklist(x: _Ctx, reasons: list[str]) -> list[str]:
 
 def _not_deferrable(x: _Ctx) -> list[str] | None:
     """A confirmed lesion that must not wait for optimisation: infection, haematoma, a progressive deficit,
-    instability with neural compromise (the cause's ``never_deferred`` / ``never_deferred_when``)."""
+    instability with neural compromise (the cause's ``never_deferred`` / ``never_deferred_when``). The lead, or
+    another confirmed cause in the top three (a culture-proven infection behind loose screws does not wait because
+    the loosening ranks first)."""
     if x.lead is None or x.lead.tier != "confirmatory" or x.lead.correctable_by_surgery == "no":
         return None
-    cause = x.pack.causes[x.lead.cause]
     progressive = bool(x.hits.get("motor_deficit_progressive"))
-    when = cause.never_deferred_when is not None and check(cause.never_deferred_when, x.hits) is not None
-    if not (cause.never_deferred or when or progressive):
+    urgent = next((c for c in [x.lead, *x.ranked[:3]] if c.tier == "confirmatory"
+                   and c.correctable_by_surgery != "no" and (progressive and c is x.lead or _never_deferred(x, c))),
+                  None)
+    if urgent is None:
         return None
-    reasons = [f"{x.lead.label} is confirmed by: " + "; ".join(_objective(x.lead, x.pack) or ["its findings"])
+    reasons = [f"{urgent.label} is confirmed by: " + "; ".join(_objective(urgent, x.pack) or ["its findings"])
                + ". It is not deferred for optimisation."]
     block, notes = _blocking(x)
     advisory = [
@@ -192,6 +195,12 @@ def _not_deferrable(x: _Ctx) -> list[str] | None:
     if advisory:
         reasons.append("Optimise alongside, without delaying surgery (advisory): " + "; ".join(advisory) + ".")
     return _with_checklist(x, reasons)
+
+
+def _never_deferred(x: _Ctx, c: CauseResult) -> bool:
+    cause = x.pack.causes[c.cause]
+    return cause.never_deferred or (
+        cause.never_deferred_when is not None and check(cause.never_deferred_when, x.hits) is not None)
 
 
 _NRT_NOTE = (

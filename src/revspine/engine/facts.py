@@ -79,6 +79,9 @@ class Facts:
     lab_reads: dict[str, list[LabRead]] = field(default_factory=dict)
     studies: tuple[StudyFacts, ...] = ()
     """``case.imaging`` in order, as ``StudyFacts``"""
+    culture_virulence: tuple[tuple[str | None, bool], ...] = ()
+    """For each of ``case.cultures``: the organism's virulence (high, low or None) and whether it was read from the
+    organism's name (the pack's organism value sets) rather than recorded"""
 
 
 def implied_approach(s: PriorSurgery) -> str | None:

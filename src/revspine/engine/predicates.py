@@ -415,10 +415,10 @@ def _all_of(f: Facts, p: Any) -> Hit:
     return _once(hits)
 
 
-def _culture_grade(c: Any, definite_samples: int) -> str:
-    if (c.samples_positive or 0) >= definite_samples or c.organism_virulence == "high":
+def _culture_grade(c: Any, virulence: str | None, definite_samples: int) -> str:
+    if (c.samples_positive or 0) >= definite_samples or virulence == "high":
         return "definite"
-    if c.organism_virulence == "low" and c.samples_positive is not None and c.samples_positive < definite_samples:
+    if virulence == "low" and c.samples_positive is not None and c.samples_positive < definite_samples:
         return "possible_contaminant"
     return "unspecified"
 
@@ -428,7 +428,8 @@ def _culture(f: Facts, p: CultureP) -> Hit:
     for i, c in enumerate(f.case.cultures):
         if c.specimen not in p.specimens or c.result not in p.results:
             continue
-        if p.virulence is not None and c.organism_virulence != p.virulence:
+        virulence, named = f.culture_virulence[i] if i < len(f.culture_virulence) else (c.organism_virulence, False)
+        if p.virulence is not None and virulence != p.virulence:
             continue
         if p.min_samples_positive is not None and (c.samples_positive or 0) < p.min_samples_positive:
             continue
@@ -436,9 +437,10 @@ def _culture(f: Facts, p: CultureP) -> Hit:
             c.samples_positive is None or c.samples_positive > p.max_samples_positive
         ):
             continue
-        if p.grade is not None and _culture_grade(c, p.definite_samples or 0) not in p.grade:
+        if p.grade is not None and _culture_grade(c, virulence, p.definite_samples or 0) not in p.grade:
             continue
-        what = [x for x in (c.organism, c.organism_virulence and f"{c.organism_virulence} virulence") if x]
+        how = " (read from the organism's name)" if named else ""
+        what = [x for x in (c.organism, virulence and f"{virulence} virulence{how}") if x]
         if c.samples_positive is not None:
             what.append(f"{c.samples_positive}/{c.samples_total or '?'} samples")
         hits.append(f"cultures[{i}]: {c.specimen} {c.date} {c.result}" + (f" ({', '.join(what)})" if what else ""))

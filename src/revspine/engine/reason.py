@@ -19,6 +19,7 @@ from .decision import decide
 from .differential import rank_causes
 from .facts import Facts, derive_facts
 from .labs import read_labs
+from .organisms import culture_virulence
 from .result import (
     CauseResult,
     Decision,
@@ -86,6 +87,7 @@ def reason(case: Case, pack: KnowledgePack) -> Reasoning:
         )
     facts = derive_facts(case)
     facts.lab_reads = read_labs(facts, pack)
+    facts.culture_virulence = culture_virulence(case, pack)
     hits = evaluate_findings(facts, pack)
     negatives = evaluate_negatives(facts, pack, hits)
     timing = timing_window(facts, pack)

@@ -7,7 +7,6 @@ names an unknown domain, case field or code fails with a KnowledgeError naming i
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +15,7 @@ from ..case.model import RiskFactors
 from ..errors import KnowledgeError, Problem
 from ..knowledge.pack import KnowledgePack, per_pack
 from ..knowledge.schema import ValueSet
+from ..knowledge.textmatch import words_pattern
 
 __all__ = ["SNOMED", "LOINC", "ICD10CM", "CPT", "RXNORM", "UCUM", "DICOM", "Match", "CodeIndex", "code_index",
            "normalise_system"]
@@ -41,7 +41,7 @@ _ALIASES = {
 
 DOMAINS = frozenset({
     "condition", "procedure", "observation", "observation_answer", "medication", "allergy",
-    "imaging_modality", "body_site", "imaging_procedure", "imaging_finding", "cds",
+    "imaging_modality", "body_site", "imaging_procedure", "imaging_finding", "cds", "organism",
 })
 OBSERVATIONS = frozenset({"bmi", "weight_kg", "height_cm", "smoking_status", "phq9", "gad7", "pain_nrs",
                           "oxygen_saturation", "temperature_c"})
@@ -81,13 +81,6 @@ class Match:
         return f"{self.system}|{self.code}" if self.code else f"text:{self.display}"
 
 
-def _words(words: Iterable[str]) -> re.Pattern[str] | None:
-    words = [w for w in words if w]
-    if not words:
-        return None
-    return re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(w) for w in words) + r")(?![\w-])", re.IGNORECASE)
-
-
 def _check(vs: ValueSet) -> list[str]:  # noqa: C901 - one flat list of schema checks
     m = vs.maps_to
     errs: list[str] = []
@@ -119,6 +112,8 @@ def _check(vs: ValueSet) -> list[str]:  # noqa: C901 - one flat list of schema c
         errs.append("maps_to.region must be cervical, thoracic, lumbar or spine")
     if domain == "imaging_finding" and m.get("finding") not in {x.value for x in ImagingCode}:
         errs.append("maps_to.finding is not a case imaging finding code")
+    if domain == "organism" and m.get("virulence") not in ("high", "low"):
+        errs.append("maps_to.virulence must be high or low")
     if domain == "observation" and m.get("observation") not in OBSERVATIONS:
         errs.append(f"maps_to.observation must be one of {', '.join(sorted(OBSERVATIONS))}")
     if domain == "medication":
@@ -154,9 +149,9 @@ class CodeIndex:
                     self.prefix.setdefault((domain, system), []).append((code, vs))
                 else:
                     self.exact.setdefault((domain, system, code), []).append(vs)
-            pattern = _words(vs.text_match)
+            pattern = words_pattern(vs.text_match)
             if pattern is not None:
-                self.text.setdefault(domain, []).append((pattern, _words(vs.text_exclude), vs))
+                self.text.setdefault(domain, []).append((pattern, words_pattern(vs.text_exclude), vs))
         if problems:
             raise KnowledgeError("the knowledge pack's value sets are not valid", problems)
         self.lab_by_loinc: dict[str, str] = {}
