@@ -130,6 +130,20 @@ def test_dysphagia_with_neck_swelling_later_after_acdf(pack: KnowledgePack) -> N
     assert not _flags(_assess(pack, day=40, surgery=ACDF, symptoms={"symptoms": ["neck_pain", "dysphagia"]}))
 
 
+def test_a_cervical_operation_whose_approach_is_not_recorded_keeps_the_neck_flags(pack: KnowledgePack) -> None:
+    # A missing detail never silences a flag. Probe (vignette v003 with the approach left out): neck swelling and
+    # dysphagia the day after a cervical operation coded "other" (a corpectomy) raised nothing, because only an
+    # anterior or combined approach counted. A laminectomy or posterior fusion is posterior by its procedure.
+    other = {"procedure": "other", "region": "cervical", "levels": ["C5-C6", "C6-C7"], "date": _day(1)}
+    neck = {"symptoms": ["neck_swelling", "dysphagia"], "onset_days_after_surgery": 1}
+    a = _assess(pack, day=1, surgery=other, symptoms=neck, exam={"neck_swelling": True})
+    assert {"cervical_airway", "cervical_dysphagia_swelling"} <= _flags(a)
+    assert a.differential[0].cause == "hematoma"
+    for posterior in ("laminectomy", "posterior_cervical_fusion"):
+        b = _assess(pack, day=1, surgery={**other, "procedure": posterior}, symptoms=neck, exam={"neck_swelling": True})
+        assert not {"cervical_airway", "cervical_dysphagia_swelling"} & _flags(b), posterior
+
+
 def test_myelopathy(pack: KnowledgePack) -> None:
     cord = [{"modality": "mri", "date": _day(2), "findings": [{"code": "cord_signal_change", "level": "C4-C5"}]}]
     a = _assess(pack, day=700, surgery=ACDF, exam={"hoffmann_sign": True, "mjoa": 13}, imaging=cord)

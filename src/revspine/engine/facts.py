@@ -86,7 +86,8 @@ class Facts:
 
 def implied_approach(s: PriorSurgery) -> str | None:
     """The approach as recorded, or the one the procedure implies (ACDF and cervical disc replacement
-    are anterior, ALIF anterior, LLIF lateral, posterior cervical fusion, PLIF and TLIF posterior)."""
+    are anterior, ALIF anterior, LLIF lateral, posterior cervical fusion, PLIF, TLIF, laminectomy and
+    posterolateral fusion posterior)."""
     if s.approach is not None:
         return s.approach.value
     if s.procedure in (Procedure.acdf, Procedure.alif) or (
@@ -95,7 +96,8 @@ def implied_approach(s: PriorSurgery) -> str | None:
         return Approach.anterior.value
     if s.procedure == Procedure.llif:
         return Approach.lateral.value
-    if s.procedure in (Procedure.posterior_cervical_fusion, Procedure.plif, Procedure.tlif):
+    if s.procedure in (Procedure.posterior_cervical_fusion, Procedure.plif, Procedure.tlif, Procedure.laminectomy,
+                       Procedure.posterolateral_fusion):
         return Approach.posterior.value
     return None
 

@@ -199,7 +199,7 @@ def recorded(facts: Facts, fields: FieldReader) -> set[Input]:
                 out.add(("lab", test, "second_rise"))
     out.update(("block", b.type._value_) for b in case.blocks)
     for s in facts.surgeries:
-        out.update((("procedure", s.procedure), ("region", s.region), ("approach", s.approach),
+        out.update((("procedure", s.procedure), ("region", s.region), ("approach", s.approach or "unrecorded"),
                     ("durotomy", s.incidental_durotomy)))
     for key, present in (
         (("symptoms",), sym.symptoms),

@@ -199,7 +199,10 @@ class ProcedureP(_P):
     instrumented: bool | None = None
     index_only: bool = False
     levels_any: list[str] | None = None
-    approach: list[Literal["anterior", "posterior", "lateral", "combined", "minimally_invasive"]] | None = None
+    #: "unrecorded" matches an operation whose approach is neither recorded nor implied by its procedure, so
+    #: that a missing detail never silences a flag.
+    approach: list[Literal["anterior", "posterior", "lateral", "combined", "minimally_invasive", "unrecorded"]] | None = (
+        None)
     incidental_durotomy: bool | None = None
 
 
@@ -490,7 +493,7 @@ def _procedure(f: Facts, p: ProcedureP) -> Hit:
         and (not p.regions or s.region in p.regions)
         and (p.instrumented is None or s.instrumented == p.instrumented)
         and (not p.levels_any or not s.levels.isdisjoint(p.levels_any))
-        and (not p.approach or s.approach in p.approach)
+        and (not p.approach or (s.approach or "unrecorded") in p.approach)
         and (p.incidental_durotomy is None or s.incidental_durotomy == p.incidental_durotomy)
     ]
     return hits or None
