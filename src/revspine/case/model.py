@@ -137,7 +137,7 @@ class PriorSurgery(_Model):
         for block in blocks:
             regions = [_regions_of(i, j) for i, j, _ in block]
             anchored = any(region in r for r in regions)
-            for (_, _, lv), r in zip(block, regions):
+            for (_, _, lv), r in zip(block, regions, strict=True):
                 if region not in r and not (anchored and any(frozenset((x, region)) in _NEIGHBOUR_REGIONS for x in r)):
                     raise ValueError(f"level {lv} is not in the {region} region")
         return self

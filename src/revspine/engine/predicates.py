@@ -201,8 +201,9 @@ class ProcedureP(_P):
     levels_any: list[str] | None = None
     #: "unrecorded" matches an operation whose approach is neither recorded nor implied by its procedure, so
     #: that a missing detail never silences a flag.
-    approach: list[Literal["anterior", "posterior", "lateral", "combined", "minimally_invasive", "unrecorded"]] | None = (
-        None)
+    approach: (
+        list[Literal["anterior", "posterior", "lateral", "combined", "minimally_invasive", "unrecorded"]] | None
+    ) = None
     incidental_durotomy: bool | None = None
 
 
