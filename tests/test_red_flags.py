@@ -144,6 +144,25 @@ def test_a_cervical_operation_whose_approach_is_not_recorded_keeps_the_neck_flag
         assert not {"cervical_airway", "cervical_dysphagia_swelling"} & _flags(b), posterior
 
 
+def test_weakness_that_began_after_the_operation_is_a_new_deficit_whatever_the_grade(pack: KnowledgePack) -> None:
+    # Probe: leg weakness (graded only as "mild") that began 30 days after a discectomy, after a pain-free
+    # interval, seen on day 45 with no trend recorded, raised nothing and was "usual post-operative care". A summary
+    # grade carries no "new since surgery" mark; the symptoms' onset says it is new.
+    symptoms = {"symptoms": ["weakness", "leg_pain"], "onset_days_after_surgery": 30, "pain_free_interval": True,
+                "pattern": "radicular", "side": "left"}
+    surgery = {"procedure": "discectomy", "region": "lumbar", "levels": ["L4-L5"], "date": _day(45)}
+    a = _assess(pack, day=45, surgery=surgery, symptoms=symptoms, exam={"motor_deficit": "mild"})
+    assert _flags(a) == {"deficit_after_interval"} and a.decision.category == "urgent"
+    assert {"recurrent_disc_herniation", "recurrent_stenosis"} <= {c.cause for c in a.differential[:3]}
+    # weakness reported but strength examined normal, or no weakness reported: nothing
+    assert not _flags(_assess(pack, day=45, surgery=surgery, symptoms=symptoms, exam={"motor_deficit": "none"}))
+    no_weak = {**symptoms, "symptoms": ["leg_pain"]}
+    assert not _flags(_assess(pack, day=45, surgery=surgery, symptoms=no_weak, exam={"motor_deficit": "mild"}))
+    # a deficit graded as new since surgery keeps its own flag, without this one
+    graded = {"motor": [{"myotome": "L5", "side": "left", "mrc": 4, "new_since_surgery": True}]}
+    assert _flags(_assess(pack, day=45, surgery=surgery, symptoms=symptoms, exam=graded)) == {"new_deficit"}
+
+
 def test_myelopathy(pack: KnowledgePack) -> None:
     cord = [{"modality": "mri", "date": _day(2), "findings": [{"code": "cord_signal_change", "level": "C4-C5"}]}]
     a = _assess(pack, day=700, surgery=ACDF, exam={"hoffmann_sign": True, "mjoa": 13}, imaging=cord)
