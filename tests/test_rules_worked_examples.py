@@ -274,6 +274,61 @@ def test_the_organism_named_on_a_culture_gives_its_virulence(pack):
     assert unnamed.decision.category == "revision" and unnamed.decision.rule_id == "d_not_deferred"
 
 
+def test_a_named_compressing_lesion_explains_the_compression_at_its_level(pack):
+    # Probes (an independent tester's vignettes): a medially placed T8 screw compressing the cord six years after a
+    # scoliosis fusion was led by recurrent stenosis (cord compression at an operated level confirmed it, whatever
+    # compressed the cord); a 6 mm slip after an L4-L5 laminectomy with stenosis was led by recurrent stenosis on its
+    # larger prior. A misplaced implant, a haematoma, a disc or a slip with abnormal motion named at the operated
+    # level is the lesion; a breach toward a nerve with a deficit confirms hardware failure (Aoude 2018).
+    screw = [{"modality": "ct_myelogram", "date": day(3), "findings": [
+        {"code": "screw_malposition", "level": "L4-L5", "direction": "medial"},
+        {"code": "cord_compression", "level": "L4-L5"}]}]
+    a = run(pack, case("tlif", 2000, imaging=screw, exam={"motor_deficit": "severe", "hyperreflexia": True},
+                       symptoms={"symptoms": ["weakness", "gait_disturbance"], "onset_days_after_surgery": 1990}))
+    assert a.leading == "hardware_failure" and cause(a, "hardware_failure").tier == "confirmatory"
+    assert "cord_compression_operated" not in {e.finding for e in cause(a, "recurrent_stenosis").supporting}
+    slip = [{"modality": "flexion_extension_xray", "date": day(5), "findings": [
+                {"code": "spondylolisthesis", "level": "L4-L5"},
+                {"code": "translation", "level": "L4-L5", "value": 6, "unit": "mm"}]},
+            {"modality": "mri", "date": day(4), "findings": [{"code": "central_stenosis", "level": "L4-L5"}]}]
+    b = run(pack, case("laminectomy", 300, imaging=slip, symptoms={
+        "symptoms": ["back_pain", "leg_pain", "neurogenic_claudication"], "onset_days_after_surgery": 200,
+        "pain_free_interval": True}))
+    assert b.leading == "instability"
+    assert "recurrent_stenosis" in {c.cause for c in b.differential[:3]}
+    # an MRI that shows cord compression at the operated level is not read as showing none there
+    cord = [{"modality": "mri", "date": day(4), "findings": [{"code": "cord_compression", "level": "L4-L5"}]}]
+    c = run(pack, case("laminectomy", 300, imaging=cord))
+    assert "stenosis_absent_operated" not in {e.finding for e in cause(c, "recurrent_stenosis").opposing}
+
+
+def test_an_operation_recorded_as_other_does_not_rule_out_what_depends_on_the_operation(pack):
+    # Probe: a recurrent C6-C7 disc after a posterior foraminotomy (recorded as "other": the list has no
+    # foraminotomy) was "not applicable: no discectomy was performed", no leading cause. An operation of unknown
+    # kind cannot exclude a discectomy or a decompression; uninstrumented, it cannot exclude instability.
+    surgery = {"procedure": "other", "region": "cervical", "levels": ["C6-C7"], "date": day(400)}
+    mri = [{"modality": "mri", "date": day(5), "findings": [
+        {"code": "recurrent_disc_herniation", "level": "C6-C7", "side": "left"}]}]
+    a = run(pack, {**case(), "surgeries": [surgery], "imaging": mri, "symptoms": {
+        "symptoms": ["arm_pain"], "side": "left", "onset_days_after_surgery": 300, "pain_free_interval": True}})
+    assert a.leading == "recurrent_disc_herniation"
+    assert not {"recurrent_disc_herniation", "instability", "epidural_fibrosis"} & {x.cause for x in a.not_applicable}
+    # instrumented, it fused: instability after a decompression without fusion does not apply
+    fused = run(pack, {**case(), "surgeries": [{**surgery, "instrumented": True}]})
+    assert "instability" in {x.cause for x in fused.not_applicable}
+
+
+def test_an_old_weakness_recorded_as_present_before_the_operation_is_not_a_red_flag(pack):
+    # Probe: an MRC 3 foot drop recorded as present before the operation and not progressive, three years on, with
+    # axial pain, raised "major motor weakness" and an urgent decision. AHCPR's red flag is a severe or progressive
+    # deficit that is new; one known from before the operation is not.
+    old = {"motor": [{"myotome": "L5", "side": "left", "mrc": 3, "new_since_surgery": False, "progressive": False}]}
+    a = run(pack, case("discectomy", 1100, exam=old, symptoms={"symptoms": ["back_pain"]}))
+    assert "severe_deficit" not in {r.rule_id for r in a.red_flags}
+    unknown = {"motor": [{"myotome": "L5", "side": "left", "mrc": 3}]}
+    assert "severe_deficit" in {r.rule_id for r in run(pack, case("discectomy", 1100, exam=unknown)).red_flags}
+
+
 # -- unit conversions ---------------------------------------------------------------------------------
 
 
