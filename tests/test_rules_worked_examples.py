@@ -590,6 +590,17 @@ def test_a_dual_si_block_on_the_other_side_does_not_confirm_si_joint_pain(pack, 
     assert bool(noted) == (block_side == "right")
 
 
+def test_pus_from_the_incision_confirms_infection(pack):
+    # NHSN: purulent drainage from the incision is a criterion of surgical site infection. The wound could only be
+    # recorded as "drainage" (an independent tester's "purulent" was refused), which supports infection but cannot
+    # tell pus from serous fluid.
+    pus = run(pack, case("tlif", 16, exam={"wound": "purulent_drainage"}, symptoms={"symptoms": ["back_pain"]}))
+    assert "wound_infection" in {r.rule_id for r in pus.red_flags} and pus.decision.category == "urgent"
+    assert cause(pus, "infection").tier == "confirmatory" and pus.leading == "infection"
+    serous = run(pack, case("tlif", 16, exam={"wound": "drainage"}, symptoms={"symptoms": ["back_pain"]}))
+    assert cause(serous, "infection").tier == "supportive"
+
+
 def test_clear_drainage_is_a_csf_leak_not_a_wound_infection(pack):
     # LPDT 2015 / Malhotra 2015: clear, watery drainage after spine surgery is CSF until shown otherwise. The
     # patient's "the wound is leaking" is that same fluid once the examiner has called it clear.

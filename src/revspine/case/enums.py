@@ -271,6 +271,7 @@ class WoundState(_StrEnum):
     dehiscence = "dehiscence"
     sinus_tract = "sinus_tract"
     clear_drainage = "clear_drainage"  # clear, watery (CSF-like) drainage
+    purulent_drainage = "purulent_drainage"  # pus from the incision (a criterion of surgical site infection)
 
 
 class TestResult(_StrEnum):
