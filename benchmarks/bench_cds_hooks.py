@@ -51,6 +51,7 @@ from loadgen import (
     md1_p99_over_median,
     open_loop,
     percentile,
+    print_cpu_ratio,
     request_bytes,
     send_lag,
     summary,
@@ -61,7 +62,6 @@ from revspine.settings import load_settings
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "synthea-r4" / "bundles"
 ISS = "https://bench-ehr.invalid"
 SERVICE = "/cds-services/revspine-patient-view"
-TARGET_CPU_RATIO = 1.5
 TARGET_OPEN_P99_OVER_MEDIAN = 3.0
 
 
@@ -265,14 +265,8 @@ async def run(args: argparse.Namespace) -> int:
         server.wait(timeout=10)
     local_cpu = local.per_call()
     server_cpu = cpu / len(latencies)
-    print(f"CPU per call: server {server_cpu * 1000:.2f} ms, the same work in process {local_cpu * 1000:.2f} ms "
-          f"(parse, prefetch mapping, assess, cards, keep); ratio {server_cpu / local_cpu:.2f} "
-          f"(target <= {TARGET_CPU_RATIO}: {'met' if server_cpu <= TARGET_CPU_RATIO * local_cpu else 'NOT met'})")
-    print("  by round (server block between two in-process blocks): " + "; ".join(
-        f"server {s * 1000:.2f} / in process {(b + a) / 2 * 1000:.2f} ms = {2 * s / (b + a):.2f}"
-        for s, b, a in blocks))
-    print(f"  of which the serving process {split['serving'] * 1000 / len(latencies):.2f} ms (HTTP, token check, "
-          f"hand-offs, keep), the assessment workers {split['workers'] * 1000 / len(latencies):.2f} ms")
+    print_cpu_ratio("call", server_cpu, local_cpu, "parse, prefetch mapping, assess, cards, keep", blocks, split,
+                    len(latencies), "HTTP, token check, hand-offs, keep")
     print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return 0
 

@@ -52,6 +52,7 @@ from loadgen import (
     md1_p99_over_median,
     open_loop,
     percentile,
+    print_cpu_ratio,
     request_bytes,
     send_lag,
     summary,
@@ -61,7 +62,6 @@ from revspine.cli.main import example_paths
 from revspine.settings import load_settings
 
 TARGET_P99_MS = 50.0
-TARGET_CPU_RATIO = 1.5
 TARGET_OPEN_P99_OVER_MEDIAN = 3.0
 
 
@@ -267,14 +267,8 @@ def main() -> None:
           f"queueing alone at this utilisation ({args.workers} queue(s), each served by {servers} process(es) "
           f"in FIFO: M/D/{servers}, 0.5): p99/median {md1_p99_over_median(servers=servers):.1f}")
     server_cpu, local_cpu = cpu / len(lat), local.per_request()
-    print(f"CPU per request: server {server_cpu * 1000:.2f} ms, the same work in process "
-          f"{local_cpu * 1000:.2f} ms (parse, validate, assess, store, audit); ratio {server_cpu / local_cpu:.2f} "
-          f"(target <= {TARGET_CPU_RATIO}: {'met' if server_cpu <= TARGET_CPU_RATIO * local_cpu else 'NOT met'})")
-    print("  by round (server block between two in-process blocks): " + "; ".join(
-        f"server {s * 1000:.2f} / in process {(b + a) / 2 * 1000:.2f} ms = {2 * s / (b + a):.2f}"
-        for s, b, a in blocks))
-    print(f"  of which the serving process {split['serving'] * 1000 / len(lat):.2f} ms (HTTP, authentication, "
-          f"hand-offs, store), the assessment workers {split['workers'] * 1000 / len(lat):.2f} ms")
+    print_cpu_ratio("request", server_cpu, local_cpu, "parse, validate, assess, store, audit", blocks, split,
+                    len(lat), "HTTP, authentication, hand-offs, store")
     print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 

@@ -33,7 +33,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["Answer", "request_bytes", "closed_loop", "open_loop", "cpu_seconds", "cpu_split", "percentile",
-           "summary", "send_lag", "md1_p99_over_median"]
+           "summary", "send_lag", "md1_p99_over_median", "print_cpu_ratio", "TARGET_CPU_RATIO"]
+
+#: Issue 14: the server's CPU per request at most 1.5 times the in-process CPU of the same work.
+TARGET_CPU_RATIO = 1.5
 
 
 @dataclass
@@ -215,3 +218,20 @@ def cpu_split(pid: int) -> dict[str, float]:
         role = "workers" if b"multiprocessing" in cmd and b"spawn_main" in cmd else "serving"
         out[role] += _cpu(p) / os.sysconf("SC_CLK_TCK")
     return out
+
+
+def print_cpu_ratio(unit: str, server_cpu: float, local_cpu: float, work: str,
+                    blocks: Sequence[tuple[float, float, float]], split: dict[str, float], n: int,
+                    serving: str) -> None:
+    """The CPU lines both server benchmarks print: the server's CPU per ``unit`` against the in-process CPU of the
+    same ``work``, the ratio overall and per round (a server block between two in-process blocks), and the split
+    between the serving process (doing ``serving``) and the assessment workers; seconds in, milliseconds out."""
+    ratio = server_cpu / local_cpu
+    print(f"CPU per {unit}: server {server_cpu * 1000:.2f} ms, the same work in process {local_cpu * 1000:.2f} ms "
+          f"({work}); ratio {ratio:.2f} (target <= {TARGET_CPU_RATIO}: "
+          f"{'met' if server_cpu <= TARGET_CPU_RATIO * local_cpu else 'NOT met'})")
+    print("  by round (server block between two in-process blocks): " + "; ".join(
+        f"server {s * 1000:.2f} / in process {(b + a) / 2 * 1000:.2f} ms = {2 * s / (b + a):.2f}"
+        for s, b, a in blocks))
+    print(f"  of which the serving process {split['serving'] * 1000 / n:.2f} ms ({serving}), "
+          f"the assessment workers {split['workers'] * 1000 / n:.2f} ms")
