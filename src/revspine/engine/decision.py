@@ -182,7 +182,7 @@ def _not_deferrable(x: _Ctx) -> list[str] | None:
         return None
     progressive = bool(x.hits.get("motor_deficit_progressive"))
     urgent = next((c for c in [x.lead, *x.ranked[:3]] if c.tier == "confirmatory"
-                   and c.correctable_by_surgery != "no" and (progressive and c is x.lead or _never_deferred(x, c))),
+                   and c.correctable_by_surgery != "no" and ((progressive and c is x.lead) or _never_deferred(x, c))),
                   None)
     if urgent is None:
         return None

@@ -12,6 +12,7 @@ from ..case.model import Case, ImagingFinding, ImagingStudy, LabResult, PriorSur
 
 __all__ = [
     "Facts", "LabRead", "SurgeryFacts", "StudyFacts", "ImagingEntry", "derive_facts", "implied_approach", "fuses",
+    "no_symptom_present",
 ]
 
 ImagingEntry = tuple[int, int, ImagingStudy, ImagingFinding]  # (study index, finding index, study, finding)
@@ -81,7 +82,12 @@ class Facts:
     """``case.imaging`` in order, as ``StudyFacts``"""
     culture_virulence: tuple[tuple[str | None, bool], ...] = ()
     """For each of ``case.cultures``: the organism's virulence (high, low or None) and whether it was read from the
-    organism's name (the pack's organism value sets) rather than recorded"""
+    organism's name (the pack's organism value sets, ``reason.case_facts``) rather than recorded"""
+
+
+def no_symptom_present(case: Case) -> bool:
+    """No symptom is recorded as present, and no pain pattern (denied ones may be recorded)."""
+    return not case.symptoms.symptoms and case.symptoms.pattern is None
 
 
 def implied_approach(s: PriorSurgery) -> str | None:
@@ -168,6 +174,7 @@ def derive_facts(case: Case) -> Facts:
         surgeries=surgeries,
         imaging_by_code=imaging_by_code,
         studies=tuple(studies),
+        culture_virulence=tuple((c.organism_virulence, False) for c in case.cultures),
     )
 
 

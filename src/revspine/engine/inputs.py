@@ -11,7 +11,7 @@ finding that would be present.)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from enum import Enum
 from operator import attrgetter
 from typing import Any
@@ -111,63 +111,40 @@ def field_getter(path: str) -> Callable[[Any], Any]:
 
 
 class FieldReader:
-    """Reads many dotted paths of the case at once (one attrgetter per section of the case for the paths
-    ``section.field``; deeper paths one by one); a path through a missing or None value reads None."""
+    """Records the inputs many dotted paths of the case make (one attrgetter per section of the case for the paths
+    ``section.field``; deeper paths one by one); a path through a missing or None value records nothing."""
 
     def __init__(self, paths: Iterable[str]) -> None:
         groups: dict[str, list[str]] = {}
-        deep: list[tuple[str, Callable[[Any], Any]]] = []
+        deep: list[tuple[tuple[str, str], Callable[[Any], Any]]] = []
         for path in paths:
             head, _, name = path.partition(".")
             if name and "." not in name:
                 groups.setdefault(head, []).append(name)
             else:
-                deep.append((path, field_getter(path)))
-        self.groups = tuple((head, attrgetter(*names), tuple(f"{head}.{n}" for n in names), tuple(names))
-                            for head, names in groups.items())
-        self.deep = tuple(deep)
-        #: the same groups with each path's input key ("field", path) made once, for ``record``
-        self._keyed = tuple((head, get, tuple(("field", p) for p in paths), len(names), names)
-                            for head, get, paths, names in self.groups)
-        self._deep_keyed = tuple((("field", path), read) for path, read in deep)
-
-    def __call__(self, case: Any) -> Iterator[tuple[str, Any]]:
-        """(path, value) for every path."""
-        for head, get, paths, names in self.groups:
-            obj = getattr(case, head, None)
-            if obj is None:
-                values: tuple[Any, ...] = (None,) * len(names)
-            else:
-                try:
-                    got = get(obj)
-                    values = got if len(names) > 1 else (got,)
-                except AttributeError:
-                    values = tuple(getattr(obj, name, None) for name in names)
-            yield from zip(paths, values, strict=True)
-        for path, read in self.deep:
-            yield path, read(case)
+                deep.append((("field", path), field_getter(path)))
+        #: per section: its attrgetter, each path's input key ("field", path) and the field names
+        self._groups = tuple((head, attrgetter(*names), tuple(("field", f"{head}.{n}") for n in names), tuple(names))
+                             for head, names in groups.items())
+        self._deep = tuple(deep)
 
     def record(self, case: Any, out: set[Input]) -> None:
         """Add to ``out`` the inputs the recorded paths make: ("field", path) for every value recorded, and
         ("field", path, value) for a plain (or coded) value. What ``recorded`` reads, without the pairs."""
         add = out.add
-        for head, get, keys, n, names in self._keyed:
+        for head, get, keys, names in self._groups:
             obj = getattr(case, head, None)
             if obj is None:
                 continue
             try:
                 got = get(obj)
-                values: tuple[Any, ...] = got if n > 1 else (got,)
+                values: tuple[Any, ...] = got if len(names) > 1 else (got,)
             except AttributeError:
                 values = tuple(getattr(obj, name, None) for name in names)
             for key, value in zip(keys, values, strict=True):
                 if value is not None:
-                    add(key)
-                    if isinstance(value, Enum):
-                        value = value._value_
-                    if isinstance(value, _VALUE_TYPES):
-                        add((*key, value))
-        for key, read in self._deep_keyed:
+                    _add_value(add, key, value)
+        for key, read in self._deep:
             value = read(case)
             if value is not None:
                 _add_value(add, key, value)

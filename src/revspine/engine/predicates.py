@@ -340,9 +340,7 @@ def _imaging_absent(f: Facts, p: ImagingAbsentP) -> Hit:
         else:
             after = date.fromordinal(f.ref_date.toordinal() - 1)
 
-    modalities = p.modalities
-    counted = [s.modality in modalities and not s.limited_by_artefact and (after is None or s.date >= after)
-               for s in f.studies]
+    counted = _counted(f, p.modalities, after)
     if not any(counted):
         return None
     for code in p.codes:
@@ -354,6 +352,12 @@ def _imaging_absent(f: Facts, p: ImagingAbsentP) -> Hit:
             return None
     tail = f" shows none of {', '.join(p.codes)}" + (" at the operated levels" if p.scope == "operated" else "")
     return [s.quote + tail for s, counts in zip(f.studies, counted, strict=True) if counts]
+
+
+def _counted(f: Facts, modalities: list[str], after: date | None) -> list[bool]:
+    """For each imaging study: could it show a finding of these modalities (readable, and not before ``after``)?"""
+    return [s.modality in modalities and not s.limited_by_artefact and (after is None or s.date >= after)
+            for s in f.studies]
 
 
 _SUMMARY_MRC = {"mild": 4, "severe": 3}
@@ -432,7 +436,7 @@ def _culture(f: Facts, p: CultureP) -> Hit:
     for i, c in enumerate(f.case.cultures):
         if c.specimen not in p.specimens or c.result not in p.results:
             continue
-        virulence, named = f.culture_virulence[i] if i < len(f.culture_virulence) else (c.organism_virulence, False)
+        virulence, named = f.culture_virulence[i]
         if p.virulence is not None and virulence != p.virulence:
             continue
         if p.min_samples_positive is not None and (c.samples_positive or 0) < p.min_samples_positive:
@@ -653,13 +657,9 @@ def _imaging_absent_of(f: Facts, p: ImagingP) -> Hit:
     after = f.index.date if f.index is not None else None
     if f.index is not None and f.onset_days is not None and f.onset_days > 0:
         after = f.index.date + timedelta(days=f.onset_days)
-    modalities = p.modalities
-    studies = [s.quote for s in f.studies
-               if s.modality in modalities and not s.limited_by_artefact and (after is None or s.date >= after)]
-    if not studies:
-        return None
     tail = f" shows none of {', '.join(p.codes)}"
-    return [quote + tail for quote in studies]
+    return [s.quote + tail for s, counts in zip(f.studies, _counted(f, p.modalities, after), strict=True)
+            if counts] or None
 
 
 def _culture_absent(f: Facts, p: CultureP) -> Hit:
@@ -722,8 +722,8 @@ def _any_of_absent(f: Facts, p: Any) -> Hit:
         h = absent(f, params) if absent is not None else None
         if not h:
             return None
-        used += [u for u in h if u not in used]  # parts reading the same field quote it once
-    return used
+        used += h
+    return _once(used)  # parts reading the same field quote it once
 
 
 def _all_of_absent(f: Facts, p: Any) -> Hit:

@@ -17,7 +17,7 @@ from ..knowledge.pack import KnowledgePack
 from .conditions import Hits, evaluate_findings, evaluate_negatives
 from .decision import decide
 from .differential import rank_causes
-from .facts import Facts, derive_facts
+from .facts import Facts, derive_facts, no_symptom_present
 from .labs import read_labs
 from .organisms import culture_virulence
 from .result import (
@@ -39,7 +39,7 @@ from .uncertainty import uncertainties
 from .unweighed import unweighed
 from .workup import done_tests, elective_waits, missing_workup
 
-__all__ = ["reason", "Reasoning", "NOT_APPLICABLE_RULE"]
+__all__ = ["reason", "case_facts", "Reasoning", "NOT_APPLICABLE_RULE"]
 
 #: The decision rule that says the failed-surgery pathway does not apply (decision.yaml).
 NOT_APPLICABLE_RULE = "applicability.no_prior_spine_operation"
@@ -74,8 +74,16 @@ class Reasoning:
 
 def _asymptomatic(case: Case) -> bool:
     """No symptom recorded as present, and some asked about and denied."""
-    sym = case.symptoms
-    return not sym.symptoms and sym.pattern is None and bool(sym.denied)
+    return no_symptom_present(case) and bool(case.symptoms.denied)
+
+
+def case_facts(case: Case, pack: KnowledgePack) -> Facts:
+    """The facts the findings read: the case's own (``derive_facts``), with what the pack reads into it (each lab
+    value against its expected course, each cultured organism's virulence from its name)."""
+    facts = derive_facts(case)
+    facts.lab_reads = read_labs(facts, pack)
+    facts.culture_virulence = culture_virulence(case, pack)
+    return facts
 
 
 def reason(case: Case, pack: KnowledgePack) -> Reasoning:
@@ -85,9 +93,7 @@ def reason(case: Case, pack: KnowledgePack) -> Reasoning:
             "the case has no assessment date",
             [Problem("assessment_date", "required; parse_case fills in today's date when it is absent")],
         )
-    facts = derive_facts(case)
-    facts.lab_reads = read_labs(facts, pack)
-    facts.culture_virulence = culture_virulence(case, pack)
+    facts = case_facts(case, pack)
     hits = evaluate_findings(facts, pack)
     negatives = evaluate_negatives(facts, pack, hits)
     timing = timing_window(facts, pack)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..knowledge.pack import KnowledgePack
-from .facts import Facts
+from .facts import Facts, no_symptom_present
 from .predicates import side_checked_codes, side_discordant
 from .result import CauseResult, LabReading, TimingResult, WorkupItem
 
@@ -32,8 +32,7 @@ def uncertainties(
         out.append(f"Timing on a boundary: {timing.note}")
     if not case.imaging:
         out.append("No imaging is recorded since the operation.")
-    sym = case.symptoms
-    if not sym.symptoms and sym.pattern is None and not sym.denied:
+    if no_symptom_present(case) and not case.symptoms.denied:
         out.append("No symptom is recorded, present or denied: the ranking and the decision read the findings alone. "
                    "Findings on imaging without symptoms are not an indication for treatment; record the symptoms "
                    "(or those asked about and denied) and reassess.")

@@ -37,12 +37,9 @@ class RiskLike(Protocol):
 def case_hits(case: Case, pack: KnowledgePack) -> Hits:
     """Evaluate every finding of the pack for a case (what the engine does once per assessment)."""
     from ..engine.conditions import evaluate_findings
-    from ..engine.facts import derive_facts
-    from ..engine.labs import read_labs
+    from ..engine.reason import case_facts
 
-    facts = derive_facts(case)
-    facts.lab_reads = read_labs(facts, pack)
-    return evaluate_findings(facts, pack)
+    return evaluate_findings(case_facts(case, pack), pack)
 
 
 def _sorted_levels(levels: Iterable[str]) -> list[str]:
