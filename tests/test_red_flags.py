@@ -158,6 +158,12 @@ def test_weakness_that_began_after_the_operation_is_a_new_deficit_whatever_the_g
     assert not _flags(_assess(pack, day=45, surgery=surgery, symptoms=symptoms, exam={"motor_deficit": "none"}))
     no_weak = {**symptoms, "symptoms": ["leg_pain"]}
     assert not _flags(_assess(pack, day=45, surgery=surgery, symptoms=no_weak, exam={"motor_deficit": "mild"}))
+    # ten days after the operation, with an MRI that shows no haematoma: the haematoma flag stands down, this stays
+    early = {**symptoms, "onset_days_after_surgery": 5}
+    mri = [{"modality": "mri", "date": _day(1), "findings": [{"code": "normal_postoperative"}]}]
+    ten = _assess(pack, day=10, surgery={**surgery, "date": _day(10)}, symptoms=early, exam={"motor_deficit": "mild"},
+                  imaging=mri)
+    assert "deficit_after_interval" in _flags(ten) and "postoperative_hematoma" not in _flags(ten)
     # a deficit graded as new since surgery keeps its own flag, without this one
     graded = {"motor": [{"myotome": "L5", "side": "left", "mrc": 4, "new_since_surgery": True}]}
     assert _flags(_assess(pack, day=45, surgery=surgery, symptoms=symptoms, exam=graded)) == {"new_deficit"}

@@ -264,6 +264,8 @@ def test_the_organism_named_on_a_culture_gives_its_virulence(pack):
     assert "culture_definite" in {e.finding for e in infection.supporting}
     assert any("high virulence (read from the organism's name)" in i for e in infection.supporting
                for i in e.inputs)
+    mixed = run(pack, case("tlif", 90, cultures=culture("Staphylococcus aureus and Staphylococcus epidermidis", 1)))
+    assert "culture_definite" in {e.finding for e in cause(mixed, "infection").supporting}  # the virulent one counts
     cons = cause(run(pack, case("tlif", 90, cultures=culture("coagulase-negative Staphylococcus", 1))), "infection")
     assert "culture_possible_contaminant" in {e.finding for e in cons.supporting} | {e.finding for e in cons.opposing}
     # A positive deep culture whose organism is not recorded confirms infection without grading it; in the top

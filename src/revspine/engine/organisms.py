@@ -1,8 +1,8 @@
 """The virulence of a cultured organism: as recorded, or read from its name through the pack's organism value sets.
 
 A culture that names ``Staphylococcus aureus`` but leaves ``organism_virulence`` blank is a high-virulence culture
-(one positive deep sample is significant, IDSA); ``Cutibacterium acnes`` a low-virulence one. Low-virulence names
-are tried first, so that "coagulase-negative staphylococcus" never reads as S. aureus.
+(one positive deep sample is significant, IDSA); ``Cutibacterium acnes`` a low-virulence one. High-virulence names
+are tried first: a culture that grew S. aureus with a skin contaminant is a high-virulence culture.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ __all__ = ["culture_virulence"]
 
 @per_pack
 def _patterns(pack: KnowledgePack) -> tuple[tuple[str, re.Pattern[str]], ...]:
-    """(virulence, pattern) of each organism value set, low virulence first."""
+    """(virulence, pattern) of each organism value set, high virulence first."""
     found = []
     for vs in pack.value_sets.values():
         if vs.maps_to.get("domain") != "organism":
@@ -26,7 +26,7 @@ def _patterns(pack: KnowledgePack) -> tuple[tuple[str, re.Pattern[str]], ...]:
         pattern = words_pattern(vs.text_match)
         if pattern is not None:
             found.append((str(vs.maps_to["virulence"]), pattern))
-    return tuple(sorted(found, key=lambda vp: vp[0] != "low"))
+    return tuple(sorted(found, key=lambda vp: vp[0] != "high"))
 
 
 def culture_virulence(case: Case, pack: KnowledgePack) -> tuple[tuple[str | None, bool], ...]:
