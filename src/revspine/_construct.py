@@ -17,6 +17,7 @@ __all__ = ["make", "Template"]
 M = TypeVar("M", bound=BaseModel)
 _Spec = tuple[tuple[str, ...], dict[str, Any], dict[str, Callable[[], Any]]]
 _SPECS: dict[type[BaseModel], _Spec] = {}
+_EVERY: dict[type[BaseModel], set[str]] = {}
 _new_object = object.__new__
 _set_dict = object.__setattr__
 # BaseModel's own slots, set directly (what pydantic's model_construct sets, without its per-field work)
@@ -33,12 +34,13 @@ def make(cls: type[M], **values: Any) -> M:
     machinery. Values are stored in the declared field order (serialisation follows it, so the
     JSON does not depend on the order a caller passed them); fields not given take their
     defaults; a name that is not a field raises TypeError. The tests validate every assessment
-    against its schema, so a wrong value here cannot go unnoticed.
+    against its schema, so a wrong value here cannot go unnoticed. An object given every field shares its
+    class's set of set fields (``_every_field``).
     """
     names, static, factories = _SPECS.get(cls) or _spec(cls)
     if tuple(values) == names:  # every field, already in declared order: the common case
-        return _new(cls, values, set(values))
-    return _new(cls, _ordered(cls, values), set(values))
+        return _new(cls, values, _every_field(cls))
+    return _new(cls, _ordered(cls, values), _every_field(cls) if len(values) == len(names) else set(values))
 
 
 class Template(Generic[M]):
@@ -81,28 +83,33 @@ def _builder(
     cls: type[M], names: tuple[str, ...], values: dict[str, Any], given: frozenset[str],
     factories: tuple[tuple[str, Callable[[], Any]], ...],
 ) -> Callable[..., M]:
-    """A function of exactly ``names`` (keyword-only) that builds ``cls`` from a copy of ``values`` (in declared
-    order, with the named fields placeholders) with the names filled in and each factory field made fresh."""
+    """A function of exactly ``names`` (keyword-only) that builds ``cls`` from ``values`` (in declared order, with the
+    named fields placeholders) with the names filled in and each factory field made fresh.
+
+    The object's fields are one dict display in declared order (constant keys: one step, not a copy of ``values``
+    and a store per name); the fixed values are the function's globals ``_fixed<i>``."""
     for name in names:
         if not name.isidentifier() or iskeyword(name) or name.startswith("_"):
             raise TypeError(f"{cls.__name__}: '{name}' cannot be a per-call field")
-    fill = "".join(f"    _out[{name!r}] = {name}\n" for name in names)
-    fill += "".join(f"    _out[{name!r}] = _factory{i}()\n" for i, (name, _) in enumerate(factories))
+    made = {name: f"_factory{i}()" for i, (name, _) in enumerate(factories)}
+    fixed = {f"_fixed{i}": v for i, (name, v) in enumerate(values.items()) if name not in names and name not in made}
+    entries = [
+        f"{name!r}: {name if name in names else made.get(name) or f'_fixed{i}'}" for i, name in enumerate(values)
+    ]
+    shared = given >= cls.__pydantic_fields__.keys()  # every field set: one set for all (``_every_field``)
     source = (
         f"def build({'*, ' + ', '.join(names) if names else ''}):\n"
-        "    _out = _values.copy()\n"
-        f"{fill}"
         "    _m = _new_object(_cls)\n"
-        "    _set_dict(_m, '__dict__', _out)\n"
-        "    _set_fields_set(_m, _given.copy())\n"
+        f"    _set_dict(_m, '__dict__', {{{', '.join(entries)}}})\n"
+        f"    _set_fields_set(_m, {'_given' if shared else '_given.copy()'})\n"
         "    _set_extra(_m, None)\n"
         "    _set_private(_m, None)\n"
         "    return _m\n"
     )
     namespace: dict[str, Any] = {
-        "_values": values, "_cls": cls, "_given": set(given), "_new_object": _new_object, "_set_dict": _set_dict,
-        "_set_fields_set": _set_fields_set, "_set_extra": _set_extra, "_set_private": _set_private,
-        **{f"_factory{i}": factory for i, (_, factory) in enumerate(factories)},
+        "_cls": cls, "_given": _every_field(cls) if shared else set(given), "_new_object": _new_object,
+        "_set_dict": _set_dict, "_set_fields_set": _set_fields_set, "_set_extra": _set_extra,
+        "_set_private": _set_private, **fixed, **{f"_factory{i}": factory for i, (_, factory) in enumerate(factories)},
     }
     exec(source, namespace)  # noqa: S102  (source built above from field names checked as identifiers)
     build: Callable[..., M] = namespace["build"]
@@ -137,6 +144,18 @@ def _new(cls: type[M], values: dict[str, Any], fields_set: set[str]) -> M:
     _set_extra(m, None)
     _set_private(m, None)
     return m
+
+
+def _every_field(cls: type[BaseModel]) -> set[str]:
+    """The set of set fields of every object of ``cls`` built with all its fields, shared by all of them (one set per
+    class, not one per object: these are built by the thousand).
+
+    Sharing is safe because nothing can add to it: pydantic adds a field's name when it is assigned (already in the
+    set), copies the set when it copies a model, and these models forbid extra names."""
+    got = _EVERY.get(cls)
+    if got is None:
+        got = _EVERY[cls] = set(cls.__pydantic_fields__)
+    return got
 
 
 def _spec(cls: type[BaseModel]) -> _Spec:
