@@ -391,8 +391,15 @@ def _flagged_in_top(scored: list[_Scored], top: int = 3) -> list[_Scored]:
 
 def _result(s: _Scored, rank: int, applicability: Applicability, done_tests: set[str]) -> CauseResult:
     _, red_flag, plan, score, items, meta, tier, (p0, basis, base_citations), timed = s
-    workup_missing = [t for t in plan.workup if t not in done_tests]
-    if timed is not None and items:  # the timing item alone (``_timing_only``)
+    workup = plan.workup
+    workup_missing = list(workup) if done_tests.isdisjoint(workup) else [t for t in workup if t not in done_tests]
+    if not items:
+        return plan.result.build(
+            rank=rank, score=score, prior=p0, prior_basis=basis, applicability=applicability, supporting=[],
+            opposing=[], evidence_kinds=[], icd10cm=list(plan.codes), workup_missing=workup_missing,
+            citations=list(base_citations), tier=tier, red_flag=red_flag,
+        )
+    if timed is not None:  # the timing item alone (``_timing_only``)
         factor = timed[1]
         return plan.result.build(
             rank=rank, score=score, prior=p0, prior_basis=basis, applicability=applicability,
@@ -400,12 +407,6 @@ def _result(s: _Scored, rank: int, applicability: Applicability, done_tests: set
             opposing=items if factor is not None and factor < 1 else [], evidence_kinds=["ordinal"],
             icd10cm=list(plan.codes), workup_missing=workup_missing, citations=list(timed[2]), tier=tier,
             red_flag=red_flag,
-        )
-    if not items:
-        return plan.result.build(
-            rank=rank, score=score, prior=p0, prior_basis=basis, applicability=applicability, supporting=[],
-            opposing=[], evidence_kinds=[], icd10cm=list(plan.codes), workup_missing=workup_missing,
-            citations=list(base_citations), tier=tier, red_flag=red_flag,
         )
     supporting: list[tuple[float, EvidenceItem]] = []
     opposing: list[tuple[float, EvidenceItem]] = []
@@ -418,11 +419,17 @@ def _result(s: _Scored, rank: int, applicability: Applicability, done_tests: set
             opposing.append((factor, e))
         kinds.add(kind)
         citations.update(cites)
-    supporting.sort(key=_FIRST, reverse=True)  # stable: equal factors keep the order they were found in
-    opposing.sort(key=_FIRST)
     return plan.result.build(
         rank=rank, score=score, prior=p0, prior_basis=basis, applicability=applicability,
-        supporting=[e for _, e in supporting], opposing=[e for _, e in opposing], evidence_kinds=sorted(kinds),
-        icd10cm=list(plan.codes), workup_missing=workup_missing, citations=sorted(citations), tier=tier,
-        red_flag=red_flag,
+        supporting=_by_factor(supporting, strongest_first=True), opposing=_by_factor(opposing, strongest_first=False),
+        evidence_kinds=sorted(kinds) if len(kinds) > 1 else list(kinds), icd10cm=list(plan.codes),
+        workup_missing=workup_missing, citations=sorted(citations), tier=tier, red_flag=red_flag,
     )
+
+
+def _by_factor(pairs: list[tuple[float, EvidenceItem]], strongest_first: bool) -> list[EvidenceItem]:
+    """The items of (factor, item) pairs ordered by factor (strongest support or opposition first); the sort is
+    stable, so equal factors keep the order they were found in. Most causes have one or none: no sort."""
+    if len(pairs) > 1:
+        pairs.sort(key=_FIRST, reverse=strongest_first)
+    return [e for _, e in pairs] if pairs else []

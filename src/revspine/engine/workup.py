@@ -29,6 +29,8 @@ class _Satisfied(NamedTuple):
     electrodiagnostics: bool
     cultures: bool
     done_when: Condition | None
+    named: bool
+    """Some part of the case is named (a test whose ``satisfied_by`` names nothing is done only by ``done_when``)"""
 
 
 def _named(sat: dict[str, Any], key: str) -> frozenset[str] | None:
@@ -38,13 +40,13 @@ def _named(sat: dict[str, Any], key: str) -> frozenset[str] | None:
 @per_pack
 def _tests(pack: KnowledgePack) -> tuple[_Satisfied, ...]:
     """What counts as each work-up test done, prepared once per pack."""
-    return tuple(
-        _Satisfied(tid, _named(sat, "modalities"), _named(sat, "labs_all"), _named(sat, "labs_any"),
-                   _named(sat, "blocks"), bool(sat.get("electrodiagnostics")), bool(sat.get("cultures")),
-                   t.done_when)
-        for tid, t in pack.workup_tests.items()
-        for sat in (t.satisfied_by,)
-    )
+    out = []
+    for tid, t in pack.workup_tests.items():
+        sat = t.satisfied_by
+        parts = (_named(sat, "modalities"), _named(sat, "labs_all"), _named(sat, "labs_any"), _named(sat, "blocks"),
+                 bool(sat.get("electrodiagnostics")), bool(sat.get("cultures")))
+        out.append(_Satisfied(tid, *parts, t.done_when, any(p is not None and p is not False for p in parts)))
+    return tuple(out)
 
 
 def done_tests(facts: Facts, hits: Hits, pack: KnowledgePack) -> set[str]:
@@ -55,20 +57,15 @@ def done_tests(facts: Facts, hits: Hits, pack: KnowledgePack) -> set[str]:
     blocks = {b.type._value_ for b in case.blocks}
     done: set[str] = set()
     for t in _tests(pack):
-        checks: list[bool] = []
-        if t.modalities is not None:
-            checks.append(not t.modalities.isdisjoint(modalities))
-        if t.labs_all is not None:
-            checks.append(t.labs_all <= labs)
-        if t.labs_any is not None:
-            checks.append(not t.labs_any.isdisjoint(labs))
-        if t.blocks is not None:
-            checks.append(not t.blocks.isdisjoint(blocks))
-        if t.electrodiagnostics:
-            checks.append(bool(case.electrodiagnostics))
-        if t.cultures:
-            checks.append(any(c.result != "pending" for c in case.cultures))
-        if (checks and all(checks)) or (t.done_when is not None and check(t.done_when, hits) is not None):
+        if (  # every part the test names is in the case (and it names one)
+            t.named
+            and (t.modalities is None or not t.modalities.isdisjoint(modalities))
+            and (t.labs_all is None or t.labs_all <= labs)
+            and (t.labs_any is None or not t.labs_any.isdisjoint(labs))
+            and (t.blocks is None or not t.blocks.isdisjoint(blocks))
+            and (not t.electrodiagnostics or bool(case.electrodiagnostics))
+            and (not t.cultures or any(c.result != "pending" for c in case.cultures))
+        ) or (t.done_when is not None and check(t.done_when, hits) is not None):
             done.add(t.test)
     return done
 
@@ -208,10 +205,11 @@ def _merge_covered(items: dict[str, WorkupItem], pack: KnowledgePack) -> None:
     absorb a fine-cut CT (priority 1).
     """
     modalities = _test_modalities(pack)
-    if sum(1 for t in items if modalities[t]) < 2:  # only a test that names modalities covers another
+    imaging = [t for t in items if modalities[t]]  # only a test that names modalities covers (or is covered by) another
+    if len(imaging) < 2:
         return
-    for covered in list(items):
-        for cover in list(items):
+    for covered in imaging:
+        for cover in imaging:
             if cover == covered or covered not in items or cover not in items:
                 continue
             small, big = modalities[cover], modalities[covered]
