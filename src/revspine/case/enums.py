@@ -34,8 +34,9 @@ __all__ = [
 
 
 class _StrEnum(StrEnum):
-    def __str__(self) -> str:
-        return self.value
+    # A member is the str of its value: str's own __str__ gives it without two Python calls (this method and the
+    # ``value`` property) each time a case value is quoted in an f-string.
+    __str__ = str.__str__
 
 
 class Procedure(_StrEnum):

@@ -95,16 +95,16 @@ def implied_approach(s: PriorSurgery) -> str | None:
     are anterior, ALIF anterior, LLIF lateral, posterior cervical fusion, PLIF, TLIF, laminectomy and
     posterolateral fusion posterior)."""
     if s.approach is not None:
-        return s.approach.value
+        return s.approach._value_
     if s.procedure in (Procedure.acdf, Procedure.alif) or (
         s.procedure == Procedure.disc_replacement and s.region == Region.cervical
     ):
-        return Approach.anterior.value
+        return Approach.anterior._value_
     if s.procedure == Procedure.llif:
-        return Approach.lateral.value
+        return Approach.lateral._value_
     if s.procedure in (Procedure.posterior_cervical_fusion, Procedure.plif, Procedure.tlif, Procedure.laminectomy,
                        Procedure.posterolateral_fusion):
-        return Approach.posterior.value
+        return Approach.posterior._value_
     return None
 
 

@@ -49,7 +49,7 @@ def age_sex_upper_limit(rule: LabTestRule, case: Case, on: date) -> tuple[float,
     """The rule's age-and-sex upper limit of normal for this patient, and how it was worked out; None when
     the rule has none or the age or sex is not recorded."""
     lim = rule.age_sex_limit
-    sex = case.patient.sex.value
+    sex = case.patient.sex._value_
     age = _age(case, on)
     if lim is None or age is None or sex not in ("male", "female"):
         return None

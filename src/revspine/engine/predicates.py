@@ -378,7 +378,7 @@ def _motor(f: Facts, p: MotorP) -> Hit:
         hits.append(f"exam.motor[{i}]: {m.myotome} {m.side._value_} MRC {m.mrc}/5{extra}")
     if not p.new and not p.myotomes:
         summary = exam.motor_deficit
-        grade = _SUMMARY_MRC.get(summary.value) if summary is not None else None
+        grade = _SUMMARY_MRC.get(summary._value_) if summary is not None else None
         progressive = bool(exam.motor_deficit_progressive)
         if p.progressive:
             if progressive:
@@ -391,7 +391,7 @@ def _motor(f: Facts, p: MotorP) -> Hit:
 def _sensory(f: Facts, p: SensoryP) -> Hit:
     hits = [
         f"exam.sensory[{i}]: {s.distribution._value_}" + (f" {s.root}" if s.root else "")
-        + (f" {s.side.value}" if s.side else "") + (" (new since surgery)" if s.new_since_surgery else "")
+        + (f" {s.side._value_}" if s.side else "") + (" (new since surgery)" if s.new_since_surgery else "")
         for i, s in enumerate(f.case.exam.sensory)
         if s.distribution._value_ in p.distributions and (not p.new or s.new_since_surgery)
         and (not p.roots or s.root in p.roots)
@@ -709,7 +709,7 @@ def _motor_absent(f: Facts, p: MotorP) -> Hit:
     if p.new or p.myotomes or exam.motor_deficit is None:
         return None
     if p.progressive:
-        if exam.motor_deficit.value == "none" or exam.motor_deficit_progressive is False:
+        if exam.motor_deficit._value_ == "none" or exam.motor_deficit_progressive is False:
             return [f"exam.motor_deficit = {exam.motor_deficit} (recorded)"]
         return None
     return [f"exam.motor_deficit = {exam.motor_deficit} (recorded)"]

@@ -145,7 +145,7 @@ def reason(case: Case, pack: KnowledgePack) -> Reasoning:
     if facts.index is not None and facts.index_position is not None and facts.days_since_index is not None:
         s = facts.index
         index = make(
-            IndexSurgery, position=facts.index_position, procedure=s.procedure.value, region=s.region.value,
+            IndexSurgery, position=facts.index_position, procedure=s.procedure._value_, region=s.region._value_,
             levels=list(s.levels), date=s.date, days_since=facts.days_since_index,
         )
     return Reasoning(
