@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from enum import Enum
-from operator import attrgetter
+from itertools import compress, repeat
+from operator import attrgetter, is_not
 from typing import Any
 
 from .facts import Facts
@@ -141,9 +142,9 @@ class FieldReader:
                 values: tuple[Any, ...] = got if len(names) > 1 else (got,)
             except AttributeError:
                 values = tuple(getattr(obj, name, None) for name in names)
-            for key, value in zip(keys, values, strict=True):
-                if value is not None:
-                    _add_value(add, key, value)
+            # most fields are not recorded: pick the recorded ones in C (``compress``) rather than test each here
+            for key, value in compress(zip(keys, values, strict=True), map(is_not, values, repeat(None))):
+                _add_value(add, key, value)
         for key, read in self._deep:
             value = read(case)
             if value is not None:

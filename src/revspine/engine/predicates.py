@@ -219,9 +219,10 @@ _getter = cache(field_getter)
 
 
 def _imaging(f: Facts, p: ImagingP) -> Hit:
-    entries = [e for code in p.codes for e in f.imaging_by_code.get(code, ())]
-    if not entries:
+    by_code = f.imaging_by_code
+    if by_code.keys().isdisjoint(p.codes):  # none of the codes recorded (most calls): one C-level test
         return None
+    entries = [e for code in p.codes for e in by_code.get(code, ())]
     found: list[tuple[int, int, str]] = []
     for i, j, study, fnd in entries:
         code = fnd.code._value_
@@ -252,10 +253,15 @@ def _imaging(f: Facts, p: ImagingP) -> Hit:
         q = f" {cmp}{fnd.value:g} {fnd.unit}" if fnd.value is not None else ""
         if fnd.value is None and (p.gt is not None or p.ge is not None):
             q = " (not measured)"
-        q += "".join(f" ({x})" for x in (fnd.severity, fnd.direction) if x)
+        if fnd.severity:
+            q += f" ({fnd.severity})"
+        if fnd.direction:
+            q += f" ({fnd.direction})"
         at = f" at {lv}" if lv else ""
         found.append((i, j, f"imaging[{i}].findings[{j}]: {mod} {study.date} {code}{at}{q}"))
-    return [quote for *_, quote in sorted(found)] or None
+    if len(found) > 1:
+        found.sort()
+    return [quote for *_, quote in found] or None
 
 
 def _certain(p: Compare, value: float, comparator: str) -> bool:
@@ -647,7 +653,7 @@ def _imaging_absent_of(f: Facts, p: ImagingP) -> Hit:
     known), not limited by artefact, without it; or the finding measured short of the threshold."""
     if not p.modalities:
         return None  # no modality is named that can show it: absence cannot be read
-    if any(f.imaging_by_code.get(code) for code in p.codes):
+    if not f.imaging_by_code.keys().isdisjoint(p.codes):  # some of the codes recorded (each with its entries)
         measured = [e for code in p.codes for e in f.imaging_by_code.get(code, ())
                     if e[3].value is not None and e[2].modality._value_ in p.modalities]
         if measured and p.bounded():
