@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from functools import cache
-from operator import attrgetter
+from itertools import compress, repeat
+from operator import attrgetter, is_not
 from typing import Any
 
 from ..case.model import Case
@@ -162,8 +163,11 @@ def _unread(case: Case, keys: frozenset[Key]) -> Iterator[str]:
     yield from (f"symptoms.symptoms: {s._value_}" for s in sym.symptoms if ("symptom", s._value_) not in keys)
     yield from (f"symptoms.denied: {s._value_}" for s in sym.denied if ("denied", s._value_) not in keys)
     for section, get, fields in _fields_to_read(keys):
-        for value, (default, path, read) in zip(get(getattr(case, section)), fields, strict=True):
-            if value is None or value == default:
+        values = get(getattr(case, section))
+        # most of the ~60 single values are not recorded: pick the recorded ones in C (``compress``)
+        for value, (default, path, read) in compress(zip(values, fields, strict=True),
+                                                     map(is_not, values, repeat(None))):
+            if value == default:
                 continue
             if isinstance(value, str):  # coded values (StrEnums) by value
                 read = ("field", f"{path}={value}") in keys

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache, wraps
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel
 
@@ -273,7 +273,8 @@ def per_pack(fn: Callable[[KnowledgePack], T]) -> Callable[[KnowledgePack], T]:
     @wraps(fn)
     def once(pack: KnowledgePack) -> T:
         try:
-            return cast(T, pack.derived[fn])
+            got: T = pack.derived[fn]  # annotated, not cast(): cast is a Python call, and this runs ~15 times a case
+            return got
         except KeyError:
             value = pack.derived[fn] = fn(pack)
             return value
