@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..knowledge.pack import KnowledgePack, per_pack
 from ..knowledge.schema import RedFlag, RiskFactorRule
 from .conditions import Hits, RuleIndex, check
+from .differential import rank_key
 from .result import CauseResult, NonSurgicalResult, RedFlagResult, RiskFactorResult, make
 
 __all__ = ["red_flags", "risk_factors", "non_surgical_options", "leading", "lead_cause"]
@@ -27,8 +28,6 @@ def lead_cause(
 ) -> tuple[CauseResult | None, str]:
     """The leading cause or mimic and the note that says why; (None, "no leading cause yet: ...") while no
     cause or mimic has a confirmatory or supportive finding."""
-    from .differential import rank_key
-
     candidates = sorted([*causes, *(m for m in mimics if m.tier != "none")], key=rank_key)
     if candidates and candidates[0].tier in _LEADS:
         lead = candidates[0]
