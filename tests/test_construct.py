@@ -42,3 +42,21 @@ def test_a_template_names_its_fields_once_and_checks_each_call() -> None:
         reason(citations=[], for_test="x")
     with pytest.raises(TypeError, match="give exactly"):
         reason()
+
+
+def test_objects_built_with_every_field_share_a_set_nothing_can_change() -> None:
+    """Objects given every field share one set of set fields (``_every_field``): assigning a field adds a name already
+    there, a copy gets its own set, and objects given fewer fields keep their own."""
+    template = Template(EvidenceItem, ("tier", "inputs", "citations"), **FIXED)
+    a, b = template.build(tier="supportive", inputs=[], citations=[]), template(tier="risk", inputs=[], citations=[])
+    made = make(EvidenceItem, **FIXED, tier="supportive", inputs=[], citations=[])
+    assert a.model_fields_set is b.model_fields_set is made.model_fields_set
+    assert a.model_fields_set == set(EvidenceItem.model_fields)
+    a.tier = "against"
+    assert b.model_fields_set == set(EvidenceItem.model_fields)
+    assert a.model_copy().model_fields_set is not a.model_fields_set
+    partial = make(WorkupReason, rule_id="w", reason="r", citations=[])
+    assert partial.model_fields_set == {"rule_id", "reason", "citations"}
+    partial.for_test = "x"
+    again = make(WorkupReason, rule_id="w", reason="r", citations=[])
+    assert again.model_fields_set == {"rule_id", "reason", "citations"}
