@@ -127,6 +127,45 @@ def test_queued_jobs_commit_together_and_each_caller_hears_its_own_outcome(db):
     assert "Rolled back" not in names and "Same MRN" not in names  # a failed job leaves nothing behind
 
 
+def _savepoints(db: Database) -> list[str]:
+    """Every SAVEPOINT the engine sends."""
+    seen: list[str] = []
+
+    @event.listens_for(db.engine, "before_cursor_execute")
+    def _seen(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001
+        if statement.lstrip().upper().startswith("SAVEPOINT"):
+            seen.append(statement)
+
+    return seen
+
+
+def test_a_batch_without_failures_takes_no_savepoint_and_one_failure_costs_one_more_run(db):
+    uid = _user(db)
+    savepoints = _savepoints(db)
+    blocked = _Blocked(db)
+    ok = [db.writer.submit(lambda s, i=i: records.create_patient(s, uid, f"Clean {i}").id) for i in range(5)]
+    blocked.release.set()
+    assert len({f.result(30) for f in ok}) == 5
+    assert savepoints == []  # one BEGIN, five jobs, one COMMIT
+
+    runs: list[int] = []  # each job counts its runs: a failure runs its batch once more, with savepoints
+    blocked = _Blocked(db)
+    good = [db.writer.submit(lambda s, i=i: (runs.append(i), records.create_patient(s, uid, f"Kept {i}").id)[1])
+            for i in range(4)]
+    bad = db.writer.submit(lambda s: (runs.append(9), records.create_patient(s, uid, "x", mrn="M-1"),
+                                      records.create_patient(s, uid, "y", mrn="M-1")))  # the MRN is taken
+    blocked.release.set()
+    ids = [f.result(30) for f in good]
+    with pytest.raises(InputError):
+        bad.result(30)
+    assert sorted(runs) == [0, 0, 1, 1, 2, 2, 3, 3, 9, 9]
+    assert len(savepoints) == 5  # the second run: one savepoint per job
+    with db.read() as s:
+        names = set(s.scalars(select(PatientRow.display_name)))
+        assert s.scalar(select(func.count()).select_from(PatientRow).where(PatientRow.id.in_(ids))) == 4
+    assert {f"Kept {i}" for i in range(4)} <= names and "x" not in names and "y" not in names
+
+
 def test_concurrent_writers_keep_their_order_and_lose_nothing(db):
     uid = _user(db)
     per_thread, threads = 40, 8
