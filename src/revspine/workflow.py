@@ -87,18 +87,38 @@ class AssessmentJson:
 
 @dataclass(frozen=True)
 class Worked:
-    """A validated case and (when asked for) its assessment, worked out before anything is stored."""
+    """A validated case and (when asked for) its assessment, worked out before anything is stored.
 
-    entered: dict[str, Any]           # the case as entered, as stored (no date of birth)
-    input_case: dict[str, Any]        # the parsed case the pipeline read, as the assessment row keeps it
+    Everything is already serialised (orjson bytes), as the rows store it: a worker process hands back
+    three byte strings (cheap to pickle), and the serving process stores them as they are, without
+    serialising or validating them again (revspine/assesspool.py)."""
+
+    entered_json: bytes               # the case as entered, as stored (no date of birth)
+    input_json: bytes                 # the parsed case the pipeline read, as the assessment row keeps it
     result: AssessmentJson | None     # the assessment, or None when not assessed
+
+    @classmethod
+    def of(cls, entered: dict[str, Any], input_case: dict[str, Any], result: AssessmentJson | None) -> Worked:
+        return cls(orjson.dumps(entered), orjson.dumps(input_case), result)
+
+    @property
+    def entered(self) -> dict[str, Any]:
+        """The case as entered, as a dict."""
+        parsed: dict[str, Any] = orjson.loads(self.entered_json)
+        return parsed
+
+    @property
+    def input_case(self) -> dict[str, Any]:
+        """The parsed case the pipeline read, as a dict."""
+        parsed: dict[str, Any] = orjson.loads(self.input_json)
+        return parsed
 
 
 def worked_from(case: Case, assessment: Assessment) -> Worked:
     """A case an adapter parsed itself (FHIR, CDS Hooks) and its assessment, ready to store: pure, so a
     worker process can make it (revspine/assesspool.py)."""
     entered, kept = stored_input(case)
-    return Worked(entered, kept.model_dump(mode="json"), AssessmentJson.of(assessment))
+    return Worked.of(entered, kept.model_dump(mode="json"), AssessmentJson.of(assessment))
 
 
 def work_out_body(body: bytes, pack: KnowledgePack, *, today: date | None = None) -> Worked:
@@ -116,15 +136,16 @@ def work_out(raw: Any, pack: KnowledgePack, *, assess_it: bool = True, today: da
     a worker process (revspine/assesspool.py)."""
     entered, case = prepare_case(raw, pack, today)
     result = AssessmentJson.of(assess_case(case, pack)) if assess_it else None
-    return Worked(entered, case.model_dump(mode="json"), result)
+    return Worked.of(entered, case.model_dump(mode="json"), result)
 
 
 def store_worked(s: Session, *, user_id: int, patient_id: int, worked: Worked, source: str,
                  case_id: int | None = None, title: str = "", client: str | None = None,
                  detail: dict[str, Any] | None = None) -> tuple[CaseVersionRow, AssessmentRow | None]:
     """:meth:`Workflow.store`'s transaction (a writer job)."""
+    entered = orjson.Fragment(worked.entered_json)  # stored as it is (records: JSON columns take a Fragment)
     if case_id is None:
-        case_row, version = records.create_case(s, patient_id, user_id, title, worked.entered, source)
+        case_row, version = records.create_case(s, patient_id, user_id, title, entered, source)
         audit.record(s, user_id, "create", "case", case_row.id, {"patient_id": patient_id}, client)
     else:
         case_row = records.get_case(s, case_id)
@@ -132,13 +153,13 @@ def store_worked(s: Session, *, user_id: int, patient_id: int, worked: Worked, s
             raise NotFound(f"case {case_id} not found for patient {patient_id}",
                            [Problem("case_id", "no such case")])
         records.touch_patient(s, patient_id)
-        version = records.add_case_version(s, case_id, user_id, worked.entered, source)
+        version = records.add_case_version(s, case_id, user_id, entered, source)
         audit.record(s, user_id, "change", "case", case_id,
                      {"patient_id": patient_id, "version": version.version}, client)
     row = None
     if worked.result is not None:
         result = worked.result
-        row = records.add_assessment(s, patient_id, version, user_id, worked.input_case,
+        row = records.add_assessment(s, patient_id, version, user_id, orjson.Fragment(worked.input_json),
                                      {"decision": {"category": result.decision}, "versions": result.versions},
                                      result_json=result.json)
         audit.record(s, user_id, "create", "assessment", row.id,

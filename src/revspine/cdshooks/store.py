@@ -62,8 +62,8 @@ class InMemoryAssessments:
     async def __call__(self, worked: Worked, source: dict[str, Any]) -> str:
         key = uuid.uuid4().hex
         assert worked.result is not None
-        blob = orjson.dumps({"case": worked.entered, "assessment": orjson.Fragment(worked.result.json),
-                             "source": source})
+        blob = orjson.dumps({"case": orjson.Fragment(worked.entered_json),
+                             "assessment": orjson.Fragment(worked.result.json), "source": source})
         with self._lock:
             self.saved[key] = blob
             while len(self.saved) > self.limit:

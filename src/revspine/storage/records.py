@@ -135,9 +135,10 @@ def search_patients(s: Session, q: str = "", limit: int = 50, offset: int = 0) -
     return list(s.scalars(rows_q.limit(limit).offset(offset))), total
 
 
-def create_case(s: Session, patient_id: int, user_id: int, title: str, data: dict[str, Any],
+def create_case(s: Session, patient_id: int, user_id: int, title: str, data: dict[str, Any] | orjson.Fragment,
                 source: str) -> tuple[CaseRow, CaseVersionRow]:
-    """Open a case with its version 1 (and mark the patient as just changed); NotFound without the patient."""
+    """Open a case with its version 1 (and mark the patient as just changed); NotFound without the patient.
+    ``data``: the case JSON, or already serialised (an ``orjson.Fragment``, stored as it is)."""
     title = title.strip() or "Revision evaluation"
     if len(title) > 200 or _has_nul(title):
         raise InputError("the case cannot be saved", [Problem("title", "at most 200 characters, no NUL")])
@@ -161,18 +162,20 @@ def list_cases(s: Session, patient_id: int) -> list[CaseRow]:
     return list(s.scalars(select(CaseRow).where(CaseRow.patient_id == patient_id).order_by(CaseRow.id)))
 
 
-def add_case_version(s: Session, case_id: int, user_id: int, data: dict[str, Any], source: str) -> CaseVersionRow:
+def add_case_version(s: Session, case_id: int, user_id: int, data: dict[str, Any] | orjson.Fragment,
+                     source: str) -> CaseVersionRow:
     """Append version n+1 of a case (the case row is locked so concurrent edits queue)."""
     get_case(s, case_id, lock=True)
     last = s.scalar(select(func.max(CaseVersionRow.version)).where(CaseVersionRow.case_id == case_id)) or 0
     return _insert_version(s, case_id, last + 1, user_id, data, source)
 
 
-def _insert_version(s: Session, case_id: int, number: int, user_id: int, data: dict[str, Any],
+def _insert_version(s: Session, case_id: int, number: int, user_id: int, data: dict[str, Any] | orjson.Fragment,
                     source: str) -> CaseVersionRow:
+    """The returned row is detached, with its id (and ``data`` None when it was given serialised)."""
     values = dict(case_id=case_id, version=number, data=data, source=source, created_at=now(), created_by=user_id)
     new_id = s.execute(_INSERT_VERSION, values).scalar_one()
-    return CaseVersionRow(id=new_id, **values)
+    return CaseVersionRow(id=new_id, **{**values, "data": data if isinstance(data, dict) else None})
 
 
 def list_versions(s: Session, case_id: int) -> list[CaseVersionRow]:
@@ -203,11 +206,13 @@ def get_version_by_id(s: Session, version_id: int) -> CaseVersionRow:
     return row
 
 
-def add_assessment(s: Session, patient_id: int, version: CaseVersionRow, user_id: int, input_case: dict[str, Any],
-                   result: dict[str, Any], *, result_json: bytes | None = None) -> AssessmentRow:
+def add_assessment(s: Session, patient_id: int, version: CaseVersionRow, user_id: int,
+                   input_case: dict[str, Any] | orjson.Fragment, result: dict[str, Any], *,
+                   result_json: bytes | None = None) -> AssessmentRow:
     """Store an assessment (a Core insert; the returned row is detached, with its id). ``result_json``:
     ``result`` already serialised (orjson bytes), stored as it is instead of serialising ``result``
-    again; ``result`` then needs only the fields the row indexes (``decision`` and ``versions``)."""
+    again; ``result`` then needs only the fields the row indexes (``decision`` and ``versions``).
+    ``input_case`` may be serialised too (an ``orjson.Fragment``; the returned row's is then None)."""
     versions = result["versions"]
     stored: Any = result if result_json is None else orjson.Fragment(result_json)
     values = dict(patient_id=patient_id, case_version_id=version.id, input_case=input_case, result=stored,
@@ -215,7 +220,8 @@ def add_assessment(s: Session, patient_id: int, version: CaseVersionRow, user_id
                   knowledge_id=versions["knowledge_id"], knowledge_version=versions["knowledge"],
                   created_at=now(), created_by=user_id)
     new_id = s.execute(_INSERT_ASSESSMENT, values).scalar_one()
-    return AssessmentRow(id=new_id, **{**values, "result": result if result_json is None else None})
+    return AssessmentRow(id=new_id, **{**values, "result": result if result_json is None else None,
+                                       "input_case": input_case if isinstance(input_case, dict) else None})
 
 
 def get_assessment(s: Session, assessment_id: int) -> AssessmentRow:
