@@ -57,6 +57,10 @@ def _load_pack(pack_dirs: list[str], cache_dir: str | None) -> None:
     _PACK = load_pack([Path(d) for d in pack_dirs], cache_dir=Path(cache_dir) if cache_dir else None)
     gc.collect()
     gc.freeze()
+    # A worker runs one job at a time and keeps nothing of it: fewer, larger young-generation collections
+    # (as the CDS Hooks app's serving process has, revspine/cdshooks/app.py). A hook call parses and maps
+    # 160 kB of prefetched FHIR; with the default threshold (700) its collections cost about 8 % more CPU.
+    gc.set_threshold(50_000, 20, 20)
 
 
 def _work_out(body: bytes, today: date | None) -> Worked:
