@@ -148,3 +148,17 @@ def test_topical_steroid_is_not_systemic(pack):
     idx = code_index(pack)
     assert not idx.match_text("medication", "Hydrocortisone 10 MG/ML Topical Cream")
     assert [v.id for v in idx.match_text("medication", "Prednisone 20 MG Oral Tablet")] == ["rx_systemic_steroid"]
+
+
+@pytest.mark.parametrize(("cpt", "procedure", "approach"), [
+    ("63050", "laminoplasty", "posterior"), ("63051", "laminoplasty", "posterior"),
+    ("63081", "corpectomy", "anterior")])
+def test_cervical_laminoplasty_and_corpectomy_from_cpt(pack, cpt, procedure, approach):
+    bundle = fbss_bundle()
+    [op] = [e["resource"] for e in bundle["entry"] if e["resource"]["id"] == "op-1"]
+    op["code"] = {"coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": cpt}]}
+    op["bodySite"] = [{"text": "C4-C5"}]
+    case, _ = bundle_to_case(bundle, pack, today=TODAY)
+    [s] = case.surgeries
+    assert (s.procedure.value, s.region.value, s.approach.value if s.approach else None) == (
+        procedure, "cervical", approach)

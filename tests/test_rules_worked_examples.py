@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from revspine import Assessment, assess, parse_case
+from revspine.engine.facts import implied_approach
 from revspine.knowledge import KnowledgePack
 
 ASSESSED = date(2026, 11, 1)
@@ -750,3 +751,47 @@ def test_limb_pain_is_radicular_unless_a_pattern_says_otherwise(pack, pattern, t
         {"modality": "mri", "date": day(10), "findings": [
             {"code": "recurrent_disc_herniation", "level": "L4-L5", "side": "left"}]}]))
     assert cause(a, "recurrent_disc_herniation").tier == tier
+
+
+@pytest.mark.parametrize(("procedure", "approach", "fuses"), [
+    ("laminoplasty", "posterior", False), ("foraminotomy", "posterior", False), ("corpectomy", "anterior", True)])
+def test_laminoplasty_foraminotomy_and_corpectomy_are_operations_of_their_own(pack, procedure, approach, fuses):
+    # They were recorded as "other" (the list had none of them), which says nothing of the approach or of a fusion.
+    surgery = {"procedure": procedure, "region": "cervical", "levels": ["C5-C6"], "date": day(400)}
+    a = run(pack, {**case(), "surgeries": [surgery], "symptoms": {"symptoms": ["neck_pain"]}})
+    not_applicable = {x.cause for x in a.not_applicable}
+    # a corpectomy is reconstructed and fused: pseudarthrosis applies and instability after decompression does not
+    assert ("pseudarthrosis" not in not_applicable) is fuses
+    assert ("instability" in not_applicable) is fuses
+    assert implied_approach(parse_case({**case(), "surgeries": [surgery]}, pack, today=ASSESSED).surgeries[0]) \
+        == approach
+
+
+def test_a_recurrent_disc_after_a_posterior_foraminotomy_leads(pack):
+    # A posterior foraminotomy leaves the disc in place; it can herniate again at that level.
+    surgery = {"procedure": "foraminotomy", "region": "cervical", "levels": ["C6-C7"], "date": day(400)}
+    mri = [{"modality": "mri", "date": day(5), "findings": [
+        {"code": "disc_herniation", "level": "C6-C7", "side": "left"}]}]
+    a = run(pack, {**case(), "surgeries": [surgery], "imaging": mri, "symptoms": {
+        "symptoms": ["arm_pain"], "side": "left", "onset_days_after_surgery": 300, "pain_free_interval": True}})
+    assert a.leading == "recurrent_disc_herniation"
+    assert a.decision.category in {"revision", "workup_first"}
+
+
+def test_a_disc_herniation_is_read_by_its_level(pack):
+    # Clinicians write "disc herniation" with a level: at an operated level it is a recurrent herniation, at the level
+    # next to a fusion it is adjacent segment disease, and anywhere it is a compressive lesion.
+    symptoms = {"symptoms": ["leg_pain"], "pattern": "radicular", "side": "left", "onset_days_after_surgery": 700,
+                "pain_free_interval": True}
+
+    def at(procedure: str, level: str) -> Any:
+        mri = [{"modality": "mri", "date": day(5), "findings": [
+            {"code": "disc_herniation", "level": level, "side": "left"}]}]
+        return run(pack, case(procedure, 1000, imaging=mri, symptoms=symptoms))
+
+    assert at("discectomy", "L4-L5").leading == "recurrent_disc_herniation"
+    fused = at("tlif", "L3-L4")
+    assert fused.leading == "adjacent_segment_disease"
+    assert cause(fused, "adjacent_segment_disease").tier == "confirmatory"
+    # the same herniation two levels away from the fusion is not adjacent segment disease's defining lesion
+    assert cause(at("tlif", "L2-L3"), "adjacent_segment_disease").tier != "confirmatory"

@@ -50,6 +50,9 @@ class Procedure(_StrEnum):
     acdf = "acdf"
     posterior_cervical_fusion = "posterior_cervical_fusion"
     disc_replacement = "disc_replacement"
+    laminoplasty = "laminoplasty"  # cervical laminoplasty (posterior, no fusion)
+    foraminotomy = "foraminotomy"  # posterior foraminotomy (posterior, no fusion)
+    corpectomy = "corpectomy"  # vertebral body resection with reconstruction (a fusion)
     other = "other"
 
 
@@ -62,9 +65,12 @@ FUSION_PROCEDURES = frozenset(
         Procedure.llif,
         Procedure.acdf,
         Procedure.posterior_cervical_fusion,
+        Procedure.corpectomy,  # the resected body is reconstructed (cage or strut graft) and fused
     }
 )
-DECOMPRESSION_PROCEDURES = frozenset({Procedure.discectomy, Procedure.laminectomy})
+DECOMPRESSION_PROCEDURES = frozenset(
+    {Procedure.discectomy, Procedure.laminectomy, Procedure.laminoplasty, Procedure.foraminotomy}
+)
 
 
 class Region(_StrEnum):
@@ -181,6 +187,7 @@ class ImagingCode(_StrEnum):
     cage_migration = "cage_migration"
     cage_subsidence = "cage_subsidence"
     recurrent_disc_herniation = "recurrent_disc_herniation"  # non-enhancing, contiguous with disc
+    disc_herniation = "disc_herniation"  # read by its level: operated = recurrent, next to a fusion = adjacent
     enhancing_epidural_scar = "enhancing_epidural_scar"
     nerve_root_compression = "nerve_root_compression"
     central_stenosis = "central_stenosis"

@@ -91,19 +91,20 @@ def no_symptom_present(case: Case) -> bool:
 
 
 def implied_approach(s: PriorSurgery) -> str | None:
-    """The approach as recorded, or the one the procedure implies (ACDF and cervical disc replacement
-    are anterior, ALIF anterior, LLIF lateral, posterior cervical fusion, PLIF, TLIF, laminectomy and
-    posterolateral fusion posterior)."""
+    """The approach as recorded, or the one the procedure implies (ACDF, cervical disc replacement and
+    cervical corpectomy are anterior, ALIF anterior, LLIF lateral, posterior cervical fusion, PLIF, TLIF,
+    laminectomy, laminoplasty, foraminotomy and posterolateral fusion posterior; a thoracic or lumbar
+    corpectomy may be done from the front, the side or the back, so it implies none)."""
     if s.approach is not None:
         return s.approach._value_
     if s.procedure in (Procedure.acdf, Procedure.alif) or (
-        s.procedure == Procedure.disc_replacement and s.region == Region.cervical
+        s.procedure in (Procedure.disc_replacement, Procedure.corpectomy) and s.region == Region.cervical
     ):
         return Approach.anterior._value_
     if s.procedure == Procedure.llif:
         return Approach.lateral._value_
     if s.procedure in (Procedure.posterior_cervical_fusion, Procedure.plif, Procedure.tlif, Procedure.laminectomy,
-                       Procedure.posterolateral_fusion):
+                       Procedure.posterolateral_fusion, Procedure.laminoplasty, Procedure.foraminotomy):
         return Approach.posterior._value_
     return None
 

@@ -168,8 +168,9 @@ class CaseBuilder:
         return out
 
     def _surgeries(self) -> list[dict[str, Any]]:
-        order = ["tlif", "plif", "alif", "llif", "acdf", "posterior_cervical_fusion", "posterolateral_fusion",
-                 "disc_replacement", "laminectomy", "discectomy", "other"]
+        order = ["tlif", "plif", "alif", "llif", "corpectomy", "acdf", "posterior_cervical_fusion",
+                 "posterolateral_fusion", "disc_replacement", "laminoplasty", "laminectomy", "foraminotomy",
+                 "discectomy", "other"]
         merged: dict[tuple[str, str], tuple[dict[str, Any], list[Source]]] = {}
         for s, src in self.surgeries:
             key = (s["date"], s["region"])

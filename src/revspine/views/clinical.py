@@ -21,6 +21,9 @@ PROCEDURE_LABELS: dict[str, str] = {
     "acdf": "ACDF",
     "posterior_cervical_fusion": "Posterior cervical fusion",
     "disc_replacement": "Disc replacement",
+    "laminoplasty": "Laminoplasty",
+    "foraminotomy": "Foraminotomy",
+    "corpectomy": "Corpectomy and reconstruction",
     "other": "Other operation",
 }
 
@@ -49,6 +52,7 @@ IMAGING_LABELS: dict[str, str] = {
     "cage_migration": "Cage migration",
     "cage_subsidence": "Cage subsidence",
     "recurrent_disc_herniation": "Recurrent disc herniation",
+    "disc_herniation": "Disc herniation (read by its level)",
     "enhancing_epidural_scar": "Enhancing epidural scar",
     "nerve_root_compression": "Nerve root compression",
     "central_stenosis": "Central canal stenosis",
@@ -115,8 +119,8 @@ IMAGING_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "peri_screw_lucency", "screw_breakage", "rod_breakage", "screw_malposition", "pedicle_breach",
         "cage_migration", "cage_subsidence")),
     ("Nerve compression and scar (MRI, CT myelogram)", (
-        "recurrent_disc_herniation", "enhancing_epidural_scar", "nerve_root_compression", "central_stenosis",
-        "foraminal_stenosis", "residual_compression_at_operated_level", "wrong_level_decompression",
+        "recurrent_disc_herniation", "disc_herniation", "enhancing_epidural_scar", "nerve_root_compression",
+        "central_stenosis", "foraminal_stenosis", "residual_compression_at_operated_level", "wrong_level_decompression",
         "clumped_nerve_roots", "empty_thecal_sac", "cord_compression", "cord_signal_change")),
     ("Adjacent segment and degeneration (MRI, X-ray)", (
         "adjacent_disc_degeneration", "adjacent_level_stenosis", "adjacent_spondylolisthesis", "spondylolisthesis",
