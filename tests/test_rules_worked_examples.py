@@ -795,3 +795,17 @@ def test_a_disc_herniation_is_read_by_its_level(pack):
     assert cause(fused, "adjacent_segment_disease").tier == "confirmatory"
     # the same herniation two levels away from the fusion is not adjacent segment disease's defining lesion
     assert cause(at("tlif", "L2-L3"), "adjacent_segment_disease").tier != "confirmatory"
+
+
+def test_a_positive_femoral_stretch_test_is_a_root_sign_that_fits_an_upper_lumbar_lesion(pack):
+    # Suri 2011: the femoral stretch test localises mid-lumbar (L2-L4) root impingement (LR+ of 5 or more). A stenosis
+    # above a fusion with back pain only is compatible; with the root sign that fits it, it confirms.
+    mri = [{"modality": "mri", "date": day(5), "findings": [{"code": "adjacent_level_stenosis", "level": "L3-L4"}]}]
+
+    def asd(exam: dict[str, Any]) -> str:
+        a = run(pack, case("tlif", 1000, imaging=mri, exam=exam, symptoms={"symptoms": ["back_pain"]}))
+        return cause(a, "adjacent_segment_disease").tier
+
+    assert asd({}) == "compatible"
+    assert asd({"femoral_stretch": "negative"}) == "compatible"
+    assert asd({"femoral_stretch": "positive"}) == "confirmatory"

@@ -193,6 +193,9 @@ class SensoryFinding(_Model):
 class Examination(_Model):
     straight_leg_raise: TestResult = TestResult.not_done
     straight_leg_raise_side: Side | None = None
+    femoral_stretch: TestResult = Field(TestResult.not_done, description="Femoral nerve stretch test (prone knee "
+                                        "bend): tension on the L2-L4 roots")
+    femoral_stretch_side: Side | None = None
     reflexes: Reflex | None = None
     motor_deficit: MotorDeficit | None = None
     motor_deficit_progressive: bool | None = None
