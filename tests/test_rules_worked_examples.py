@@ -809,3 +809,58 @@ def test_a_positive_femoral_stretch_test_is_a_root_sign_that_fits_an_upper_lumba
     assert asd({}) == "compatible"
     assert asd({"femoral_stretch": "negative"}) == "compatible"
     assert asd({"femoral_stretch": "positive"}) == "confirmatory"
+
+
+def test_a_marker_beyond_its_expected_course_stops_the_expected_course_deferral(pack):
+    # Probe (independent tester): CRP 40 mg/L on day 20 after a discectomy (normal by day 5-14, Thelander 1992) with
+    # worsening back pain was "usual post-operative care", contrast MRI deferred, although the same output read the
+    # CRP as raised beyond its expected course. Afebrile discitis is the classic late diagnosis (Dall 1988).
+    symptoms = {"symptoms": ["back_pain"], "trend": "worsening", "onset_days_after_surgery": 14}
+    crp = [{"test": "crp", "value": 40, "unit": "mg/L", "date": day(0)}]
+    a = run(pack, case("discectomy", 20, labs=crp, symptoms=symptoms))
+    assert [r.status for r in a.labs if r.test == "crp"] == ["raised_beyond_expected"]
+    assert a.decision.rule_id != "d_expected_course" and a.decision.category == "workup_first"
+    assert "mri_contrast" in {w.test for w in a.workup}
+    # the same pain with a normal CRP is still the expected course
+    normal = run(pack, case("discectomy", 20, labs=[{**crp[0], "value": 4}], symptoms=symptoms))
+    assert normal.decision.rule_id == "d_expected_course"
+
+
+def test_a_pseudomeningocele_with_a_swelling_at_the_site_is_a_dural_tear_not_the_expected_course(pack):
+    # Probe (Kim & Cho 2021): ten weeks after a cervical laminectomy, neck pain and a soft posterior neck swelling,
+    # an 11 cm pseudomeningocele on MRI: it was "usual post-operative care: no finding supports a complication".
+    surgery = {"procedure": "laminectomy", "region": "cervical", "levels": ["C3-C4", "C4-C5", "C5-C6"],
+               "date": day(70)}
+    mri = [{"modality": "mri", "date": day(2), "findings": [{"code": "pseudomeningocele", "level": "C4-C5"}]}]
+    data = {**case(), "surgeries": [surgery], "imaging": mri,
+            "symptoms": {"symptoms": ["neck_pain"], "onset_days_after_surgery": 60}}
+    bare = run(pack, data)
+    assert bare.decision.rule_id != "d_expected_course"  # a complication on imaging is an objective finding
+    swollen = run(pack, {**data, "exam": {"neck_swelling": True}})
+    assert swollen.leading == "dural_tear" and cause(swollen, "dural_tear").tier == "confirmatory"
+
+
+def test_a_normal_crp_counts_against_an_early_infection_only(pack):
+    # CRP is sensitive for acute infection; delayed implant infections by low-virulence organisms had a normal CRP in
+    # 43% (Akgun 2019), so after four weeks (Schomig 2020) a normal value no longer counts against infection.
+    def against(days_ago: int) -> list[str]:
+        crp = [{"test": "crp", "value": 3, "unit": "mg/L", "date": day(0)}]
+        a = run(pack, case("discectomy", days_ago, labs=crp, symptoms={"symptoms": ["back_pain"]}))
+        return [e.finding for e in cause(a, "infection").opposing if e.status == "absent"]
+
+    assert "crp_beyond" in against(20)
+    assert "crp_beyond" not in against(400)
+
+
+def test_flexion_extension_films_before_a_revision_decompression_after_a_decompression_without_fusion(pack):
+    # Independent tester: a recurrent stenosis ten years after a laminectomy went to revision with no dynamic films,
+    # though whether the revision needs a fusion depends on motion at the segment (Blumenthal 2013).
+    mri = [{"modality": "mri", "date": day(5), "findings": [{"code": "central_stenosis", "level": "L4-L5"}]}]
+    symptoms = {"symptoms": ["leg_pain", "neurogenic_claudication"], "pattern": "radicular", "pain_free_interval": True,
+                "onset_days_after_surgery": 3000}
+    a = run(pack, case("laminectomy", 3650, imaging=mri, symptoms=symptoms))
+    assert a.leading == "recurrent_stenosis"
+    flex = [w for w in a.workup if w.test == "flexion_extension_xray"]
+    assert flex and flex[0].before_revision
+    fused = run(pack, case("tlif", 3650, imaging=mri, symptoms=symptoms))
+    assert "wr_flex_ext_before_redecompression" not in {r.rule_id for w in fused.workup for r in w.reasons}

@@ -108,7 +108,7 @@ class KnowledgePack:
             afid = a.finding or ev.finding
             alabel = self.findings[afid].label
             a_static = {"rule_id": f"{cid}.{ev.finding}.absent", "finding": afid,
-                        "label": f"Looked for, not found: {alabel[:1].lower()}{alabel[1:]}",
+                        "label": f"Looked for, not found: {_lower_first(alabel)}",
                         "status": "absent", "kind": a.kind, "lr": a.lr, "weight": a.weight, "factor": a_factor,
                         "reason": a.reason, "basis": _basis(a.kind, a.basis), "tier": "against"}
             absent = (a.finding or ev.finding, a_factor, a_static, tuple(a.citations), tuple(a.unless))
@@ -280,3 +280,8 @@ def per_pack(fn: Callable[[KnowledgePack], T]) -> Callable[[KnowledgePack], T]:
             return value
 
     return once
+
+
+def _lower_first(text: str) -> str:
+    """Lower-case the first letter of a label inside a sentence, but not of an acronym (CRP, MRI, ESR)."""
+    return text[:1].lower() + text[1:] if len(text) > 1 and text[1].islower() else text
