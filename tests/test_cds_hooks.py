@@ -331,3 +331,22 @@ def test_the_shipped_post_fusion_patient_fires_the_patient_view_card():
     r = call(app, "POST", f"/cds-services/{PATIENT_VIEW}",
              json=hook_request("patient-view", patient, prefetch_for(resources)))
     assert r.status_code == 200 and len(r.json()["cards"]) == 1
+
+
+def test_a_questionnaire_safety_alert_comes_first_on_the_patient_view_card(pack):
+    # PHQ-9 item 9 above 0 needs action today: the card says so first and is at least a warning.
+    import json
+
+    from revspine import assess, parse_case
+    from revspine.cdshooks.cards import CardContext, summary_card
+    from revspine.cli.main import example_paths
+    from revspine.fhir.report import MappingReport
+
+    data = json.loads(next(p for p in example_paths() if p.name.startswith("12_")).read_text())
+    data["instrument_responses"] = [{"instrument": "phq9", "date": data["assessment_date"],
+                                     "items": [2, 2, 2, 2, 1, 1, 1, 1, 2]}]
+    a = assess(parse_case(data, pack), pack)
+    card = summary_card(CardContext(a, MappingReport(source="test"), pack, PID, None, None, None, [], []))
+    assert card["indicator"] in {"warning", "critical"}
+    assert card["summary"].startswith("After spine surgery: safety alert")
+    assert card["detail"].startswith("**Safety alert**") and "suicide risk" in card["detail"]

@@ -204,3 +204,16 @@ def test_differential_sub_bullets_stay_in_the_list_past_item_nine():
             indent = len(ln) - len(ln.lstrip())
             assert indent >= width, f"sub-bullet falls out of item: {ln!r}"
     assert any(ln.startswith("10. ") for ln in block), "the example ranks ten or more causes"
+
+
+def test_a_questionnaire_safety_alert_stands_beside_the_red_flags_in_the_report(tmp_path):
+    # Independent tester: PHQ-9 item 9 above 0 gave "ACTION: assess suicide risk today" deep under Instruments while
+    # the top of the report said "Red flags: None found". The README promises the alert beside the red flags.
+    data = json.loads(EXAMPLE.read_text())
+    data["instrument_responses"] = [{"instrument": "phq9", "date": data["assessment_date"],
+                                     "items": [2, 2, 2, 2, 1, 1, 1, 1, 2]}]
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(data))
+    out = invoke("assess", str(path), "--format", "markdown").stdout
+    head = out.split("## Timing")[0]
+    assert "## Red flags and safety alerts" in head and "SAFETY ALERT" in head and "suicide risk" in head

@@ -178,11 +178,16 @@ def _risks_md(ctx: CardContext) -> str:
         + f" [{r.rule_id}; {_cite(ctx, r.citations)}]" for r in _risks(ctx))
 
 
+def _alerts(ctx: CardContext) -> list[str]:
+    """Questionnaire answers that need action today (PHQ-9 item 9): shown first, beside the red flags."""
+    return list(ctx.assessment.instruments.alerts) if ctx.assessment.instruments is not None else []
+
+
 def _indicator(ctx: CardContext) -> str:
     a = ctx.assessment
     if any(f.urgency == "emergency" for f in a.red_flags):
         return "critical"
-    if a.red_flags or any(w.before_revision for w in a.workup) or any(
+    if a.red_flags or _alerts(ctx) or any(w.before_revision for w in a.workup) or any(
             r.blocks_revision_until_met for r in a.risk_factors):
         return "warning"
     return "info"
@@ -193,6 +198,8 @@ def summary_card(ctx: CardContext) -> dict[str, Any]:
     a = ctx.assessment
     lead = a.differential[0].label if a.differential else "no leading cause"
     bits = []
+    if _alerts(ctx):
+        bits.append("safety alert")
     if a.red_flags:
         bits.append(f"{len(a.red_flags)} red flag{'s' if len(a.red_flags) > 1 else ''}")
     if a.workup:
@@ -201,6 +208,8 @@ def summary_card(ctx: CardContext) -> dict[str, Any]:
     if a.applicability == "not_applicable":
         summary = f"{', '.join(bits) + '; ' if bits else ''}Not applicable: no prior spine operation recorded"
     parts = [f"**{a.decision.summary}**"]
+    if _alerts(ctx):
+        parts.insert(0, "**Safety alert**\n" + "\n".join(f"- {m}" for m in _alerts(ctx)))
     if a.red_flags:
         parts.append("**Red flags**\n" + _flags_md(ctx))
     parts.append(_differential_md(ctx))

@@ -48,7 +48,10 @@ def to_markdown(a: Assessment, pack: KnowledgePack | None = None) -> str:
     if a.applicability == "not_applicable":
         L.append(f"**{DECISION_HEADLINES['not_applicable']}.** " + " ".join(a.decision.reasons[-1:]))
         L.append("")
-    L.append("## Red flags")
+    alerts = a.instruments.alerts if a.instruments is not None else []
+    L.append("## Red flags and safety alerts" if alerts else "## Red flags")
+    for alert in alerts:  # questionnaire answers that need action today (PHQ-9 item 9), beside the red flags
+        L.append(f"- **SAFETY ALERT (questionnaire):** {alert}")
     if a.red_flags:
         for r in a.red_flags:
             points = f" Points to: {', '.join(r.points_to)}." if r.points_to else ""
@@ -56,7 +59,7 @@ def to_markdown(a: Assessment, pack: KnowledgePack | None = None) -> str:
             for i in r.inputs:
                 L.append(f"  - input: `{i}`")
     else:
-        L.append("- None found in the data given.")
+        L.append("- No red flag found in the data given.")
     L.append("")
     t = a.timing_window
     L.append("## Timing")
