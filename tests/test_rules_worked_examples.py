@@ -864,3 +864,73 @@ def test_flexion_extension_films_before_a_revision_decompression_after_a_decompr
     assert flex and flex[0].before_revision
     fused = run(pack, case("tlif", 3650, imaging=mri, symptoms=symptoms))
     assert "wr_flex_ext_before_redecompression" not in {r.rule_id for w in fused.workup for r in w.reasons}
+
+
+def test_an_esr_above_50_with_worsening_pain_two_weeks_after_surgery_is_not_the_expected_course(pack):
+    # Spine 1988 (PMID 3381147): every post-operative discitis had an ESR above 50 two or more weeks after surgery;
+    # with increasing back pain, consider discitis until proven otherwise. Probe: ESR 65 on day 16 with worsening pain
+    # after a discectomy, CRP not measured, was usual care with the MRI deferred.
+    esr = [{"test": "esr", "value": 65, "unit": "mm/h", "date": day(0)}]
+
+    def at(trend: str, days_ago: int = 16) -> Any:
+        symptoms = {"symptoms": ["back_pain"], "trend": trend, "onset_days_after_surgery": 10}
+        return run(pack, case("discectomy", days_ago, labs=esr, symptoms=symptoms))
+
+    worse = at("worsening")
+    assert worse.decision.rule_id != "d_expected_course"
+    assert {"mri_contrast", "esr_crp"} <= {w.test for w in worse.workup}
+    assert not {"nerve_root_block", "medial_branch_block", "si_joint_block"} & {w.test for w in worse.workup}
+    assert at("improving").decision.rule_id == "d_expected_course"  # the ESR alone stays raised for weeks
+    assert at("worsening", days_ago=10).decision.rule_id == "d_expected_course"  # before two weeks
+
+
+def test_enhancing_scar_around_a_compressed_root_is_epidural_fibrosis_not_restenosis(pack):
+    # Probe (independent tester): contrast MRI with enhancing scar and root compression at the operated level and no
+    # disc or bony stenosis led recurrent stenosis to a revision. The scar is the named tissue around the root.
+    mri = [{"modality": "mri_contrast", "date": day(5), "findings": [
+        {"code": "enhancing_epidural_scar", "level": "L4-L5", "side": "left"},
+        {"code": "nerve_root_compression", "level": "L4-L5", "side": "left"}]}]
+    symptoms = {"symptoms": ["leg_pain"], "pattern": "radicular", "side": "left", "pain_free_interval": True,
+                "onset_days_after_surgery": 120}
+    a = run(pack, case("discectomy", 380, imaging=mri, symptoms=symptoms))
+    assert a.leading == "epidural_fibrosis" and a.decision.category == "non_surgical"
+    # a bony stenosis named beside the scar is still recurrent stenosis
+    bony = [{**mri[0], "findings": [*mri[0]["findings"], {"code": "foraminal_stenosis", "level": "L4-L5",
+                                                           "side": "left"}]}]
+    assert run(pack, case("discectomy", 380, imaging=bony, symptoms=symptoms)).leading == "recurrent_stenosis"
+
+
+def test_a_severe_summary_grade_explained_by_old_graded_weakness_is_not_a_red_flag(pack):
+    # Probe: a foot drop present before the operation (L5 MRC 3, recorded as not new) with the summary field set to
+    # "severe" raised severe_deficit. The muscle-by-muscle record says which weakness the summary describes.
+    old = {"motor_deficit": "severe", "motor": [{"myotome": "L5", "side": "left", "mrc": 3, "new_since_surgery": False}]}
+    symptoms = {"symptoms": ["weakness"], "trend": "improving", "onset_days_after_surgery": 0}
+    a = run(pack, case("discectomy", 200, exam=old, symptoms=symptoms))
+    assert "severe_deficit" not in {r.rule_id for r in a.red_flags}
+    unknown = {**old, "motor": [{"myotome": "L5", "side": "left", "mrc": 3}]}  # newness not recorded: still a flag
+    assert "severe_deficit" in {r.rule_id for r in run(pack, case("discectomy", 200, exam=unknown,
+                                                                       symptoms=symptoms)).red_flags}
+
+
+def test_an_asymptomatic_patient_is_not_sent_for_a_pain_work_up(pack):
+    # Independent tester: a one-year review without pain after an ALIF, CT solid fusion, was listed for a CT myelogram
+    # and an SI-joint block. Without a symptom there is no pain generator to look for; the tests are named, not listed.
+    ct = [{"modality": "ct", "date": day(5), "findings": [{"code": "solid_fusion", "level": "L4-L5"}]}]
+    quiet = {"symptoms": [], "denied": ["back_pain", "leg_pain"]}
+    a = run(pack, case("tlif", 365, imaging=ct, symptoms=quiet))
+    assert a.decision.rule_id == "d_asymptomatic" and a.workup == []
+    assert any("not listed" in u for u in a.uncertainties)
+    # a CRP beyond its expected course still needs an answer
+    crp = [{"test": "crp", "value": 40, "unit": "mg/L", "date": day(0)}]
+    raised = run(pack, case("tlif", 365, imaging=ct, symptoms=quiet, labs=crp))
+    assert raised.decision.rule_id != "d_asymptomatic" and raised.workup
+
+
+def test_alignment_films_and_bone_tests_wait_beside_an_emergency(pack):
+    # Independent tester: an airway haematoma on day 0 after ACDF was listed for standing full-length films and vitamin
+    # D beside the emergency. Tests that plan an elective operation wait, named in the uncertainties.
+    a = run(pack, acdf_case(0, exam={"neck_swelling": True, "stridor": True},
+                            symptoms={"symptoms": ["dysphagia", "neck_pain"], "onset_days_after_surgery": 0}))
+    assert a.decision.category == "urgent"
+    listed = {w.test for w in a.workup}
+    assert not {"standing_full_length_xray", "dexa", "vitamin_d", "ct_hounsfield", "emg_ncv"} & listed

@@ -7,7 +7,7 @@ paths) that make it present. Parameters are validated at pack load time.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from functools import cache
 from typing import Any, Literal, NamedTuple
@@ -181,6 +181,8 @@ class LabP(_P):
             "raised_indeterminate",
         ]
     ]
+    gt: float | None = None  # the latest value above this (in the test's canonical unit)
+    min_day: int | None = None  # the latest value taken on or after this day after surgery
 
 
 class BlockP(Compare):
@@ -389,9 +391,16 @@ def _motor(f: Facts, p: MotorP) -> Hit:
         if p.progressive:
             if progressive:
                 hits.append("exam.motor_deficit_progressive = True")
-        elif grade is not None and grade <= p.mrc_le:
+        elif grade is not None and grade <= p.mrc_le and not (p.new_or_unknown and _known_old(exam.motor, p.mrc_le)):
             hits.append(f"exam.motor_deficit = {summary}")
     return hits or None
+
+
+def _known_old(motor: Sequence[Any], mrc_le: int) -> bool:
+    """The graded myotomes explain a summary weakness of this grade, and each is recorded as present before the
+    operation: the summary describes a known, old weakness (the muscle-by-muscle record is the more specific)."""
+    weak = [m for m in motor if m.mrc <= mrc_le]
+    return bool(weak) and all(m.new_since_surgery is False for m in weak)
 
 
 def _sensory(f: Facts, p: SensoryP) -> Hit:
@@ -463,7 +472,9 @@ def _culture(f: Facts, p: CultureP) -> Hit:
 
 def _lab(f: Facts, p: LabP) -> Hit:
     reads = f.lab_reads.get(p.test, [])
-    hits = [f"{r.path}: {r.test} {r.value:g} {r.unit} ({r.status})" for r in reads[-1:] if r.status in p.status]
+    hits = [f"{r.path}: {r.test} {r.value:g} {r.unit} ({r.status})" for r in reads[-1:] if r.status in p.status
+            and (p.gt is None or r.value > p.gt)
+            and (p.min_day is None or (r.day_after_surgery is not None and r.day_after_surgery >= p.min_day))]
     if "second_rise" in p.status:
         hits += [f"{r.path}: {r.test} second rise" for r in reads if r.status == "second_rise"]
     return hits or None

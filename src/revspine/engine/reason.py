@@ -121,7 +121,7 @@ def reason(case: Case, pack: KnowledgePack) -> Reasoning:
         decision.reasons.append(pack.decision_rules[NOT_APPLICABLE_RULE].reason)
     rule = pack.decision_rules.get(decision.rule_id)
     deferred = workup if rule is not None and rule.defers_workup else []
-    if deferred and top is None:
+    if deferred and top is None and rule is not None and rule.deferral_note is None:
         leading_note = (
             "No leading cause yet: within the expected post-operative course, without a red flag or an objective "
             "finding; reassess if the pain persists or a red flag appears."
@@ -152,6 +152,7 @@ def reason(case: Case, pack: KnowledgePack) -> Reasoning:
         facts=facts, hits=hits, applies=applies, index_surgery=index, timing=timing, red_flags=flags,
         differential=causes, mimics=mimics, top=top, leading_note=leading_note, not_applicable=excluded, labs=labs,
         workup=workup, workup_deferred=deferred, risk_factors=risks, options=options, decision=decision,
-        uncertainties=uncertainties(facts, timing, causes, labs, workup, pack, deferred, waiting) if applies else [],
+        uncertainties=uncertainties(facts, timing, causes, labs, workup, pack, deferred, waiting,
+                                    rule.deferral_note if rule is not None else None) if applies else [],
         unweighed=unweighed(case, pack),
     )

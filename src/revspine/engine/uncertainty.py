@@ -21,6 +21,7 @@ def uncertainties(
     pack: KnowledgePack,
     deferred: Sequence[WorkupItem] = (),
     waiting: Sequence[WorkupItem] = (),
+    deferral_note: str | None = None,
 ) -> list[str]:
     out = [pack.scoring.caveat]
     case = facts.case
@@ -60,10 +61,11 @@ def uncertainties(
     if not labs:
         out.append("No laboratory results are recorded (ESR and CRP before a revision; albumin and transferrin).")
     if deferred:
+        tests = ", ".join(w.label for w in deferred)
         out.append(
-            "Work-up for persistent pain is deferred while the course is as expected ("
-            + ", ".join(w.label for w in deferred)
-            + "); reassess if the pain persists or a red flag appears."
+            f"{deferral_note} (not listed: {tests})." if deferral_note else
+            f"Work-up for persistent pain is deferred while the course is as expected ({tests}); reassess if the "
+            "pain persists or a red flag appears."
         )
     if waiting:
         out.append(

@@ -535,7 +535,8 @@ class WorkupTest(_Entry):
     elective: bool = Field(
         False,
         description="Waits while a red flag makes the decision urgent (a diagnostic block looks for a pain generator; "
-        "the urgent problem comes first); the assessment names what waits",
+        "alignment films, bone density, electrodiagnostics and nicotine tests plan an elective operation; the urgent "
+        "problem comes first); the assessment names what waits",
     )
 
 
@@ -651,6 +652,10 @@ class DecisionRule(_Entry):
     when: Condition | None = Field(None, description="Findings that must also be present for the rule to apply")
     defers_workup: bool = Field(
         False, description="When this rule decides, the work-up for persistent pain is not listed (only noted)"
+    )
+    deferral_note: str | None = Field(
+        None, description="What the output says of the deferred work-up (default: deferred while the course is as "
+        "expected); the deferred tests are named after it"
     )
     description: str
     reason: str
