@@ -903,7 +903,8 @@ def test_enhancing_scar_around_a_compressed_root_is_epidural_fibrosis_not_resten
 def test_a_severe_summary_grade_explained_by_old_graded_weakness_is_not_a_red_flag(pack):
     # Probe: a foot drop present before the operation (L5 MRC 3, recorded as not new) with the summary field set to
     # "severe" raised severe_deficit. The muscle-by-muscle record says which weakness the summary describes.
-    old = {"motor_deficit": "severe", "motor": [{"myotome": "L5", "side": "left", "mrc": 3, "new_since_surgery": False}]}
+    old = {"motor_deficit": "severe",
+           "motor": [{"myotome": "L5", "side": "left", "mrc": 3, "new_since_surgery": False}]}
     symptoms = {"symptoms": ["weakness"], "trend": "improving", "onset_days_after_surgery": 0}
     a = run(pack, case("discectomy", 200, exam=old, symptoms=symptoms))
     assert "severe_deficit" not in {r.rule_id for r in a.red_flags}
