@@ -100,6 +100,13 @@ BAD: list[tuple[str, dict[str, Any], dict[str, list[str]]]] = [
     ("level outside the region", base(surgeries=[{**SURGERY, "levels": ["C5-C6"]}]),
      {"surgeries[0]": ["not in the lumbar region"]}),
     ("not an object", [1, 2, 3], {"(case)": ["dictionary"]}),  # type: ignore[list-item]
+    # a year alone (a number is read as a timestamp: pydantic would say "should have zero time")
+    ("year-only operation date", base(surgeries=[{**SURGERY, "date": 2015}]),
+     {"surgeries[0].date": ["full date as YYYY-MM-DD", "2015"]}),
+    ("impossible month", base(surgeries=[{**SURGERY, "date": "2015-13-01"}]),
+     {"surgeries[0].date": ["full date as YYYY-MM-DD", "month"]}),
+    ("temperature in Fahrenheit", base(exam={"temperature_c": 101.3}),
+     {"exam.temperature_c": ["44", "Fahrenheit", "38.5 C"]}),
 ]
 
 
@@ -258,3 +265,9 @@ def test_a_construct_across_the_thoracolumbar_junction_is_one_operation(pack, re
         parse_case(base(surgeries=[{**SURGERY, "levels": ["T11-T12", "L4-L5"]}]), pack, today=TODAY)
     assert [(p.path, "T11-T12 is not in the lumbar region" in p.message) for p in exc.value.problems] == [
         ("surgeries[0]", True)]
+
+
+def test_a_white_cell_count_in_g_per_litre_is_read_as_10e9_per_litre(pack):
+    # G/L (giga per litre) is how European laboratories write 10^9/L; it was refused.
+    case = parse_case(base(labs=[lab("wbc", 13.1, "G/L")]), pack, today=TODAY)
+    assert [(x.value, x.unit) for x in case.labs] == [(13.1, "10*9/L")]

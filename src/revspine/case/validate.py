@@ -29,6 +29,11 @@ def json_path(loc: tuple[Any, ...] | list[Any]) -> str:
     return out or "(case)"
 
 
+def _looks_fahrenheit(value: object) -> bool:
+    """A body temperature in degrees Fahrenheit (86-113 F, 30-45 C)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 86 <= value <= 113
+
+
 def problems_from_validation(exc: ValidationError, prefix: tuple[Any, ...] = ()) -> list[Problem]:
     problems = []
     for e in exc.errors(include_url=False):
@@ -38,6 +43,13 @@ def problems_from_validation(exc: ValidationError, prefix: tuple[Any, ...] = ())
             msg = "unknown field"
         elif e["type"] == "enum":
             msg = f"unknown code; expected one of: {e.get('ctx', {}).get('expected', '')}"
+        elif e["type"] == "date_from_datetime_inexact":  # "2015" or 2015 is read as a timestamp: "zero time"
+            msg = f"expected a full date as YYYY-MM-DD, got {e.get('input')!r}"
+        elif e["type"].startswith("date_"):
+            msg = f"expected a full date as YYYY-MM-DD: {msg}"
+        elif loc and loc[-1] == "temperature_c" and _looks_fahrenheit(e.get("input")):
+            f = float(e["input"])
+            msg += f"; {f:g} looks like degrees Fahrenheit ({(f - 32) * 5 / 9:.1f} C): record degrees Celsius"
         value = e.get("input") if e["type"] not in ("missing", "extra_forbidden") else None
         if isinstance(value, (dict, list)):
             value = None
