@@ -162,3 +162,17 @@ def test_cervical_laminoplasty_and_corpectomy_from_cpt(pack, cpt, procedure, app
     [s] = case.surgeries
     assert (s.procedure.value, s.region.value, s.approach.value if s.approach else None) == (
         procedure, "cervical", approach)
+
+
+def test_a_lab_comparator_is_kept_not_dropped(pack):
+    # valueQuantity.comparator "<" was ignored: a CRP reported "<5" became 5. "ad" (sufficient to achieve) is no bound.
+    bundle = fbss_bundle()
+    [crp] = [e["resource"] for e in bundle["entry"] if e["resource"]["id"] == "lab-crp"]
+    crp["valueQuantity"]["comparator"] = "<"
+    crp["valueQuantity"]["value"] = 5
+    case, _ = bundle_to_case(bundle, pack, today=TODAY)
+    assert [(x.value, x.comparator) for x in case.labs if x.test.value == "crp"] == [(5, "<")]
+    crp["valueQuantity"]["comparator"] = "ad"
+    case, report = bundle_to_case(bundle, pack, today=TODAY)
+    assert not [x for x in case.labs if x.test.value == "crp"]
+    assert any(n.resource_id == "lab-crp" and n.status == "skipped" and "comparator" in n.reason for n in report.notes)

@@ -935,3 +935,21 @@ def test_alignment_films_and_bone_tests_wait_beside_an_emergency(pack):
     assert a.decision.category == "urgent"
     listed = {w.test for w in a.workup}
     assert not {"standing_full_length_xray", "dexa", "vitamin_d", "ct_hounsfield", "emg_ncv"} & listed
+
+
+def test_a_lab_value_reported_as_a_bound_is_read_only_where_the_comparison_is_certain(pack):
+    # Laboratories report below-range values as "<5": read as 5 it could be called raised; read as a bound it is
+    # below any threshold at or above 5, and "<15" against a threshold of 10 cannot be read at all.
+    def crp(value: float, comparator: str) -> tuple[str, str]:
+        lab = {"test": "crp", "value": value, "comparator": comparator, "unit": "mg/L", "date": day(0)}
+        r = run(pack, case("discectomy", 69, labs=[lab])).labs[0]
+        return r.status, r.comparator
+
+    assert crp(5, "<") == ("normal", "<")
+    assert crp(15, "<") == ("not_interpreted", "<")
+    assert crp(3, ">") == ("not_interpreted", ">")
+    assert crp(200, ">") == ("raised_beyond_expected", ">")
+    # the reading quotes the bound
+    lab = {"test": "crp", "value": 200, "comparator": ">", "unit": "mg/L", "date": day(0)}
+    a = run(pack, case("discectomy", 69, labs=[lab]))
+    assert any("crp > 200" in i for e in cause(a, "infection").supporting for i in e.inputs)

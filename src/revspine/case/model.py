@@ -318,6 +318,10 @@ class LabResult(_Model):
     value: float
     unit: str
     date: Date
+    comparator: Literal["=", ">", ">=", "<", "<="] = Field(
+        "=", description="How the laboratory reported the value: '<' with value 5 means 'below 5' (below the "
+        "assay's limit); a value so reported is read only where the comparison is certain"
+    )
 
 
 class DiagnosticBlock(_Model):

@@ -83,7 +83,8 @@ def to_markdown(a: Assessment, pack: KnowledgePack | None = None) -> str:
     L.append("## Labs read against the days since surgery")
     for lab in a.labs or []:
         day = f"day {lab.day_after_surgery}" if lab.day_after_surgery is not None else "no surgery date"
-        L.append(f"- {lab.test} {lab.value:g} {lab.unit} ({lab.date}, {day}): **{lab.status}** — {lab.reading}")
+        bound = "" if lab.comparator == "=" else f"{lab.comparator} "
+        L.append(f"- {lab.test} {bound}{lab.value:g} {lab.unit} ({lab.date}, {day}): **{lab.status}** — {lab.reading}")
     if not a.labs:
         L.append("- None recorded.")
     L.append("")

@@ -56,6 +56,7 @@ class LabRead:
     reading: str
     citations: list[str] = field(default_factory=list)
     threshold: float | None = None
+    comparator: str = "="  # as the laboratory reported it: "<" 5 means below 5
 
 
 @dataclass(slots=True)

@@ -22,7 +22,7 @@ from ..knowledge.pack import KnowledgePack
 from ..knowledge.schema import Kinetics, LabTestRule
 from .facts import Facts, LabRead
 
-__all__ = ["read_labs", "age_sex_upper_limit"]
+__all__ = ["read_labs", "age_sex_upper_limit", "reported_above", "reported_below"]
 
 
 def _kinetics(rule: LabTestRule, facts: Facts) -> Kinetics | None:
@@ -84,9 +84,19 @@ def read_labs(facts: Facts, pack: KnowledgePack) -> dict[str, list[LabRead]]:
             day = (lab.date - index_date).days if index_date else None
             dated = day is not None and day >= 0
             cites = list(rule.threshold_citations) + limit_cites
-            v = lab.value
+            v, cmp = lab.value, lab.comparator
             status, reading, thr = "normal", "", None
-            if upper is not None and v > upper:
+            up = reported_above(v, cmp, upper) if upper is not None else False
+            lower = rule.lower_threshold
+            low = reported_below(v, cmp, lower) if lower is not None and up is False else False
+            if up is None or low is None:  # "<15" against 10, ">3" against 10: the comparison is not certain
+                thr = upper if up is None else rule.lower_threshold
+                side = "above" if up is None else "below"
+                status, reading = "not_interpreted", (
+                    f"reported as {cmp} {v:g} {rule.canonical_unit}: it cannot be told whether it is {side} "
+                    f"{thr:g} {rule.canonical_unit}{limit_note if up is None else ''}; not read"
+                )
+            elif up:
                 thr = upper
                 above = f"above {thr:g} {rule.canonical_unit}{limit_note}"
                 status, reading = "raised", f"{above}: {rule.threshold_meaning}"
@@ -103,7 +113,7 @@ def read_labs(facts: Facts, pack: KnowledgePack) -> dict[str, list[LabRead]]:
                     else:
                         assert day is not None
                         status, reading = _course(k, day, v, prev, above, rule)
-            elif rule.lower_threshold is not None and v < rule.lower_threshold:
+            elif low:
                 thr = rule.lower_threshold
                 status, reading = "low", f"below {thr:g} {rule.canonical_unit}: {rule.threshold_meaning}"
             elif upper is None and rule.lower_threshold is None:
@@ -114,18 +124,37 @@ def read_labs(facts: Facts, pack: KnowledgePack) -> dict[str, list[LabRead]]:
                 if rule.normal_caveat:
                     reading += f"; {rule.normal_caveat}"
                     cites += rule.normal_caveat_citations
-            if k is not None and k.peak_day is not None and dated and day is not None and day >= k.peak_day:
+            if (k is not None and k.peak_day is not None and dated and day is not None and day >= k.peak_day
+                    and cmp == "=" and status != "not_interpreted"):
                 if prev is None or day > prev[1]:
                     prev = (v, day)
             reads.append(
                 LabRead(
                     test=test, value=v, unit=lab.unit, date=lab.date, path=f"labs[{i}]",
                     day_after_surgery=day, status=status, reading=reading,
-                    citations=sorted(set(cites)), threshold=thr,
+                    citations=sorted(set(cites)), threshold=thr, comparator=cmp,
                 )
             )
         out[test] = reads
     return out
+
+
+def reported_above(v: float, cmp: str, t: float) -> bool | None:
+    """Whether a value reported with this comparator is above t: True or False when certain, None when not."""
+    if cmp == "=":
+        return v > t
+    if cmp in (">", ">="):
+        return True if (v >= t if cmp == ">" else v > t) else None
+    return False if v <= t else None  # "<", "<=": the value is at most v
+
+
+def reported_below(v: float, cmp: str, t: float) -> bool | None:
+    """Whether a value reported with this comparator is below t: True or False when certain, None when not."""
+    if cmp == "=":
+        return v < t
+    if cmp in ("<", "<="):
+        return True if (v <= t if cmp == "<" else v < t) else None
+    return False if v >= t else None  # ">", ">=": the value is at least v
 
 
 def _course(

@@ -22,6 +22,7 @@ from ..knowledge.pack import KnowledgePack, per_pack
 from ..knowledge.schema import Finding
 from .facts import Facts
 from .inputs import FieldReader, Input, field_getter, narrowest, reads
+from .labs import reported_above
 
 __all__ = [
     "side_checked_codes", "side_discordant",
@@ -470,10 +471,15 @@ def _culture(f: Facts, p: CultureP) -> Hit:
     return hits or None
 
 
+def _cmp(comparator: str) -> str:
+    return "" if comparator == "=" else f"{comparator} "
+
+
 def _lab(f: Facts, p: LabP) -> Hit:
     reads = f.lab_reads.get(p.test, [])
-    hits = [f"{r.path}: {r.test} {r.value:g} {r.unit} ({r.status})" for r in reads[-1:] if r.status in p.status
-            and (p.gt is None or r.value > p.gt)
+    hits = [f"{r.path}: {r.test} {_cmp(r.comparator)}{r.value:g} {r.unit} ({r.status})" for r in reads[-1:]
+            if r.status in p.status
+            and (p.gt is None or reported_above(r.value, r.comparator, p.gt) is True)
             and (p.min_day is None or (r.day_after_surgery is not None and r.day_after_surgery >= p.min_day))]
     if "second_rise" in p.status:
         hits += [f"{r.path}: {r.test} second rise" for r in reads if r.status == "second_rise"]

@@ -135,7 +135,7 @@ def reason(case: Case, pack: KnowledgePack) -> Reasoning:
         make(
             LabReading, rule_id=f"labs.{r.test}.{r.status}", test=r.test, value=r.value, unit=r.unit, date=r.date,
             day_after_surgery=r.day_after_surgery, status=r.status, reading=r.reading, threshold=r.threshold,
-            input=r.path, citations=r.citations,
+            input=r.path, citations=r.citations, comparator=r.comparator,
         )
         for reads in facts.lab_reads.values()
         for r in reads

@@ -153,6 +153,7 @@ class LabReading(_R):
     threshold: float | None
     input: str
     citations: list[str]
+    comparator: str = Field("=", description="As the laboratory reported the value: '<' with value 5 means below 5")
 
 
 class WorkupReason(_R):

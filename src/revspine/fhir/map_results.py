@@ -49,6 +49,9 @@ def _quantity(ctx: Ctx, res: dict[str, Any]) -> tuple[float | None, str | None]:
     return None, None
 
 
+_COMPARATORS = ("<", "<=", ">=", ">")
+
+
 def _lab(b: CaseBuilder, ctx: Ctx, test: str, when: date) -> None:
     e, res = ctx.entry, ctx.entry.resource
     rule = b.pack.labs[test]
@@ -70,8 +73,17 @@ def _lab(b: CaseBuilder, ctx: Ctx, test: str, when: date) -> None:
                       "Observation.valueQuantity.value", f"{rule.label} {value:g} {unit} is implausible "
                       f"(accepted {rule.plausible_min:g}-{rule.plausible_max:g} {rule.canonical_unit})")
         return
-    b.labs.append(({"test": test, "value": value, "unit": unit, "date": when.isoformat()},
-                   Source(e, "Observation.valueQuantity")))
+    q = res.get("valueQuantity")
+    comparator = q.get("comparator") if isinstance(q, dict) else None
+    if comparator is not None and comparator not in _COMPARATORS:  # "ad": sufficient to achieve; not a bound
+        b.report.note("skipped", "Observation", e.rid, f"{e.path}.valueQuantity.comparator",
+                      "Observation.valueQuantity.comparator", f"{rule.label}: comparator {comparator!r} is not a "
+                      "bound revspine can read (<, <=, >=, >)")
+        return
+    lab = {"test": test, "value": value, "unit": unit, "date": when.isoformat()}
+    if comparator is not None:
+        lab["comparator"] = comparator  # "<5" stays "below 5", never 5
+    b.labs.append((lab, Source(e, "Observation.valueQuantity")))
 
 
 def _vital(b: CaseBuilder, ctx: Ctx, name: str, when: date) -> None:

@@ -78,8 +78,12 @@ def _levels(case: Case, strat: RevisionStrategy) -> LevelsAdvice:
 
 
 def _latest_lab(case: Case, test: str) -> float | None:
+    """The latest value as measured; one reported as a bound ('<10') only when it is an upper bound, which still
+    tells a value below a limit that is at or above it (a lower bound tells nothing of a low value)."""
     labs = sorted((lab for lab in case.labs if lab.test.value == test), key=lambda lab: lab.date)
-    return labs[-1].value if labs else None
+    if not labs or labs[-1].comparator in (">", ">="):
+        return None
+    return labs[-1].value
 
 
 def bone_quality(case: Case, pack: KnowledgePack) -> BoneQualityAdvice | None:

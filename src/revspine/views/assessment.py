@@ -225,7 +225,8 @@ def build_assessment_view(
         labs=[
             LabView(
                 rule_id=r.rule_id, test=r.test, label=pack.labs[r.test].label if r.test in pack.labs else r.test,
-                value=r.value, unit=r.unit, date=r.date, day_after_surgery=r.day_after_surgery, status=r.status,
+                value=r.value, comparator=r.comparator, unit=r.unit, date=r.date,
+                day_after_surgery=r.day_after_surgery, status=r.status,
                 status_label=lab_status_label(r.status), alert=r.status in ALERT_LAB_STATUSES, reading=r.reading,
                 threshold=r.threshold, input=r.input, citations=list(r.citations),
             )

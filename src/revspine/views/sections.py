@@ -138,6 +138,7 @@ class LabView(ViewModel):
     test: str = Field(description="Lab test id, e.g. `crp`")
     label: str = Field(description="The test, in words (from the pack)")
     value: float = Field(description="Value in the canonical unit")
+    comparator: str = Field("=", description="As the laboratory reported it: `<` with value 5 means below 5")
     unit: str = Field(description="Canonical unit of the value")
     date: Date = Field(description="Date the sample was taken")
     day_after_surgery: int | None = Field(description="Days from the index operation to the sample; negative before it")

@@ -135,7 +135,8 @@ def _lab_series(
         if cutoff is not None and r.date < cutoff:
             earlier.append(
                 TimelineEvent(kind="lab", date=r.date, day=r.day_after_surgery, is_index=False,
-                              label=f"{name} {fmt_num(r.value)} {r.unit} ({lab_status_label(r.status)})")
+                              label=f"{name} {_bound(r.comparator)}{fmt_num(r.value)} {r.unit} "
+                                    f"({lab_status_label(r.status)})")
             )
             continue
         by_test.setdefault(r.test, []).append(
@@ -216,3 +217,8 @@ def build_timeline(assessment: Assessment, case: Case | None, pack: KnowledgePac
         index_date=index.date if index else None, bands=bands, events=events, earlier=earlier, labs=labs,
         summary=_summary(events, earlier, labs, bands),
     )
+
+
+def _bound(comparator: str) -> str:
+    """A value reported as a bound ("< 5") keeps its comparator in the label."""
+    return "" if comparator == "=" else f"{comparator} "
