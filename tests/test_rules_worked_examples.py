@@ -953,3 +953,25 @@ def test_a_lab_value_reported_as_a_bound_is_read_only_where_the_comparison_is_ce
     lab = {"test": "crp", "value": 200, "comparator": ">", "unit": "mg/L", "date": day(0)}
     a = run(pack, case("discectomy", 69, labs=[lab]))
     assert any("crp > 200" in i for e in cause(a, "infection").supporting for i in e.inputs)
+
+
+def test_root_compression_on_plain_mri_after_a_discectomy_needs_contrast_before_it_confirms_anything(pack):
+    # Probe (independent tester): radicular pain back after a pain-free interval, plain MRI "root compression at
+    # L5-S1" with the tissue not named. It was read as confirmed restenosis and sent to revision, and the same MRI
+    # counted strongly against a recurrent disc. MRI without gadolinium does not separate disc from scar (Hueftle
+    # 1988): contrast MRI first.
+    def at(days_ago: int, onset: int, modality: str = "mri") -> Any:
+        mri = [{"modality": modality, "date": day(3), "findings": [
+            {"code": "nerve_root_compression", "level": "L4-L5", "side": "left"}]}]
+        symptoms = {"symptoms": ["leg_pain"], "pattern": "radicular", "side": "left", "pain_free_interval": True,
+                    "trend": "worsening", "onset_days_after_surgery": onset}
+        return run(pack, case("discectomy", days_ago, imaging=mri, symptoms=symptoms,
+                              exam={"straight_leg_raise": "positive"}))
+
+    for a in (at(50, 30), at(300, 240)):
+        assert a.decision.category == "workup_first"
+        assert "mri_contrast" in {w.test for w in a.workup}
+        assert "rdh_absent_operated" not in {e.finding for e in cause(a, "recurrent_disc_herniation").opposing}
+        assert cause(a, "recurrent_stenosis").tier != "confirmatory"
+    # characterised on contrast MRI (no disc, no enhancing scar named), the compression confirms restenosis
+    assert cause(at(300, 240, "mri_contrast"), "recurrent_stenosis").tier == "confirmatory"
