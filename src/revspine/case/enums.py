@@ -138,6 +138,7 @@ class Symptom(_StrEnum):
     nausea_vomiting = "nausea_vomiting"
     night_sweats = "night_sweats"
     hip_pain = "hip_pain"
+    shoulder_pain = "shoulder_pain"  # pain in the shoulder itself (worse with arm movement), not neck pain spreading
 
 
 class PainPattern(_StrEnum):
@@ -171,6 +172,7 @@ class Modality(_StrEnum):
     spect_bone_scan = "spect_bone_scan"
     dexa = "dexa"
     hip_imaging = "hip_imaging"
+    shoulder_imaging = "shoulder_imaging"  # shoulder radiographs, ultrasound or MRI
 
 
 class ImagingCode(_StrEnum):
@@ -221,6 +223,7 @@ class ImagingCode(_StrEnum):
     wrong_level_decompression = "wrong_level_decompression"
     residual_compression_at_operated_level = "residual_compression_at_operated_level"
     hip_osteoarthritis = "hip_osteoarthritis"
+    shoulder_lesion = "shoulder_lesion"  # rotator cuff tear or tendinopathy, calcific tendinitis, frozen shoulder, arthritis
     sij_degeneration = "sij_degeneration"
     normal_postoperative = "normal_postoperative"
     equivocal_fusion = "equivocal_fusion"  # bridging bone neither clearly present nor clearly absent
@@ -253,6 +256,7 @@ class BlockType(_StrEnum):
     si_joint = "si_joint"
     pars = "pars"
     hip_intraarticular = "hip_intraarticular"
+    subacromial = "subacromial"  # subacromial (bursal) injection of local anaesthetic
     hardware = "hardware"
 
 

@@ -203,6 +203,10 @@ class Examination(_Model):
     bladder_bowel_dysfunction: bool | None = None
     si_provocation_positive: int | None = Field(None, ge=0, le=6, description="Number of positive SI provocation tests")
     hip_exam_abnormal: bool | None = Field(None, description="Groin pain or reduced, painful hip internal rotation")
+    shoulder_exam_abnormal: bool | None = Field(
+        None, description="Painful arc, positive impingement signs (Neer, Hawkins-Kennedy) or painful, restricted "
+        "shoulder movement"
+    )
     distal_pulses: Literal["normal", "reduced", "absent"] | None = None
     ankle_brachial_index: float | None = Field(None, ge=0, le=2.0, description="Resting ankle-brachial index")
     temperature_c: float | None = Field(None, ge=30, le=44)

@@ -38,6 +38,7 @@ MODALITY_LABELS: dict[str, str] = {
     "spect_bone_scan": "SPECT bone scan",
     "dexa": "DEXA",
     "hip_imaging": "Hip imaging",
+    "shoulder_imaging": "Shoulder imaging",
 }
 
 IMAGING_LABELS: dict[str, str] = {
