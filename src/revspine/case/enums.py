@@ -223,7 +223,7 @@ class ImagingCode(_StrEnum):
     wrong_level_decompression = "wrong_level_decompression"
     residual_compression_at_operated_level = "residual_compression_at_operated_level"
     hip_osteoarthritis = "hip_osteoarthritis"
-    shoulder_lesion = "shoulder_lesion"  # rotator cuff tear or tendinopathy, calcific tendinitis, frozen shoulder, arthritis
+    shoulder_lesion = "shoulder_lesion"  # rotator cuff, calcific tendinitis, frozen shoulder, arthritis
     sij_degeneration = "sij_degeneration"
     normal_postoperative = "normal_postoperative"
     equivocal_fusion = "equivocal_fusion"  # bridging bone neither clearly present nor clearly absent
