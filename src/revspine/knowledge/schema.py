@@ -535,7 +535,7 @@ class WorkupTest(_Entry):
     elective: bool = Field(
         False,
         description="Waits while a red flag makes the decision urgent (a diagnostic block looks for a pain generator; "
-        "alignment films, bone density, electrodiagnostics and nicotine tests plan an elective operation; the urgent "
+        "alignment films, Hounsfield units, vitamin D and nicotine tests plan an elective operation; the urgent "
         "problem comes first); the assessment names what waits",
     )
 
