@@ -976,3 +976,67 @@ def test_root_compression_on_plain_mri_after_a_discectomy_needs_contrast_before_
         assert cause(a, "recurrent_stenosis").tier != "confirmatory"
     # characterised on contrast MRI (no disc, no enhancing scar named), the compression confirms restenosis
     assert cause(at(300, 240, "mri_contrast"), "recurrent_stenosis").tier == "confirmatory"
+
+
+def test_a_new_gait_disturbance_after_a_thoracic_decompression_raises_the_haematoma_flag(pack):
+    # Probe (independent tester, after Parthiban & Majeed 2008): numbness and a gait disturbance that began on day 3
+    # after a T8 laminectomy, nothing examined, was "usual post-operative care".
+    surgery = {"procedure": "laminectomy", "region": "thoracic", "levels": ["T7-T8", "T8-T9"], "date": day(3)}
+    def flags(symptoms: dict[str, Any]) -> set[str]:
+        a = run(pack, {**case(), "surgeries": [surgery], "symptoms": symptoms})
+        return {r.rule_id for r in a.red_flags}
+
+    assert "postoperative_hematoma" in flags({"symptoms": ["numbness", "gait_disturbance"],
+                                               "onset_days_after_surgery": 3})
+    assert "postoperative_hematoma" in flags({"symptoms": ["numbness"], "onset_days_after_surgery": 0,
+                                               "trend": "rapidly_progressive"})
+    # numbness present since the operation, not progressing, is not a flag by itself
+    assert "postoperative_hematoma" not in flags({"symptoms": ["numbness"], "onset_days_after_surgery": 0})
+
+
+def test_a_weakness_reported_and_not_examined_is_not_the_usual_course(pack):
+    # Probe (independent tester): "legs weaker" a month after a TLIF, strength not examined, was usual care.
+    a = run(pack, case("tlif", 32, symptoms={"symptoms": ["weakness"], "onset_days_after_surgery": 28}))
+    assert a.decision.rule_id != "d_expected_course"
+    examined = run(pack, case("tlif", 32, symptoms={"symptoms": ["weakness"], "onset_days_after_surgery": 28},
+                              exam={"motor_deficit": "none"}))
+    assert examined.decision.rule_id == "d_expected_course"
+
+
+def test_intravenous_drug_use_with_pain_that_began_months_after_the_operation_is_a_red_flag(pack):
+    # Probe (independent tester, after Bond & Manian 2016): new severe back pain for a week, 8 months after a
+    # discectomy, in an IV drug user, afebrile: no flag. Pain that began a month or more after the operation is new.
+    symptoms = {"symptoms": ["back_pain"], "onset_days_after_surgery": 235}
+    a = run(pack, case("discectomy", 242, symptoms=symptoms, risk_factors={"iv_drug_use": True}))
+    assert "infection_risk_new_pain" in {r.rule_id for r in a.red_flags} and a.decision.category == "urgent"
+    # a marker beyond its course flags too, whatever the pain
+    crp = [{"test": "crp", "value": 88, "unit": "mg/L", "date": day(0)}]
+    b = run(pack, case("discectomy", 242, symptoms={"symptoms": ["back_pain"], "onset_days_after_surgery": 0},
+                       labs=crp, risk_factors={"immunosuppression": True}))
+    assert "infection_risk_new_pain" in {r.rule_id for r in b.red_flags}
+
+
+def test_a_supported_infection_lead_is_never_the_usual_course(pack):
+    # Probe (independent tester): day 10 after a TLIF, CRP 140, wound erythema, 37.9 C: infection led on the wound and
+    # the decision was "usual post-operative care".
+    crp = [{"test": "crp", "value": 140, "unit": "mg/L", "date": day(0)}]
+    a = run(pack, case("tlif", 10, labs=crp, exam={"wound": "erythema", "temperature_c": 37.9},
+                       symptoms={"symptoms": ["back_pain"], "onset_days_after_surgery": 0}))
+    assert a.leading == "infection" and a.decision.rule_id != "d_expected_course"
+
+
+def test_a_disc_seen_at_the_operated_level_weeks_after_a_discectomy_in_a_recovering_patient_is_not_a_recurrence(pack):
+    # Probe (independent tester, Tullberg 1994): six weeks after a discectomy, leg pain improving, SLR negative, MRI
+    # shows a protrusion at the operated level: revision. Disc-like tissue and root involvement at the operated level
+    # are seen in most patients who recover well in the first months (Floris 1997, Annertz 1995).
+    mri = [{"modality": "mri", "date": day(2), "findings": [
+        {"code": "disc_herniation", "level": "L4-L5", "side": "left"}]}]
+    recovering = {"symptoms": ["leg_pain"], "pattern": "radicular", "side": "left", "onset_days_after_surgery": 0,
+                  "trend": "improving"}
+    a = run(pack, case("discectomy", 42, imaging=mri, symptoms=recovering, exam={"straight_leg_raise": "negative"}))
+    assert a.decision.category not in {"revision", "revision_after_optimisation", "urgent"}
+    assert cause(a, "recurrent_disc_herniation").tier != "confirmatory"
+    # the same MRI when the pain came back after relief is a recurrence
+    back = {**recovering, "pain_free_interval": True, "trend": "worsening", "onset_days_after_surgery": 30}
+    b = run(pack, case("discectomy", 42, imaging=mri, symptoms=back, exam={"straight_leg_raise": "positive"}))
+    assert b.leading == "recurrent_disc_herniation" and cause(b, "recurrent_disc_herniation").tier == "confirmatory"

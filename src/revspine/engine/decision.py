@@ -61,8 +61,11 @@ def _no_prior_operation(x: _Ctx) -> list[str] | None:
 
 
 def _expected_course(x: _Ctx) -> list[str] | None:
-    """No red flag (an earlier rule) and no objective finding supports any cause or mimic."""
+    """No red flag (an earlier rule), no objective finding supports any cause or mimic, and the lead is not a cause
+    that is never deferred (an infection supported by the wound is not the usual course, whatever the day)."""
     if any(_objective(c, x.pack) for c in x.ranked):
+        return None
+    if x.lead is not None and _never_deferred(x, x.lead):
         return None
     return ["No imaging, block, laboratory, culture or EMG finding supports a complication or another cause."]
 

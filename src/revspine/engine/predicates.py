@@ -301,8 +301,8 @@ class _Field:
 
 def _field(f: Facts, p: _Field) -> Hit:
     raw = p.read(f.case)  # the case's enums are StrEnums: they compare and hash as their values
-    if p.missing:
-        return [f"{p.path} not recorded"] if raw is None else None
+    if p.missing:  # nothing recorded there: no value, or an empty list
+        return [f"{p.path} not recorded"] if raw is None or raw == [] else None
     if raw is None:
         return None
     if p.equals is not None and raw != p.equals:
