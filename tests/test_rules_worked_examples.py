@@ -1040,3 +1040,11 @@ def test_a_disc_seen_at_the_operated_level_weeks_after_a_discectomy_in_a_recover
     back = {**recovering, "pain_free_interval": True, "trend": "worsening", "onset_days_after_surgery": 30}
     b = run(pack, case("discectomy", 42, imaging=mri, symptoms=back, exam={"straight_leg_raise": "positive"}))
     assert b.leading == "recurrent_disc_herniation" and cause(b, "recurrent_disc_herniation").tier == "confirmatory"
+
+
+def test_an_empty_record_is_not_called_the_usual_course(pack):
+    # Probe (independent tester): the day after an ACDF, stridor and a swollen neck written only in the notes (which
+    # the engine does not read), nothing else: "usual post-operative care". Nothing recorded is not a usual course.
+    a = run(pack, acdf_case(1, notes="POD1: stridor, neck very swollen, sats 89%."))
+    assert a.decision.rule_id != "d_expected_course" and a.decision.category == "workup_first"
+    assert any("No symptom is recorded" in u for u in a.uncertainties)
