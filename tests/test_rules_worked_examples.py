@@ -1048,3 +1048,15 @@ def test_an_empty_record_is_not_called_the_usual_course(pack):
     a = run(pack, acdf_case(1, notes="POD1: stridor, neck very swollen, sats 89%."))
     assert a.decision.rule_id != "d_expected_course" and a.decision.category == "workup_first"
     assert any("No symptom is recorded" in u for u in a.uncertainties)
+
+
+def test_a_weakness_reported_days_after_a_laminoplasty_keeps_a_root_injury_in_the_top_three(pack):
+    # Probe (independent tester, after Imagama 2010): "weak arm" on day 4 after a laminoplasty, nothing examined. The
+    # haematoma flag leads; a C5 palsy (mostly within days of a cervical decompression, Shou 2015) belongs in the top
+    # three, above causes of late failure.
+    surgery = {"procedure": "laminoplasty", "region": "cervical", "levels": ["C3-C4", "C4-C5", "C5-C6"],
+               "date": day(4)}
+    a = run(pack, {**case(), "surgeries": [surgery], "symptoms": {"symptoms": ["weakness"],
+                                                                    "onset_days_after_surgery": 3}})
+    assert a.leading == "hematoma" and a.decision.category == "urgent"
+    assert "neurological_injury" in [c.cause for c in a.differential[:3]]
