@@ -1060,3 +1060,16 @@ def test_a_weakness_reported_days_after_a_laminoplasty_keeps_a_root_injury_in_th
                                                                     "onset_days_after_surgery": 3}})
     assert a.leading == "hematoma" and a.decision.category == "urgent"
     assert "neurological_injury" in [c.cause for c in a.differential[:3]]
+
+
+def test_the_early_weakness_evidence_for_a_root_injury_does_not_read_the_examination(pack):
+    # Found by the property "an item marked not examined never changes any score": the evidence quoted
+    # "exam.motor_deficit not recorded". It reads the reported weakness and the day only, and steps aside once a
+    # weakness is examined.
+    data = {**case("laminectomy", 5), "symptoms": {"symptoms": ["weakness"], "onset_days_after_surgery": 2}}
+    for exam in ({}, {"motor_deficit": None}):
+        a = run(pack, {**data, "exam": exam})
+        items = [e for e in cause(a, "neurological_injury").supporting if e.finding == "weakness_reported_early"]
+        assert items and not any(q.startswith("exam.") for e in items for q in e.inputs)
+    examined = run(pack, {**data, "exam": {"motor": [{"myotome": "L5", "side": "left", "mrc": 4}]}})
+    assert "weakness_reported_early" not in {e.finding for e in cause(examined, "neurological_injury").supporting}
