@@ -305,15 +305,20 @@ def test_a_named_compressing_lesion_explains_the_compression_at_its_level(pack):
     assert "stenosis_absent_operated" not in {e.finding for e in cause(c, "recurrent_stenosis").opposing}
 
 
+def cervical_recurrence(pack: KnowledgePack, procedure: str, code: str) -> tuple[dict[str, Any], Assessment]:
+    """A C6-C7 operation 400 days ago, a disc (``code``) at that level on MRI and left arm pain back after relief:
+    the surgery recorded, and the assessment."""
+    surgery = {"procedure": procedure, "region": "cervical", "levels": ["C6-C7"], "date": day(400)}
+    mri = [{"modality": "mri", "date": day(5), "findings": [{"code": code, "level": "C6-C7", "side": "left"}]}]
+    return surgery, run(pack, {**case(), "surgeries": [surgery], "imaging": mri, "symptoms": {
+        "symptoms": ["arm_pain"], "side": "left", "onset_days_after_surgery": 300, "pain_free_interval": True}})
+
+
 def test_an_operation_recorded_as_other_does_not_rule_out_what_depends_on_the_operation(pack):
     # Probe: a recurrent C6-C7 disc after a posterior foraminotomy (recorded as "other": the list has no
     # foraminotomy) was "not applicable: no discectomy was performed", no leading cause. An operation of unknown
     # kind cannot exclude a discectomy or a decompression; uninstrumented, it cannot exclude instability.
-    surgery = {"procedure": "other", "region": "cervical", "levels": ["C6-C7"], "date": day(400)}
-    mri = [{"modality": "mri", "date": day(5), "findings": [
-        {"code": "recurrent_disc_herniation", "level": "C6-C7", "side": "left"}]}]
-    a = run(pack, {**case(), "surgeries": [surgery], "imaging": mri, "symptoms": {
-        "symptoms": ["arm_pain"], "side": "left", "onset_days_after_surgery": 300, "pain_free_interval": True}})
+    surgery, a = cervical_recurrence(pack, "other", "recurrent_disc_herniation")
     assert a.leading == "recurrent_disc_herniation"
     assert not {"recurrent_disc_herniation", "instability", "epidural_fibrosis"} & {x.cause for x in a.not_applicable}
     # instrumented, it fused: instability after a decompression without fusion does not apply
@@ -769,11 +774,7 @@ def test_laminoplasty_foraminotomy_and_corpectomy_are_operations_of_their_own(pa
 
 def test_a_recurrent_disc_after_a_posterior_foraminotomy_leads(pack):
     # A posterior foraminotomy leaves the disc in place; it can herniate again at that level.
-    surgery = {"procedure": "foraminotomy", "region": "cervical", "levels": ["C6-C7"], "date": day(400)}
-    mri = [{"modality": "mri", "date": day(5), "findings": [
-        {"code": "disc_herniation", "level": "C6-C7", "side": "left"}]}]
-    a = run(pack, {**case(), "surgeries": [surgery], "imaging": mri, "symptoms": {
-        "symptoms": ["arm_pain"], "side": "left", "onset_days_after_surgery": 300, "pain_free_interval": True}})
+    _, a = cervical_recurrence(pack, "foraminotomy", "disc_herniation")
     assert a.leading == "recurrent_disc_herniation"
     assert a.decision.category in {"revision", "workup_first"}
 

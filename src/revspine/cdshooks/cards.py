@@ -197,8 +197,9 @@ def summary_card(ctx: CardContext) -> dict[str, Any]:
     """patient-view: one card summarising the assessment of a patient after failed spine surgery."""
     a = ctx.assessment
     lead = a.differential[0].label if a.differential else "no leading cause"
+    alerts = _alerts(ctx)
     bits = []
-    if _alerts(ctx):
+    if alerts:
         bits.append("safety alert")
     if a.red_flags:
         bits.append(f"{len(a.red_flags)} red flag{'s' if len(a.red_flags) > 1 else ''}")
@@ -208,8 +209,8 @@ def summary_card(ctx: CardContext) -> dict[str, Any]:
     if a.applicability == "not_applicable":
         summary = f"{', '.join(bits) + '; ' if bits else ''}Not applicable: no prior spine operation recorded"
     parts = [f"**{a.decision.summary}**"]
-    if _alerts(ctx):
-        parts.insert(0, "**Safety alert**\n" + "\n".join(f"- {m}" for m in _alerts(ctx)))
+    if alerts:
+        parts.insert(0, "**Safety alert**\n" + "\n".join(f"- {m}" for m in alerts))
     if a.red_flags:
         parts.append("**Red flags**\n" + _flags_md(ctx))
     parts.append(_differential_md(ctx))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import orjson
 
+from ..engine.facts import bound_prefix
 from ..engine.result import CauseResult
 from ..knowledge.pack import KnowledgePack
 from ..pipeline import Assessment
@@ -83,8 +84,8 @@ def to_markdown(a: Assessment, pack: KnowledgePack | None = None) -> str:
     L.append("## Labs read against the days since surgery")
     for lab in a.labs or []:
         day = f"day {lab.day_after_surgery}" if lab.day_after_surgery is not None else "no surgery date"
-        bound = "" if lab.comparator == "=" else f"{lab.comparator} "
-        L.append(f"- {lab.test} {bound}{lab.value:g} {lab.unit} ({lab.date}, {day}): **{lab.status}** — {lab.reading}")
+        value = f"{bound_prefix(lab.comparator)}{lab.value:g} {lab.unit}"
+        L.append(f"- {lab.test} {value} ({lab.date}, {day}): **{lab.status}** — {lab.reading}")
     if not a.labs:
         L.append("- None recorded.")
     L.append("")

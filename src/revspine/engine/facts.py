@@ -12,7 +12,7 @@ from ..case.model import Case, ImagingFinding, ImagingStudy, LabResult, PriorSur
 
 __all__ = [
     "Facts", "LabRead", "SurgeryFacts", "StudyFacts", "ImagingEntry", "derive_facts", "implied_approach", "fuses",
-    "no_symptom_present",
+    "no_symptom_present", "reported_interval", "bound_prefix",
 ]
 
 ImagingEntry = tuple[int, int, ImagingStudy, ImagingFinding]  # (study index, finding index, study, finding)
@@ -84,6 +84,22 @@ class Facts:
     culture_virulence: tuple[tuple[str | None, bool], ...] = ()
     """For each of ``case.cultures``: the organism's virulence (high, low or None) and whether it was read from the
     organism's name (the pack's organism value sets, ``reason.case_facts``) rather than recorded"""
+
+
+def reported_interval(value: float, comparator: str) -> tuple[float, bool, float, bool]:
+    """The values a report allows, as (low, low open, high, high open): "> 1" is (1, open, inf), "<= 3" is
+    (0, closed, 3, closed), "= 2" is (2, 2). Measurements and lab values are never negative."""
+    lo, lo_open, hi, hi_open = 0.0, False, float("inf"), True
+    if comparator in ("=", ">", ">="):
+        lo, lo_open = value, comparator == ">"
+    if comparator in ("=", "<", "<="):
+        hi, hi_open = value, comparator == "<"
+    return lo, lo_open, hi, hi_open
+
+
+def bound_prefix(comparator: str) -> str:
+    """How a value reported as a bound is quoted before its number ("< " for "<5"); nothing for a measured one."""
+    return "" if comparator == "=" else f"{comparator} "
 
 
 def no_symptom_present(case: Case) -> bool:

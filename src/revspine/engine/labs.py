@@ -20,7 +20,7 @@ from datetime import date
 from ..case.model import Case
 from ..knowledge.pack import KnowledgePack
 from ..knowledge.schema import Kinetics, LabTestRule
-from .facts import Facts, LabRead
+from .facts import Facts, LabRead, reported_interval
 
 __all__ = ["read_labs", "age_sex_upper_limit", "reported_above", "reported_below"]
 
@@ -90,7 +90,7 @@ def read_labs(facts: Facts, pack: KnowledgePack) -> dict[str, list[LabRead]]:
             lower = rule.lower_threshold
             low = reported_below(v, cmp, lower) if lower is not None and up is False else False
             if up is None or low is None:  # "<15" against 10, ">3" against 10: the comparison is not certain
-                thr = upper if up is None else rule.lower_threshold
+                thr = upper if up is None else lower
                 side = "above" if up is None else "below"
                 status, reading = "not_interpreted", (
                     f"reported as {cmp} {v:g} {rule.canonical_unit}: it cannot be told whether it is {side} "
@@ -141,20 +141,18 @@ def read_labs(facts: Facts, pack: KnowledgePack) -> dict[str, list[LabRead]]:
 
 def reported_above(v: float, cmp: str, t: float) -> bool | None:
     """Whether a value reported with this comparator is above t: True or False when certain, None when not."""
-    if cmp == "=":
-        return v > t
-    if cmp in (">", ">="):
-        return True if (v >= t if cmp == ">" else v > t) else None
-    return False if v <= t else None  # "<", "<=": the value is at most v
+    lo, lo_open, hi, _ = reported_interval(v, cmp)
+    if lo > t or (lo == t and lo_open):
+        return True
+    return False if hi <= t else None
 
 
 def reported_below(v: float, cmp: str, t: float) -> bool | None:
     """Whether a value reported with this comparator is below t: True or False when certain, None when not."""
-    if cmp == "=":
-        return v < t
-    if cmp in ("<", "<="):
-        return True if (v <= t if cmp == "<" else v < t) else None
-    return False if v >= t else None  # ">", ">=": the value is at least v
+    lo, _, hi, hi_open = reported_interval(v, cmp)
+    if hi < t or (hi == t and hi_open):
+        return True
+    return False if lo >= t else None
 
 
 def _course(

@@ -20,7 +20,7 @@ from ..errors import Problem
 from ..knowledge.loader import register_checker
 from ..knowledge.pack import KnowledgePack, per_pack
 from ..knowledge.schema import Finding
-from .facts import Facts
+from .facts import Facts, bound_prefix, reported_interval
 from .inputs import FieldReader, Input, field_getter, narrowest, reads
 from .labs import reported_above
 
@@ -252,8 +252,7 @@ def _imaging(f: Facts, p: ImagingP) -> Hit:
             continue
         if p.scope == "not_operated" and (lv is None or lv in f.operated_levels):
             continue
-        cmp = "" if fnd.comparator == "=" else f"{fnd.comparator} "
-        q = f" {cmp}{fnd.value:g} {fnd.unit}" if fnd.value is not None else ""
+        q = f" {bound_prefix(fnd.comparator)}{fnd.value:g} {fnd.unit}" if fnd.value is not None else ""
         if fnd.value is None and (p.gt is not None or p.ge is not None):
             q = " (not measured)"
         if fnd.severity:
@@ -269,11 +268,7 @@ def _imaging(f: Facts, p: ImagingP) -> Hit:
 
 def _certain(p: Compare, value: float, comparator: str) -> bool:
     """True when every value the report allows ("> 1 mm", "<= 3 deg", "= 2 mm") meets all of p's bounds."""
-    lo, lo_open, hi, hi_open = 0.0, False, float("inf"), True
-    if comparator in ("=", ">", ">="):
-        lo, lo_open = value, comparator == ">"
-    if comparator in ("=", "<", "<="):
-        hi, hi_open = value, comparator == "<"
+    lo, lo_open, hi, hi_open = reported_interval(value, comparator)
     return (
         (p.gt is None or lo > p.gt or (lo == p.gt and lo_open))
         and (p.ge is None or lo >= p.ge)
@@ -471,13 +466,9 @@ def _culture(f: Facts, p: CultureP) -> Hit:
     return hits or None
 
 
-def _cmp(comparator: str) -> str:
-    return "" if comparator == "=" else f"{comparator} "
-
-
 def _lab(f: Facts, p: LabP) -> Hit:
     reads = f.lab_reads.get(p.test, [])
-    hits = [f"{r.path}: {r.test} {_cmp(r.comparator)}{r.value:g} {r.unit} ({r.status})" for r in reads[-1:]
+    hits = [f"{r.path}: {r.test} {bound_prefix(r.comparator)}{r.value:g} {r.unit} ({r.status})" for r in reads[-1:]
             if r.status in p.status
             and (p.gt is None or reported_above(r.value, r.comparator, p.gt) is True)
             and (p.min_day is None or (r.day_after_surgery is not None and r.day_after_surgery >= p.min_day))]

@@ -7,6 +7,7 @@ from typing import Any, NamedTuple
 from .._construct import Template
 from ..knowledge.pack import KnowledgePack, per_pack
 from ..knowledge.schema import Condition, WorkupRule, WorkupTest
+from ..knowledge.textmatch import lower_first
 from .conditions import Hits, RuleIndex, check
 from .facts import Facts
 from .result import CauseResult, WorkupItem, WorkupReason, make
@@ -81,11 +82,6 @@ def lead_pathway(top: CauseResult | None, pack: KnowledgePack) -> str:
     return cause.pathway if cause is not None else "spinal"
 
 
-def _lc(text: str) -> str:
-    """Lower-case the first letter of a label inside a sentence, but not of an acronym (CRP, MRI)."""
-    return text[:1].lower() + text[1:] if len(text) > 1 and text[1].islower() else text
-
-
 def _partial_label(test: WorkupTest, labs: set[str]) -> str | None:
     """For a combined lab test with some parts already in the case, exactly the parts still missing."""
     sat, names = test.satisfied_by, test.part_labels
@@ -99,7 +95,7 @@ def _partial_label(test: WorkupTest, labs: set[str]) -> str | None:
     missing = [names.get(p, p) for p in all_parts if p not in labs]
     if any_parts and not (labs & set(any_parts)):
         group = [names.get(p, p) for p in any_parts]
-        missing.append(group[0] if len(group) == 1 else ", ".join(group[:-1]) + " or " + _lc(group[-1]))
+        missing.append(group[0] if len(group) == 1 else ", ".join(group[:-1]) + " or " + lower_first(group[-1]))
     if not missing:
         return None
     return " and ".join(missing)
@@ -222,7 +218,7 @@ def _merge_covered(items: dict[str, WorkupItem], pack: KnowledgePack) -> None:
                     host.reasons.append(
                         make(
                             WorkupReason, rule_id=r.rule_id, citations=r.citations, for_test=absorbed.test,
-                            reason=f"Also covers {_lc(absorbed.label)}: {r.reason}",
+                            reason=f"Also covers {lower_first(absorbed.label)}: {r.reason}",
                         )
                     )
                 host.separates += [c for c in absorbed.separates if c not in host.separates]

@@ -13,6 +13,7 @@ from ..errors import KnowledgeError, Problem
 from . import schema as s
 from .loader import CHECKERS, builtin_pack_dir, merge, read_pack_dir
 from .refs import CitationRef
+from .textmatch import lower_first
 
 __all__ = ["KnowledgePack", "load_pack", "default_pack", "per_pack"]
 
@@ -108,7 +109,7 @@ class KnowledgePack:
             afid = a.finding or ev.finding
             alabel = self.findings[afid].label
             a_static = {"rule_id": f"{cid}.{ev.finding}.absent", "finding": afid,
-                        "label": f"Looked for, not found: {_lower_first(alabel)}",
+                        "label": f"Looked for, not found: {lower_first(alabel)}",
                         "status": "absent", "kind": a.kind, "lr": a.lr, "weight": a.weight, "factor": a_factor,
                         "reason": a.reason, "basis": _basis(a.kind, a.basis), "tier": "against"}
             absent = (a.finding or ev.finding, a_factor, a_static, tuple(a.citations), tuple(a.unless))
@@ -280,8 +281,3 @@ def per_pack(fn: Callable[[KnowledgePack], T]) -> Callable[[KnowledgePack], T]:
             return value
 
     return once
-
-
-def _lower_first(text: str) -> str:
-    """Lower-case the first letter of a label inside a sentence, but not of an acronym (CRP, MRI, ESR)."""
-    return text[:1].lower() + text[1:] if len(text) > 1 and text[1].islower() else text

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import Field
 
 from ..case.model import Case
+from ..engine.facts import bound_prefix
 from ..knowledge.pack import KnowledgePack
 from ..pipeline import Assessment
 from .clinical import modality_label, procedure_label
@@ -135,7 +136,7 @@ def _lab_series(
         if cutoff is not None and r.date < cutoff:
             earlier.append(
                 TimelineEvent(kind="lab", date=r.date, day=r.day_after_surgery, is_index=False,
-                              label=f"{name} {_bound(r.comparator)}{fmt_num(r.value)} {r.unit} "
+                              label=f"{name} {bound_prefix(r.comparator)}{fmt_num(r.value)} {r.unit} "
                                     f"({lab_status_label(r.status)})")
             )
             continue
@@ -217,8 +218,3 @@ def build_timeline(assessment: Assessment, case: Case | None, pack: KnowledgePac
         index_date=index.date if index else None, bands=bands, events=events, earlier=earlier, labs=labs,
         summary=_summary(events, earlier, labs, bands),
     )
-
-
-def _bound(comparator: str) -> str:
-    """A value reported as a bound ("< 5") keeps its comparator in the label."""
-    return "" if comparator == "=" else f"{comparator} "
