@@ -23,7 +23,7 @@ EXPECTED: dict[str, tuple[str | None, str, set[str]]] = {
     # the smoking and low albumin still ask for optimisation first.
     "01_pseudarthrosis_smoker": ("pseudarthrosis", "revision_after_optimisation", set()),
     "02_adjacent_segment_disease": ("adjacent_segment_disease", "revision", set()),
-    "03_hardware_failure": ("hardware_failure", "revision", set()),
+    "03_hardware_failure": ("hardware_failure", "revision_after_optimisation", set()),  # T -2.9: bone first
     # a compressive lesion with a deficit, and a deficit with worsening symptoms: red flags (issue 10)
     "04_recurrent_disc_herniation": ("recurrent_disc_herniation", "urgent",
                                      {"compression_with_deficit", "worsening_deficit"}),

@@ -176,3 +176,19 @@ def test_a_lab_comparator_is_kept_not_dropped(pack):
     case, report = bundle_to_case(bundle, pack, today=TODAY)
     assert not [x for x in case.labs if x.test.value == "crp"]
     assert any(n.resource_id == "lab-crp" and n.status == "skipped" and "comparator" in n.reason for n in report.notes)
+
+
+def test_active_teriparatide_is_anabolic_bone_treatment(pack):
+    # CNS 2021 (Grade B): pre-operative teriparatide for osteoporosis before instrumentation: an active order
+    # meets the bone-health target (rf_bone_treated), so the revision is not held for it.
+    bundle = fbss_bundle()
+    bundle["entry"].append({"fullUrl": "http://ehr.example.org/fhir/MedicationRequest/med-pth", "resource": {
+        "resourceType": "MedicationRequest", "id": "med-pth", "status": "active", "intent": "order",
+        "subject": {"reference": "Patient/" + bundle["entry"][0]["resource"]["id"]},
+        "medicationCodeableConcept": {"text": "Teriparatide 20 mcg subcutaneous injection daily"},
+        "authoredOn": "2026-08-01"}})
+    case, _ = bundle_to_case(bundle, pack, today=TODAY)
+    assert case.risk_factors.bone_anabolic_treatment is True
+    stopped = fbss_bundle()
+    case2, _ = bundle_to_case(stopped, pack, today=TODAY)
+    assert case2.risk_factors.bone_anabolic_treatment is None

@@ -531,6 +531,45 @@ def test_confirmed_correctable_lesion_is_revision(pack):
     assert (a.decision.category, a.decision.rule_id) == ("revision", "d_revision")
 
 
+def _loosening(risk_factors: dict[str, Any], procedure: str = "tlif", finding: str = "peri_screw_lucency"
+               ) -> dict[str, Any]:
+    ct = [{"modality": "ct", "date": day(10), "findings": [{"code": finding, "level": "L4-L5", "value": 2,
+                                                           "unit": "mm"}]}]
+    return case(procedure, 420, symptoms={"symptoms": ["back_pain"], "pattern": "axial", "onset_days_after_surgery": 200},
+                imaging=ct, risk_factors=risk_factors)
+
+
+def test_osteoporosis_holds_an_elective_re_instrumentation_until_bone_treatment_begins(pack):
+    # CNS 2021 (Dimar, Grade B): DEXA T below -2.5 or CT below 97.9 HU predicts osteoporosis-related adverse
+    # events after instrumentation; consider pre-operative teriparatide (Sardar 2022: optimise before elective
+    # reconstruction).
+    a = run(pack, _loosening({"dexa_t_score": -2.9}))
+    assert a.differential[0].cause == "hardware_failure"
+    assert (a.decision.category, a.decision.rule_id) == ("revision_after_optimisation", "d_optimise")
+    bone = next(r for r in a.risk_factors if r.rule_id == "rf_bone")
+    assert bone.blocks_revision_until_met and "teriparatide" in (bone.target or "")
+    hu = run(pack, _loosening({"ct_hounsfield_l1": 92}))
+    assert hu.decision.category == "revision_after_optimisation"
+    above = run(pack, _loosening({"ct_hounsfield_l1": 98}))  # at or above 97.9 HU: not poor bone by the guideline
+    assert above.decision.category == "revision" and "rf_bone" not in {r.rule_id for r in above.risk_factors}
+    treated = run(pack, _loosening({"dexa_t_score": -2.9, "bone_anabolic_treatment": True}))
+    assert treated.decision.category == "revision"
+    ids = {r.rule_id for r in treated.risk_factors}
+    assert "rf_bone_treated" in ids and "rf_bone" not in ids
+    assert not any(r.blocks_revision_until_met for r in treated.risk_factors)
+
+
+def test_osteoporosis_does_not_hold_a_re_decompression(pack):
+    # The bone-treatment target is for re-instrumentation: a recurrent disc is removed, not re-fixed.
+    mri = [{"modality": "mri", "date": day(10), "findings": [{"code": "recurrent_disc_herniation", "level": "L4-L5"}]}]
+    a = run(pack, case("discectomy", 200, symptoms={"onset_days_after_surgery": 120, "pattern": "radicular"},
+                       imaging=mri, risk_factors={"dexa_t_score": -3.1}))
+    assert a.differential[0].cause == "recurrent_disc_herniation"
+    assert a.decision.category == "revision"
+    bone = next(r for r in a.risk_factors if r.rule_id == "rf_bone")
+    assert not bone.blocks_revision_until_met
+
+
 # -- non-surgical options ------------------------------------------------------------------------------------
 
 

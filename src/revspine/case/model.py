@@ -241,6 +241,8 @@ class RiskFactors(_Model):
     osteoporosis: bool | None = None
     dexa_t_score: float | None = Field(None, ge=-7, le=5)
     ct_hounsfield_l1: float | None = Field(None, ge=-200, le=1000)
+    bone_anabolic_treatment: bool | None = Field(
+        None, description="On anabolic bone treatment (teriparatide, abaloparatide or romosozumab)")
     cancer_history: bool | None = None
     workers_compensation: bool | None = None
     litigation: bool | None = None

@@ -112,7 +112,7 @@ def reason(case: Case, pack: KnowledgePack) -> Reasoning:
         causes, mimics, excluded, lead, workup, options = [], [], [], [], [], []
         top = None
         leading_note = "No leading cause yet: no prior spine operation is recorded, so the pathway does not apply."
-    risks = risk_factors(hits, pack)
+    risks = risk_factors(hits, pack, top.cause if top is not None else None)
     decision = decide(
         pack, flags, top, workup, risks, bool(case.imaging), options, hits, [*causes, *mimics], leading_note,
         asymptomatic=_asymptomatic(case), applies=applies,

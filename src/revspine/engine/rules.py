@@ -74,7 +74,10 @@ def red_flags(hits: Hits, pack: KnowledgePack) -> list[RedFlagResult]:
     return out
 
 
-def risk_factors(hits: Hits, pack: KnowledgePack) -> list[RiskFactorResult]:
+def risk_factors(hits: Hits, pack: KnowledgePack, lead: str | None = None) -> list[RiskFactorResult]:
+    """The risk factors present. A rule that holds only the revisions of some causes (``blocks_only_for``: poor
+    bone quality holds a re-instrumentation, not a re-discectomy) holds the revision only when ``lead`` (the
+    supported leading cause) is one of them."""
     out = []
     for rule in _risk_factors(pack).candidates(hits):
         used = check(rule.when, hits)
@@ -89,7 +92,8 @@ def risk_factors(hits: Hits, pack: KnowledgePack) -> list[RiskFactorResult]:
             out.append(
                 make(
                     RiskFactorResult, rule_id=rule.id, label=rule.label, modifiable=rule.modifiable, target=rule.target,
-                    effect=rule.effect, blocks_revision_until_met=rule.blocks_revision_until_met, inputs=used,
+                    effect=rule.effect, inputs=used, blocks_revision_until_met=rule.blocks_revision_until_met and (
+                        not rule.blocks_only_for or lead in rule.blocks_only_for),
                     citations=cites, advisory_when_never_deferred=rule.advisory_when_never_deferred,
                     advisory_note=rule.advisory_note, caveats=caveats,
                 )

@@ -45,7 +45,7 @@ DOMAINS = frozenset({
 })
 OBSERVATIONS = frozenset({"bmi", "weight_kg", "height_cm", "smoking_status", "phq9", "gad7", "pain_nrs",
                           "oxygen_saturation", "temperature_c"})
-MED_CLASSES = frozenset({"opioid", "systemic_steroid", "anticoagulant"})
+MED_CLASSES = frozenset({"opioid", "systemic_steroid", "anticoagulant", "bone_anabolic"})
 _RF_FIELDS = RiskFactors.model_fields
 
 

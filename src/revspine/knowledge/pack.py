@@ -155,7 +155,7 @@ class KnowledgePack:
                     for fid in filter(None, [value.finding, *value.unless]):
                         if fid not in self.findings:
                             problems.append(Problem(where, f"absence names unknown finding '{fid}'"))
-                if key in ("when_causes_in_top", "rule_out") and isinstance(value, list):
+                if key in ("when_causes_in_top", "rule_out", "blocks_only_for") and isinstance(value, list):
                     for cid in value:
                         if cid not in self.causes:
                             problems.append(Problem(where, f"refers to unknown cause '{cid}'"))

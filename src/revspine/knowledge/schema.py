@@ -608,6 +608,9 @@ class RiskFactorRule(_Entry):
     target: str | None = None
     effect: str
     blocks_revision_until_met: bool = False
+    blocks_only_for: list[str] = Field(default_factory=list, description=(
+        "Cause ids: the risk holds an elective revision only when one of these leads (poor bone quality holds "
+        "a re-instrumentation, not a re-discectomy); empty: whatever leads"))
     advisory_when_never_deferred: bool = False
     advisory_note: str | None = None
     caveats: list[RiskCaveat] = Field(default_factory=list)
