@@ -535,8 +535,8 @@ def _loosening(risk_factors: dict[str, Any], procedure: str = "tlif", finding: s
                ) -> dict[str, Any]:
     ct = [{"modality": "ct", "date": day(10), "findings": [{"code": finding, "level": "L4-L5", "value": 2,
                                                            "unit": "mm"}]}]
-    return case(procedure, 420, symptoms={"symptoms": ["back_pain"], "pattern": "axial", "onset_days_after_surgery": 200},
-                imaging=ct, risk_factors=risk_factors)
+    symptoms = {"symptoms": ["back_pain"], "pattern": "axial", "onset_days_after_surgery": 200}
+    return case(procedure, 420, symptoms=symptoms, imaging=ct, risk_factors=risk_factors)
 
 
 def test_osteoporosis_holds_an_elective_re_instrumentation_until_bone_treatment_begins(pack):
