@@ -103,6 +103,8 @@ class _CausePlan(NamedTuple):
     """(family, window) -> ``_timing_only``, filled in as cases need it"""
     excluded: Template[ExcludedCause]
     """The cause set aside when its ``applies_when`` does not hold"""
+    summaries: dict[tuple[tuple[str, ...], tuple[_Meta, ...]], tuple[list[str], tuple[str, ...]]]
+    """(base citations, the items' ``_Meta``) -> ``_summary``, filled in as cases need it"""
 
 
 @per_pack
@@ -153,7 +155,7 @@ def _plan(cause: Cause, pack: KnowledgePack) -> _CausePlan:
                       result, priors, pack.cause_codes[cause.id], frozenset(r.finding for r in rows),
                       frozenset(r.absent[0] for r in rows if r.absent is not None), {},
                       Template(ExcludedCause, (), cause=cause.id, label=cause.label,
-                               reason=cause.applies_reason or "does not apply"))
+                               reason=cause.applies_reason or "does not apply"), {})
 
 
 def _timing_only(plan: _CausePlan, family: str | None, window: str | None
@@ -410,21 +412,35 @@ def _result(s: _Scored, rank: int, applicability: Applicability, done_tests: set
         )
     supporting: list[tuple[float, EvidenceItem]] = []
     opposing: list[tuple[float, EvidenceItem]] = []
-    kinds: set[str] = set()
-    citations = set(base_citations)
-    for e, (factor, kind, cites) in zip(items, meta, strict=True):
+    for e, (factor, _, _) in zip(items, meta, strict=True):
         if factor > 1:
             supporting.append((factor, e))
         elif factor < 1:
             opposing.append((factor, e))
-        kinds.add(kind)
-        citations.update(cites)
+    kinds, citations = _summary(plan, base_citations, meta)
     return plan.result.build(
         rank=rank, score=score, prior=p0, prior_basis=basis, applicability=applicability,
         supporting=_by_factor(supporting, strongest_first=True), opposing=_by_factor(opposing, strongest_first=False),
-        evidence_kinds=sorted(kinds) if len(kinds) > 1 else list(kinds), icd10cm=list(plan.codes),
-        workup_missing=workup_missing, citations=sorted(citations), tier=tier, red_flag=red_flag,
+        evidence_kinds=list(kinds), icd10cm=list(plan.codes), workup_missing=workup_missing,
+        citations=list(citations), tier=tier, red_flag=red_flag,
     )
+
+
+_SUMMARIES_KEPT = 512
+"""Summaries kept per cause: the combinations of evidence the cases meet (a bound, not a need)"""
+
+
+def _summary(plan: _CausePlan, base: tuple[str, ...], meta: list[_Meta]) -> tuple[list[str], tuple[str, ...]]:
+    """A result's evidence kinds (sorted) and citations (the prior's and every item's, sorted): the same for every
+    case whose items weigh alike, so worked out once per combination (``plan.summaries``, bounded)."""
+    key = (base, tuple(meta))
+    got = plan.summaries.get(key)
+    if got is None:
+        kinds = sorted({kind for _, kind, _ in meta})
+        got = (kinds, tuple(sorted(set(base).union(*(cites for _, _, cites in meta)))))
+        if len(plan.summaries) < _SUMMARIES_KEPT:
+            plan.summaries[key] = got
+    return got
 
 
 def _by_factor(pairs: list[tuple[float, EvidenceItem]], strongest_first: bool) -> list[EvidenceItem]:
