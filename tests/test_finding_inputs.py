@@ -8,21 +8,24 @@ schema-valid random cases.
 from __future__ import annotations
 
 import json
+import random
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from pydantic import BaseModel
 
 from revspine import default_pack, parse_case
 from revspine.cli.main import example_paths, read_case_file
-from revspine.engine.conditions import evaluate_findings
+from revspine.engine.conditions import _check, check, evaluate_findings
 from revspine.engine.facts import Facts, derive_facts
 from revspine.engine.inputs import reads
 from revspine.engine.labs import read_labs
 from revspine.engine.predicates import compiled
 from revspine.knowledge import KnowledgePack
+from revspine.knowledge.schema import Condition
 
 from .conftest import TODAY
 from .strategies import ASSESSED, cases
@@ -73,3 +76,41 @@ def test_the_skipping_is_real_and_every_finding_has_known_inputs(pack: Knowledge
 
 def test_a_predicate_without_known_inputs_is_always_evaluated() -> None:
     assert reads("a_predicate_added_later", {}) is None
+
+
+def _conditions(obj: Any, out: dict[int, Condition]) -> dict[int, Condition]:
+    """Every condition reachable from ``obj`` (the pack's sections, entries and their fields)."""
+    if isinstance(obj, Condition):
+        out[id(obj)] = obj
+    elif isinstance(obj, BaseModel):
+        for name in type(obj).model_fields:
+            _conditions(getattr(obj, name), out)
+    elif isinstance(obj, dict):
+        for v in obj.values():
+            _conditions(v, out)
+    elif isinstance(obj, (list, tuple)):
+        for v in obj:
+            _conditions(v, out)
+    return out
+
+
+def test_prepared_conditions_read_as_the_conditions_say(pack: KnowledgePack) -> None:
+    """``check`` prepares each condition once (engine/conditions.py): over every condition of the pack and the hits
+    of every example, and of random sets of present findings, it gives what the condition read directly gives."""
+    found: dict[int, Condition] = {}
+    for name, section in vars(pack).items():
+        if name != "derived":  # what the engine worked out from the pack
+            _conditions(section, found)
+    conds = list(found.values())
+    conds += [row.only_when for rows in pack.cause_evidence.values() for row in rows if row.only_when is not None]
+    conds += [row.confirm_when for rows in pack.cause_evidence.values() for row in rows if row.confirm_when is not None]
+    assert len(conds) > 200, len(conds)
+    all_hits = [evaluate_findings(_facts(read_case_file(p), pack, TODAY), pack) for p in example_paths()]
+    rng = random.Random(7)
+    ids = list(pack.findings)
+    for _ in range(40):
+        present = rng.sample(ids, 60)
+        all_hits.append({fid: ([f"input of {fid}"] if fid in present else None) for fid in ids})
+    for hits in all_hits:
+        for cond in conds:
+            assert check(cond, hits) == _check(cond, hits)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, KeysView
+from collections.abc import Callable, Iterable, KeysView
 from collections.abc import Set as AbstractSet
 from typing import Generic, TypeVar
 
@@ -105,8 +105,68 @@ def evaluate_negatives(facts: Facts, pack: KnowledgePack, hits: Hits) -> Negativ
     return out
 
 
+Checker = Callable[[Hits], "list[str] | None"]
+_CHECKERS: dict[int, tuple[Condition, Checker]] = {}
+_CHECKERS_KEPT = 20_000
+
+
 def check(cond: Condition | None, hits: Hits) -> list[str] | None:
-    """Inputs that satisfy the condition, or None. An absent condition is satisfied."""
+    """Inputs that satisfy the condition, or None. An absent condition is satisfied.
+
+    Each condition is prepared once (``_checker``; kept by identity, with the condition itself so that its id is
+    not reused while kept)."""
+    if cond is None:
+        return []
+    got = _CHECKERS.get(id(cond))
+    if got is None:
+        if len(_CHECKERS) >= _CHECKERS_KEPT:
+            _CHECKERS.clear()
+        got = _CHECKERS[id(cond)] = (cond, _checker(cond))
+    return got[1](hits)
+
+
+def _checker(cond: Condition) -> Checker:
+    """``check`` of one condition: its ids as tuples; a long ``any`` list first met with the findings present in one
+    set operation (most cases have none of them); a lone finding read directly."""
+    none, all_, any_ = tuple(cond.none), tuple(cond.all), tuple(cond.any)
+    if not none and not all_ and len(any_) == 1:
+        (only,) = any_
+
+        def one(hits: Hits) -> list[str] | None:
+            h = hits.get(only)
+            return [*h] if h else None
+
+        return one
+    wide = frozenset(any_) if len(any_) > 2 else None
+
+    def checker(hits: Hits) -> list[str] | None:
+        get = hits.get
+        for fid in none:
+            if get(fid):
+                return None
+        used: list[str] = []
+        for fid in all_:
+            h = get(fid)
+            if not h:
+                return None
+            used += h
+        if any_:
+            if wide is not None and wide.isdisjoint(present_findings(hits)):
+                return None
+            found = False
+            for fid in any_:
+                if h := get(fid):
+                    used += h
+                    found = True
+            if not found:
+                return None
+        return used
+
+    return checker
+
+
+def _check(cond: Condition | None, hits: Hits) -> list[str] | None:
+    """What ``check`` gives, read from the condition directly (the reference the prepared checkers follow)."""
     if cond is None:
         return []
     get = hits.get
