@@ -1113,3 +1113,101 @@ def test_the_early_weakness_evidence_for_a_root_injury_does_not_read_the_examina
         assert items and not any(q.startswith("exam.") for e in items for q in e.inputs)
     examined = run(pack, {**data, "exam": {"motor": [{"myotome": "L5", "side": "left", "mrc": 4}]}})
     assert "weakness_reported_early" not in {e.finding for e in cause(examined, "neurological_injury").supporting}
+
+
+# -- emergencies written as they present (fourth independent tester) ---------------------------------------
+
+
+def _flags(a: Assessment) -> set[str]:
+    return {r.rule_id for r in a.red_flags}
+
+
+def test_two_of_fever_neck_stiffness_and_confusion_is_meningitis_even_without_fever(pack):
+    # Lin 2014: every one of 21 patients with meningitis after spine surgery had at least two of the triad; 3 had
+    # no fever. Day 3 after a TLIF, no durotomy recorded.
+    a = run(pack, case("tlif", 3, symptoms={"symptoms": ["neck_stiffness", "confusion"]}))
+    assert "meningitis" in _flags(a) and a.decision.category == "urgent"
+    assert {"infection", "dural_tear"} <= {c.cause for c in a.differential[:3]}
+    one = run(pack, case("tlif", 3, symptoms={"symptoms": ["neck_stiffness"]}))
+    assert "meningitis" not in _flags(one)
+    # After a cervical operation a stiff neck is the operation; meningism on examination still counts.
+    neck = run(pack, acdf_case(3, symptoms={"symptoms": ["neck_stiffness", "confusion"]}))
+    assert "meningitis" not in _flags(neck)
+    assert neck.decision.rule_id != "d_expected_course", "new confusion is not the usual course"
+    examined = run(pack, acdf_case(3, symptoms={"symptoms": ["confusion"]}, exam={"meningism": True}))
+    assert "meningitis" in _flags(examined)
+
+
+def test_double_vision_after_spine_surgery_is_a_csf_leak_until_shown_otherwise(pack):
+    # Cho 2009: a sixth-nerve palsy on day 4 after a PLIF with a dural tear (intracranial hypotension).
+    a = run(pack, case("plif", 9, symptoms={"symptoms": ["diplopia", "nausea_vomiting"]}))
+    assert "diplopia_after_surgery" in _flags(a) and a.decision.category == "urgent"
+    assert "dural_tear" in {c.cause for c in a.differential[:3]}
+
+
+def test_worsening_myelopathy_signs_are_urgent_with_or_without_an_operation(pack):
+    # Fehlings 2017: neurological deterioration in myelopathy is an indication for decompression.
+    myelopathy = {"symptoms": ["hand_clumsiness", "gait_disturbance"], "trend": "worsening"}
+    never = {"case_id": "x", "assessment_date": ASSESSED.isoformat(), "surgeries": [], "symptoms": myelopathy,
+             "exam": {"hoffmann_sign": True}}
+    a = run(pack, never)
+    assert "myelopathy_worsening" in _flags(a) and a.decision.category == "urgent"
+    lumbar = run(pack, case("laminectomy", 300, symptoms=myelopathy))  # tandem stenosis after a lumbar operation
+    assert "myelopathy_worsening" in _flags(lumbar)
+    brisk = run(pack, case("laminectomy", 300, symptoms={"symptoms": ["leg_pain"], "trend": "worsening"},
+                           exam={"reflexes": "brisk"}))
+    assert "myelopathy_worsening" not in _flags(brisk), "symmetric brisk reflexes alone are often normal"
+
+
+def test_sphincter_dysfunction_after_cervical_surgery_is_the_cord_not_the_cauda_equina(pack):
+    a = run(pack, acdf_case(30, symptoms={"symptoms": ["bladder_dysfunction", "weakness"]}))
+    assert "cord_sphincter" in _flags(a) and "cauda_equina" not in _flags(a)
+    assert {"hematoma", "infection"} <= {c.cause for c in a.differential[:3]}
+    lumbar = run(pack, case("laminectomy", 30, symptoms={"symptoms": ["bladder_dysfunction"]}))
+    assert "cauda_equina" in _flags(lumbar) and "cord_sphincter" not in _flags(lumbar)
+
+
+def test_breathlessness_or_low_saturation_after_lumbar_surgery_is_a_possible_pulmonary_embolism(pack):
+    # Senders 2012: PE after 0.2% of spinal fusions, inpatient mortality OR 12.9.
+    a = run(pack, case("tlif", 4, symptoms={"symptoms": ["back_pain"]}, exam={"oxygen_saturation": 89}))
+    assert "pulmonary_embolism" in _flags(a) and a.decision.category == "urgent"
+    ok = run(pack, case("tlif", 4, symptoms={"symptoms": ["back_pain"]}, exam={"oxygen_saturation": 96}))
+    assert "pulmonary_embolism" not in _flags(ok)
+    neck = run(pack, acdf_case(4, symptoms={"symptoms": ["breathing_difficulty"]}))
+    assert "cervical_airway" in _flags(neck) and "pulmonary_embolism" not in _flags(neck)
+
+
+def test_worsening_numbness_in_the_first_weeks_raises_the_haematoma_flag_and_anticoagulation_counts(pack):
+    symptoms = {"symptoms": ["back_pain", "numbness"], "trend": "worsening"}
+    a = run(pack, case("laminectomy", 2, symptoms=symptoms,
+                       risk_factors={"anticoagulant_use": True, "anticoagulant_restarted_day": 1}))
+    assert "postoperative_hematoma" in _flags(a) and a.differential[0].cause == "hematoma"
+    hematoma = cause(a, "hematoma")
+    assert "anticoagulated_early" in {e.finding for e in hematoma.supporting}
+    assert not any("anticoagulant" in u for u in a.unweighed)
+    improving = run(pack, case("laminectomy", 2, symptoms={**symptoms, "trend": "improving"}))
+    assert "postoperative_hematoma" not in _flags(improving)
+
+
+def test_a_vertebral_fracture_with_improving_symptoms_is_not_a_red_flag(pack):
+    ct = [{"modality": "ct", "date": day(5), "findings": [{"code": "vertebral_fracture", "level": "L3"}]}]
+    improving = run(pack, case("tlif", 500, symptoms={"symptoms": ["back_pain"], "trend": "improving"}, imaging=ct))
+    assert "fracture" not in _flags(improving) and improving.decision.category == "non_surgical"
+    assert improving.differential[0].cause == "vertebral_fracture"
+    worse = run(pack, case("tlif", 500, symptoms={"symptoms": ["back_pain"], "trend": "worsening"}, imaging=ct))
+    assert "fracture" in _flags(worse) and worse.decision.category == "urgent"
+
+
+def test_an_improving_confirmed_lesion_without_a_deficit_continues_non_surgical_care(pack):
+    # Peul 2007: prolonged non-surgical care with surgery if needed matched early surgery at one and two years.
+    mri = [{"modality": "mri_contrast", "date": day(10),
+            "findings": [{"code": "recurrent_disc_herniation", "level": "L4-L5"}]}]
+    sx = {"symptoms": ["leg_pain"], "pattern": "radicular", "onset_days_after_surgery": 300, "trend": "improving"}
+    a = run(pack, case("discectomy", 400, symptoms=sx, imaging=mri))
+    assert a.differential[0].cause == "recurrent_disc_herniation"
+    assert (a.decision.category, a.decision.rule_id) == ("non_surgical", "d_improving")
+    weak = run(pack, case("discectomy", 400, symptoms=sx, imaging=mri,
+                          exam={"motor": [{"myotome": "L5", "side": "left", "mrc": 3}]}))
+    assert weak.decision.rule_id != "d_improving"
+    worse = run(pack, case("discectomy", 400, symptoms={**sx, "trend": "worsening"}, imaging=mri))
+    assert worse.decision.category == "revision"

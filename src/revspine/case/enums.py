@@ -139,6 +139,7 @@ class Symptom(_StrEnum):
     night_sweats = "night_sweats"
     hip_pain = "hip_pain"
     shoulder_pain = "shoulder_pain"  # pain in the shoulder itself (worse with arm movement), not neck pain spreading
+    diplopia = "diplopia"  # double vision (a sixth-nerve palsy from low CSF pressure after a leak?)
 
 
 class PainPattern(_StrEnum):

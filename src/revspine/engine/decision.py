@@ -70,6 +70,16 @@ def _expected_course(x: _Ctx) -> list[str] | None:
     return ["No imaging, block, laboratory, culture or EMG finding supports a complication or another cause."]
 
 
+def _improving_not_deferred(x: _Ctx) -> list[str] | None:
+    """Symptoms improving (the rule's findings say so, with no deficit), and the lead is not a cause that is never
+    deferred (an infection, a compressive haematoma): non-surgical care continues while they improve."""
+    if x.lead is not None and _never_deferred(x, x.lead):
+        return None
+    if x.lead is None:
+        return []
+    return [f"{x.lead.label} leads ({x.lead.tier} evidence); revision is reconsidered if the symptoms stop improving."]
+
+
 def _own_pathway(x: _Ctx) -> list[str] | None:
     """A supported lead that is not spinal, or the SI joint: its own pathway, not the spinal-revision work-up."""
     if x.lead is None:
@@ -259,6 +269,7 @@ _PREDICATES: dict[str, Callable[[_Ctx], list[str] | None]] = {
     "expected_postoperative_course": _expected_course,
     "leading_is_mimic": _own_pathway,
     "leading_own_pathway": _own_pathway,
+    "improving_not_deferred": _improving_not_deferred,
     "leading_not_correctable": _leading_not_correctable,
     "confirmed_not_correctable": _confirmed_not_correctable,
     "asymptomatic": _asymptomatic,

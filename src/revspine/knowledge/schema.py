@@ -636,6 +636,7 @@ class DecisionRule(_Entry):
         "expected_postoperative_course",
         "leading_is_mimic",
         "leading_own_pathway",
+        "improving_not_deferred",
         "leading_not_correctable",
         "confirmed_not_correctable",
         "asymptomatic",
