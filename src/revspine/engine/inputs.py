@@ -112,28 +112,43 @@ def field_getter(path: str) -> Callable[[Any], Any]:
 
 
 class FieldReader:
-    """Records the inputs many dotted paths of the case make (one attrgetter per section of the case for the paths
-    ``section.field``; deeper paths one by one); a path through a missing or None value records nothing."""
+    """Records the inputs of the case's fields that an index of findings reads (one attrgetter per section of the
+    case for the paths ``section.field``; deeper paths one by one); a path through a missing or None value records
+    nothing.
 
-    def __init__(self, paths: Iterable[str]) -> None:
+    Only the keys the index holds are recorded (``("field", path)`` for a field read for any value, ``("field", path,
+    value)`` for one read for that value): the engine meets the recorded inputs with the index, and a key it does
+    not hold could not select a finding, so none is built."""
+
+    def __init__(self, keys: Iterable[Input]) -> None:
+        wanted: dict[str, tuple[list[Input], dict[Any, Input]]] = {}
+        for key in keys:
+            if key[0] != "field":
+                continue
+            bare, values = wanted.setdefault(key[1], ([], {}))
+            if len(key) == 2:
+                bare.append(key)
+            else:
+                values[key[2]] = key
         groups: dict[str, list[str]] = {}
-        deep: list[tuple[tuple[str, str], Callable[[Any], Any]]] = []
-        for path in paths:
+        deep: list[tuple[_Wanted, Callable[[Any], Any]]] = []
+        for path in sorted(wanted):
             head, _, name = path.partition(".")
             if name and "." not in name:
                 groups.setdefault(head, []).append(name)
             else:
-                deep.append((("field", path), field_getter(path)))
-        #: per section: its attrgetter, each path's input key ("field", path) and the field names
-        self._groups = tuple((head, attrgetter(*names), tuple(("field", f"{head}.{n}") for n in names), tuple(names))
+                deep.append((_wanted(wanted[path]), field_getter(path)))
+        #: per section: its attrgetter, each path's wanted keys (``_wanted``) and the field names
+        self._groups = tuple((head, attrgetter(*names), tuple(_wanted(wanted[f"{head}.{n}"]) for n in names),
+                              tuple(names))
                              for head, names in groups.items())
         self._deep = tuple(deep)
 
     def record(self, case: Any, out: set[Input]) -> None:
-        """Add to ``out`` the inputs the recorded paths make: ("field", path) for every value recorded, and
-        ("field", path, value) for a plain (or coded) value. What ``recorded`` reads, without the pairs."""
+        """Add to ``out`` the keys of the index that the recorded fields make: ("field", path) for any value recorded
+        there, ("field", path, value) for that plain (or coded) value. What ``recorded`` reads, without the lists."""
         add = out.add
-        for head, get, keys, names in self._groups:
+        for head, get, wanted, names in self._groups:
             obj = getattr(case, head, None)
             if obj is None:
                 continue
@@ -143,24 +158,36 @@ class FieldReader:
             except AttributeError:
                 values = tuple(getattr(obj, name, None) for name in names)
             # most fields are not recorded: pick the recorded ones in C (``compress``) rather than test each here
-            for key, value in compress(zip(keys, values, strict=True), map(is_not, values, repeat(None))):
-                _add_value(add, key, value)
-        for key, read in self._deep:
+            for want, value in compress(zip(wanted, values, strict=True), map(is_not, values, repeat(None))):
+                _add_value(add, want, value)
+        for want, read in self._deep:
             value = read(case)
             if value is not None:
-                _add_value(add, key, value)
+                _add_value(add, want, value)
 
 
-def _add_value(add: Callable[[Input], None], key: tuple[str, str], value: Any) -> None:
-    add(key)
-    if isinstance(value, Enum):
-        value = value._value_
-    if isinstance(value, _VALUE_TYPES):
-        add((*key, value))
+_Wanted = tuple["Input | None", "dict[Any, Input] | None"]
+"""For one field path: its key when read for any value, and its keys by the values it is read for (None: none)."""
+
+
+def _wanted(entry: tuple[list[Input], dict[Any, Input]]) -> _Wanted:
+    bare, values = entry
+    return (bare[0] if bare else None), (values or None)
+
+
+def _add_value(add: Callable[[Input], None], want: _Wanted, value: Any) -> None:
+    bare, values = want
+    if bare is not None:
+        add(bare)
+    if values is not None:
+        if isinstance(value, Enum):
+            value = value._value_
+        if isinstance(value, _VALUE_TYPES) and (key := values.get(value)) is not None:
+            add(key)
 
 
 def recorded(facts: Facts, fields: FieldReader) -> set[Input]:
-    """The inputs this case records, among ``fields`` (the field paths the pack reads) and every list of
+    """The inputs this case records, among ``fields`` (the field keys the pack's index reads) and every list of
     the case."""
     case = facts.case
     sym, exam = case.symptoms, case.exam

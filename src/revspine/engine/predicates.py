@@ -801,7 +801,7 @@ class CompiledFindings(NamedTuple):
     always: tuple[str, ...]
     """Findings whose inputs are not known: always evaluated."""
     fields: FieldReader
-    """Reads the field paths findings read."""
+    """Records the field inputs ``by_input`` holds."""
     unknown: dict[str, Hit]
     """Every finding id, in pack order, not present (None): a copy is where one case's hits start."""
 
@@ -830,8 +830,7 @@ def compiled(pack: KnowledgePack) -> CompiledFindings:
             always.append(fid)
         for key in inputs or ():
             by_input.setdefault(key, []).append(fid)
-    paths = sorted({key[1] for key in by_input if key[0] == "field"})
     return CompiledFindings(
         present, absent, tuple(pack.findings), {k: tuple(v) for k, v in by_input.items()}, tuple(always),
-        FieldReader(paths), dict.fromkeys(pack.findings),
+        FieldReader(by_input), dict.fromkeys(pack.findings),
     )
