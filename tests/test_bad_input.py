@@ -271,3 +271,29 @@ def test_a_white_cell_count_in_g_per_litre_is_read_as_10e9_per_litre(pack):
     # G/L (giga per litre) is how European laboratories write 10^9/L; it was refused.
     case = parse_case(base(labs=[lab("wbc", 13.1, "G/L")]), pack, today=TODAY)
     assert [(x.value, x.unit) for x in case.labs] == [(13.1, "10*9/L")]
+
+
+@pytest.mark.parametrize(("written", "stored"), [
+    ("L4-5", "L4-L5"), ("L4/5", "L4-L5"), ("L4/L5", "L4-L5"), ("l4 - l5", "L4-L5"), ("L4\u2013L5", "L4-L5"),
+    ("L5/S1", "L5-S1"), ("T12/L1", "T12-L1"), ("L4", "L4")])
+def test_level_notations_of_operative_notes_are_the_same_level(pack, written, stored):
+    # Operative notes write L4/5 or L4-5: the same motion segment, stored in one form (the entered JSON keeps
+    # what was written); a range (L3-L5) or a vertebra that does not exist is still refused.
+    case = parse_case(base(surgeries=[{**SURGERY, "levels": [written]}]), pack, today=TODAY)
+    assert case.surgeries[0].levels == [stored]
+
+
+@pytest.mark.parametrize(("written", "code"), [
+    ("microdiscectomy", "discectomy"), ("Microdiskectomy", "discectomy"), ("endoscopic discectomy", "discectomy"),
+    ("laminotomy", "laminectomy"), ("XLIF", "llif"), ("OLIF", "llif"), ("MIS-TLIF", "tlif")])
+def test_procedure_names_of_operative_notes_are_their_code(pack, written, code):
+    case = parse_case(base(surgeries=[{**SURGERY, "procedure": written}]), pack, today=TODAY)
+    assert case.surgeries[0].procedure == code
+
+
+def test_a_lab_value_written_with_its_comparator_is_the_number_and_the_comparator(pack):
+    case = parse_case(base(labs=[lab("crp", "<5", "mg/L")]), pack, today=TODAY)
+    assert (case.labs[0].value, case.labs[0].comparator) == (5.0, "<")
+    with pytest.raises(InputError) as exc:
+        parse_case(base(labs=[{**lab("crp", "<5", "mg/L"), "comparator": ">"}]), pack, today=TODAY)
+    assert [(p.path, "comparator" in p.message) for p in exc.value.problems] == [("labs[0]", True)]

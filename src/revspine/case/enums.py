@@ -55,6 +55,24 @@ class Procedure(_StrEnum):
     corpectomy = "corpectomy"  # vertebral body resection with reconstruction (a fusion)
     other = "other"
 
+    @classmethod
+    def _missing_(cls, value: object) -> Procedure | None:
+        """The names operative notes use for the same operation (``PROCEDURE_SYNONYMS``)."""
+        if isinstance(value, str):
+            code = PROCEDURE_SYNONYMS.get(value.strip().lower().replace("-", "_").replace(" ", "_"))
+            if code is not None:
+                return cls(code)
+        return None
+
+
+#: Other names of the operations, as operative notes write them: the same operation, stored under its code.
+PROCEDURE_SYNONYMS: dict[str, str] = {
+    "microdiscectomy": "discectomy", "microdiskectomy": "discectomy", "diskectomy": "discectomy",
+    "endoscopic_discectomy": "discectomy", "microendoscopic_discectomy": "discectomy",
+    "laminotomy": "laminectomy", "hemilaminectomy": "laminectomy",
+    "xlif": "llif", "dlif": "llif", "olif": "llif", "mis_tlif": "tlif",
+}
+
 
 FUSION_PROCEDURES = frozenset(
     {

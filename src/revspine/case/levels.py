@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-__all__ = ["VERTEBRAE", "parse_level", "is_valid_level", "adjacent_levels", "region_of_level"]
+__all__ = ["VERTEBRAE", "parse_level", "canonical_level", "is_valid_level", "adjacent_levels", "region_of_level"]
 
 VERTEBRAE: tuple[str, ...] = (
     *(f"C{i}" for i in range(1, 8)),
@@ -14,20 +14,40 @@ VERTEBRAE: tuple[str, ...] = (
     "S1",
 )
 _INDEX = {v: i for i, v in enumerate(VERTEBRAE)}
-_LEVEL = re.compile(r"^([CTLS]\d{1,2})(?:-([CTLS]\d{1,2}))?$")
+# A motion segment as operative notes write it: L4-L5, L4-5, L4/5, L4/L5, L4 - L5, L4–L5 (any dash), or one
+# vertebra (L4). A lower vertebra written without its letter takes the upper one's (L4-5 is L4-L5).
+_LEVEL = re.compile(r"^([CTLS])(\d{1,2})(?:\s*[-/\u2010-\u2015]\s*([CTLS])?(\d{1,2}))?$")
+
+
+def _split(text: str) -> tuple[str, str] | None:
+    m = _LEVEL.match(text.strip().upper())
+    if not m:
+        return None
+    letter, number, lower_letter, lower_number = m.groups()
+    upper = f"{letter}{number}"
+    return upper, (f"{lower_letter or letter}{lower_number}" if lower_number else upper)
+
+
+def canonical_level(text: str) -> str:
+    """The level in the form revspine stores (``L4-L5``, or ``L4`` for one vertebra), from any notation
+    :func:`parse_level` accepts; raises ValueError as it does."""
+    parse_level(text)
+    upper, lower = _split(text) or ("", "")
+    return upper if upper == lower else f"{upper}-{lower}"
 
 
 @lru_cache(maxsize=512)
 def parse_level(text: str) -> tuple[int, int]:
-    """Return (upper, lower) vertebra indices of a level such as ``L4-L5`` or ``L5-S1``.
+    """Return (upper, lower) vertebra indices of a level such as ``L4-L5`` or ``L5-S1`` (also written ``L4-5``,
+    ``L4/5`` or ``L4/L5``).
 
     A single vertebra (``L4``) is returned as (i, i). Raises ValueError with a
     message that names the accepted form.
     """
-    m = _LEVEL.match(text.strip().upper())
-    if not m:
+    parts = _split(text)
+    if parts is None:
         raise ValueError(f"'{text}' is not a spinal level; use a form like 'L4-L5' or 'C5-C6'")
-    upper, lower = m.group(1), m.group(2) or m.group(1)
+    upper, lower = parts
     for v in (upper, lower):
         if v not in _INDEX:
             raise ValueError(f"'{text}': {v} is not a vertebra (C1-C7, T1-T12, L1-L5, S1); use a form like 'L4-L5'")

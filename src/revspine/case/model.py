@@ -7,8 +7,9 @@ need the knowledge pack (lab units and plausibility) live in
 
 from __future__ import annotations
 
+import re
 from datetime import date as Date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -34,7 +35,7 @@ from .enums import (
     Trend,
     WoundState,
 )
-from .levels import VERTEBRAE, parse_level, region_of_level
+from .levels import VERTEBRAE, canonical_level, parse_level, region_of_level
 
 __all__ = [
     "Case",
@@ -78,8 +79,7 @@ class _Model(BaseModel):
 
 
 def _check_level(v: str) -> str:
-    parse_level(v)  # raises ValueError with a clear message
-    return v.strip().upper()
+    return canonical_level(v)  # L4-5, L4/5 and L4/L5 are L4-L5; raises ValueError with a clear message
 
 
 Level = Annotated[str, AfterValidator(_check_level), Field(examples=["L4-L5", "L5-S1", "C5-C6"])]
@@ -319,6 +319,10 @@ class ImagingStudy(_Model):
     limited_by_artefact: bool = False
 
 
+_REPORTED_BOUND = re.compile(r"^\s*(<=|>=|<|>|\u2264|\u2265)\s*([0-9]+(?:\.[0-9]+)?)\s*$")
+_SIGNS = {"\u2264": "<=", "\u2265": ">="}
+
+
 class LabResult(_Model):
     test: LabTest
     value: float
@@ -328,6 +332,20 @@ class LabResult(_Model):
         "=", description="How the laboratory reported the value: '<' with value 5 means 'below 5' (below the "
         "assay's limit); a value so reported is read only where the comparison is certain"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reported_bound(cls, data: Any) -> Any:
+        """A value written as the laboratory reports it ("<5", "> 200") is the number and its comparator."""
+        if isinstance(data, dict) and isinstance(data.get("value"), str):
+            m = _REPORTED_BOUND.match(data["value"])
+            if m is not None:
+                sign = _SIGNS.get(m.group(1), m.group(1))
+                given = data.get("comparator")
+                if given not in (None, "=", sign):
+                    raise ValueError(f"value {data['value']!r} says '{sign}' but comparator says {given!r}")
+                return {**data, "value": m.group(2), "comparator": sign}
+        return data
 
 
 class DiagnosticBlock(_Model):
