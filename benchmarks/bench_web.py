@@ -10,10 +10,11 @@ sends the requests and prints, in one run:
 1. closed loop (information): median and p99 latency, throughput (the saturation rate) and the
    server's CPU time per request, with 16 clients each waiting for its answer (latency is about
    clients / throughput: p99 under 50 ms with 16 clients needs well over 320 requests/s);
-2. open loop: requests arriving at random at half the saturation rate, whatever the answers;
-   median and p99 (target: p99 at most 3 x the median), with the ratio queueing alone would give in the
-   configuration measured (`--assess-workers` processes sharing one queue per serving process; 0: one
-   FIFO server per serving process, the event loop's lane);
+2. open loop: requests due at half the saturation rate, whatever the answers, one every 1/rate seconds
+   (as wrk2 sends them): median and p99 (target: p99 at most 3 x the median); then the same with Poisson
+   arrivals (information), beside the ratio queueing alone would give in the configuration measured
+   (`--assess-workers` processes sharing one queue per serving process; 0: one FIFO server per serving
+   process, the event loop's lane);
 3. the same work in this process (parse the JSON, validate, assess, store with its audit rows,
    through revspine.workflow, on a database of its own): CPU per request, and the ratio of the
    server's CPU per request to it (target: at most 1.5; the rest is HTTP, routing, authentication
@@ -46,23 +47,21 @@ import httpx
 import orjson
 from loadgen import (
     Answer,
+    Arrivals,
     closed_loop,
     cpu_seconds,
     cpu_split,
-    md1_p99_over_median,
     open_loop,
     percentile,
     print_cpu_ratio,
+    print_open_loops,
     request_bytes,
-    send_lag,
-    summary,
 )
 
 from revspine.cli.main import example_paths
 from revspine.settings import load_settings
 
 TARGET_P99_MS = 50.0
-TARGET_OPEN_P99_OVER_MEDIAN = 3.0
 
 
 def free_port() -> int:
@@ -110,13 +109,15 @@ def run(port: int, token: str, cases: list[dict], pids: list[int], requests: int
     return [a.ms for a in answers]
 
 
-def run_open(port: int, token: str, cases: list[dict], pids: list[int], rate: float, requests: int) -> list[Answer]:
-    """``requests`` POST assess calls arriving at ``rate`` per second on average (open loop); the answers."""
+def run_open(port: int, token: str, cases: list[dict], pids: list[int], rate: float, requests: int,
+             arrivals: Arrivals) -> list[Answer]:
+    """``requests`` POST assess calls due at ``rate`` per second (open loop: ``arrivals`` constant or Poisson);
+    the answers."""
     auth = {"Authorization": f"Bearer {token}"}
     bodies = [json.dumps(c).encode() for c in cases]
     prepared = [request_bytes("POST", f"/api/patients/{pids[i % len(pids)]}/assess", bodies[i % len(bodies)], auth)
                 for i in range(len(pids) * len(bodies))]
-    answers = asyncio.run(open_loop(port, lambda i: prepared[i % len(prepared)], rate, requests))
+    answers = asyncio.run(open_loop(port, lambda i: prepared[i % len(prepared)], rate, requests, arrivals=arrivals))
     bad = [a for a in answers if a.status != 200]
     if bad:
         raise RuntimeError(f"{len(bad)} answers were not 200, e.g. HTTP {bad[0].status}: {bad[0].body[:200]!r}")
@@ -237,7 +238,9 @@ def main() -> None:
                 blocks.append((used / len(got), before, after))
                 before = after
             saturation = len(lat) / wall
-            opened = run_open(port, token, cases, pids, saturation / 2, args.open_requests)
+            opened: dict[Arrivals, list[Answer]] = {
+                arrivals: run_open(port, token, cases, pids, saturation / 2, args.open_requests, arrivals)
+                for arrivals in ("constant", "poisson")}
         finally:
             server.terminate()
             server.wait(timeout=10)
@@ -256,16 +259,8 @@ def main() -> None:
           f"req/s for even the mean latency to stay under {TARGET_P99_MS:.0f} ms)")
     print(f"closed loop (information): target p99 < {TARGET_P99_MS:.0f} ms: "
           f"{'met' if p99 < TARGET_P99_MS else 'NOT met'}")
-    median, open_p99, open_max = summary([a.ms for a in opened])
-    print(f"open loop at {saturation / 2:.0f} req/s (half the saturation rate), {len(opened)} requests: "
-          f"median {median:.1f} ms   p99 {open_p99:.1f} ms   max {open_max:.1f} ms   p99/median "
-          f"{open_p99 / median:.1f} (target <= {TARGET_OPEN_P99_OVER_MEDIAN:.0f}: "
-          f"{'met' if open_p99 <= TARGET_OPEN_P99_OVER_MEDIAN * median else 'NOT met'})")
-    lag_median, lag_p99 = send_lag(opened)
-    servers = max(1, assess_workers)  # per serving process; Poisson arrivals split among processes stay Poisson
-    print(f"  of which the load generator's own send lag: median {lag_median:.1f} ms, p99 {lag_p99:.1f} ms; "
-          f"queueing alone at this utilisation ({args.workers} queue(s), each served by {servers} process(es) "
-          f"in FIFO: M/D/{servers}, 0.5): p99/median {md1_p99_over_median(servers=servers):.1f}")
+    # per serving process; Poisson arrivals split among processes stay Poisson
+    print_open_loops("request", saturation / 2, opened, args.workers, max(1, assess_workers))
     server_cpu, local_cpu = cpu / len(lat), local.per_request()
     print_cpu_ratio("request", server_cpu, local_cpu, "parse, validate, assess, store, audit", blocks, split,
                     len(lat), "HTTP, authentication, hand-offs, store")
