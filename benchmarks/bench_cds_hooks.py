@@ -16,9 +16,11 @@ saturation rate, server CPU per call); an open loop at half the saturation rate 
 same with Poisson arrivals (information, beside the floor queueing alone gives); and the same work in this
 process (parse the request, map the prefetch to a case, assess, build the cards, keep the
 assessment, through revspine.cdshooks.service.run_service) with the ratio of the server's CPU per
-call to it (target at most 1.5; the rest is HTTP, the signed-token check and the replay table).
-The closed loop runs in ``--rounds`` blocks, each between two blocks of the in-process work, so that
-the load of a shared machine weighs on both figures alike; each round's ratio is printed too.
+call to it (target at most 1.5; the rest is HTTP, the signed-token check and the replay table), read
+with calls sent one at a time (``--sequential``: the server's own cost); under 16 clients both cores
+are busy at once and slow each other, and that ratio is printed as information. Each server block
+(16 clients, then one at a time) runs between two blocks of the in-process work, ``--rounds`` times,
+so that the load of a shared machine weighs on both figures alike; each round's ratio is printed too.
 The machine may be shared: compare figures within one run.
 
 Usage: python benchmarks/bench_cds_hooks.py [--requests 800] [--concurrency 16] [--full] [--workers 1]
@@ -47,9 +49,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from loadgen import (
     Answer,
     Arrivals,
+    CpuTally,
     closed_loop,
-    cpu_seconds,
-    cpu_split,
     open_loop,
     percentile,
     print_cpu_ratio,
@@ -189,7 +190,8 @@ async def run(args: argparse.Namespace) -> int:
                 except httpx.TransportError:
                     await asyncio.sleep(0.1)
         now = int(time.time())
-        total = args.requests + args.warmup + 2 * args.open_requests  # two open loops: constant rate, Poisson
+        # the closed loop, the calls one at a time, two open loops (constant rate, Poisson): each token used once
+        total = args.requests + args.warmup + args.sequential + 2 * args.open_requests
         tokens = [jwt.encode({"iss": ISS, "aud": base + SERVICE, "iat": now, "exp": now + 300,  # 5 min at most
                               "jti": str(uuid.uuid4())}, key, algorithm="ES384", headers={"kid": "k1", "typ": "JWT"})
                   for _ in range(total)]
@@ -210,28 +212,33 @@ async def run(args: argparse.Namespace) -> int:
                     raise SystemExit(f"unexpected answer {a.status}: {a.body[:300]!r}")
 
         warm, measured = tokens[:args.warmup], tokens[args.warmup:args.warmup + args.requests]
-        later = tokens[args.warmup + args.requests:]
+        one_by_one = tokens[args.warmup + args.requests:args.warmup + args.requests + args.sequential]
+        later = tokens[args.warmup + args.requests + args.sequential:]
         check(await closed_loop(port, [lambda i: make(warm[i])] * args.concurrency, len(warm)))
         rounds = max(1, args.rounds)
-        per_round, local_n = len(measured) // rounds, max(1, args.in_process // (rounds + 1))
-        answers, blocks = [], []
-        cpu = wall = 0.0
-        split = {"serving": 0.0, "workers": 0.0}
+        per_round, local_n = len(measured) // rounds, max(1, args.in_process // (2 * rounds + 1))
+        seq_round = len(one_by_one) // rounds
+        answers: list[Answer] = []
+        wall = 0.0
+        loaded, alone = CpuTally(server.pid), CpuTally(server.pid)
         before = await local.block(local_n)
         for r in range(rounds):
             mine = measured[r * per_round:(r + 1) * per_round]
-            cpu0, split0 = cpu_seconds(server.pid), cpu_split(server.pid)
+            loaded.start()
             started = time.perf_counter()
             got = await closed_loop(port, [lambda i, mine=mine: make(mine[i])] * args.concurrency, len(mine))
             wall += time.perf_counter() - started
-            used = cpu_seconds(server.pid) - cpu0
-            cpu += used
-            for k, v in cpu_split(server.pid).items():
-                split[k] += v - split0[k]
+            after = await local.block(local_n)
+            loaded.stop(len(got), before, after)
             check(got)
             answers += got
+            before = after
+            mine = one_by_one[r * seq_round:(r + 1) * seq_round]
+            alone.start()  # one call at a time: the server's own cost, no two busy cores slowing each other
+            got = await closed_loop(port, [lambda i, mine=mine: make(mine[i])], len(mine))
             after = await local.block(local_n)
-            blocks.append((used / len(got), before, after))
+            alone.stop(len(got), before, after)
+            check(got)
             before = after
         saturation = len(answers) / wall
         opened: dict[Arrivals, list[Answer]] = {}
@@ -248,7 +255,7 @@ async def run(args: argparse.Namespace) -> int:
         p99 = percentile(latencies, 99)
         print(f"load average before the run: {load_before:.1f} on {os.cpu_count()} cores")
         print(f"status {statuses}; throughput {len(latencies) / wall:.0f} calls/s; server CPU "
-              f"{cpu * 1000 / len(latencies):.1f} ms per call")
+              f"{loaded.per_request() * 1000:.1f} ms per call")
         print(f"patient-view latency: median {statistics.median(latencies):.1f} ms, "
               f"p90 {percentile(latencies, 90):.1f} ms, p99 {p99:.1f} ms, "
               f"max {latencies[-1]:.1f} ms (closed loop, information: target p99 < 50 ms: "
@@ -257,10 +264,10 @@ async def run(args: argparse.Namespace) -> int:
     finally:
         server.terminate()
         server.wait(timeout=10)
-    local_cpu = local.per_call()
-    server_cpu = cpu / len(latencies)
-    print_cpu_ratio("call", server_cpu, local_cpu, "parse, prefetch mapping, assess, cards, keep", blocks, split,
-                    len(latencies), "HTTP, token check, hand-offs, keep")
+    work, serving = "parse, prefetch mapping, assess, cards, keep", "HTTP, token check, hand-offs, keep"
+    print_cpu_ratio("call", alone, work, serving, "one call at a time", target=True)
+    print_cpu_ratio("call", loaded, work, serving, f"{args.concurrency} clients (two busy cores slow each other)",
+                    target=False)
     print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return 0
 
@@ -277,6 +284,7 @@ def main() -> int:
                     help="assessment processes per serving process (default: the setting's default; 0: on the loop)")
     ap.add_argument("--open-requests", type=int, default=400, help="calls of the open-loop run")
     ap.add_argument("--in-process", type=int, default=100, help="calls of the in-process runs (all blocks)")
+    ap.add_argument("--sequential", type=int, default=200, help="calls sent one at a time (all blocks)")
     ap.add_argument("--rounds", type=int, default=4,
                     help="the closed loop and the in-process work alternate in this many blocks each")
     return asyncio.run(run(ap.parse_args()))

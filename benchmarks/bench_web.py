@@ -18,9 +18,12 @@ sends the requests and prints, in one run:
 3. the same work in this process (parse the JSON, validate, assess, store with its audit rows,
    through revspine.workflow, on a database of its own): CPU per request, and the ratio of the
    server's CPU per request to it (target: at most 1.5; the rest is HTTP, routing, authentication
-   and the hand-offs). The closed loop runs in ``--rounds`` blocks, each between two blocks of the
-   in-process work, so that the load of a shared machine weighs on both figures alike; each round's
-   ratio is printed too.
+   and the hand-offs). The target is read with requests sent one at a time (``--sequential``): the
+   server's own cost. Under the 16 clients the two cores are busy at once (the serving process, the
+   assessment workers and the load generator), and each slows the other (shared caches, and on a VM
+   perhaps hyper-threads of one core); that ratio is printed too, as information. Each server block
+   (16 clients, then one at a time) runs between two blocks of the in-process work, ``--rounds`` times,
+   so that the load of a shared machine weighs on both figures alike; each round's ratio is printed.
 
 The clients are benchmarks/loadgen.py (keep-alive connections, prepared request bytes: the load
 generator shares the machine). The machine may be shared: compare figures within one run.
@@ -48,9 +51,8 @@ import orjson
 from loadgen import (
     Answer,
     Arrivals,
+    CpuTally,
     closed_loop,
-    cpu_seconds,
-    cpu_split,
     open_loop,
     percentile,
     print_cpu_ratio,
@@ -184,6 +186,7 @@ def main() -> None:
                     help="assessment processes per serving process (default: the setting's default; 0: on the loop)")
     ap.add_argument("--open-requests", type=int, default=1000, help="requests of the open-loop run")
     ap.add_argument("--in-process", type=int, default=300, help="requests of the in-process runs (all blocks)")
+    ap.add_argument("--sequential", type=int, default=400, help="requests sent one at a time (all blocks)")
     ap.add_argument("--rounds", type=int, default=4,
                     help="the closed loop and the in-process work alternate in this many blocks each")
     args = ap.parse_args()
@@ -206,10 +209,8 @@ def main() -> None:
         server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.PIPE, text=True)
         base = f"http://127.0.0.1:{port}"
-        blocks: list[tuple[float, float, float]] = []  # per round: server CPU per request, in process before, after
         lat: list[float] = []
-        cpu = wall = 0.0
-        split = {"serving": 0.0, "workers": 0.0}
+        wall = 0.0
         try:
             deadline = time.monotonic() + 300  # start-up on a loaded machine can take a minute or more
             while True:
@@ -224,18 +225,22 @@ def main() -> None:
                 time.sleep(0.2)
             pids = setup(base, token, args.clients)
             run(port, token, cases, pids, args.warmup)
-            before = local.block(max(1, args.in_process // (rounds + 1)))
+            local_n = max(1, args.in_process // (2 * rounds + 1))
+            loaded, alone = CpuTally(server.pid), CpuTally(server.pid)
+            before = local.block(local_n)
             for _ in range(rounds):
-                cpu0, split0, t0 = cpu_seconds(server.pid), cpu_split(server.pid), time.perf_counter()
+                loaded.start()
+                t0 = time.perf_counter()
                 got = run(port, token, cases, pids, args.requests // rounds)
                 wall += time.perf_counter() - t0
-                used = cpu_seconds(server.pid) - cpu0
-                cpu += used
-                for k, v in cpu_split(server.pid).items():
-                    split[k] += v - split0[k]
+                after = local.block(local_n)
+                loaded.stop(len(got), before, after)
                 lat += got
-                after = local.block(max(1, args.in_process // (rounds + 1)))
-                blocks.append((used / len(got), before, after))
+                before = after
+                alone.start()  # one request at a time: the server's own cost, no two busy cores slowing each other
+                n = len(run(port, token, cases, pids[:1], args.sequential // rounds))
+                after = local.block(local_n)
+                alone.stop(n, before, after)
                 before = after
             saturation = len(lat) / wall
             opened: dict[Arrivals, list[Answer]] = {
@@ -254,16 +259,17 @@ def main() -> None:
           f"cases={len(cases)}")
     print(f"median {statistics.median(lat):.1f} ms   p90 {percentile(lat, 90):.1f} ms   p99 {p99:.1f} ms   "
           f"max {lat[-1]:.1f} ms   throughput {len(lat) / wall:.0f} req/s   "
-          f"server CPU {cpu * 1000 / len(lat):.2f} ms per request")
+          f"server CPU {loaded.per_request() * 1000:.2f} ms per request")
     print(f"({args.clients} clients each waiting for their answer need > {args.clients / TARGET_P99_MS * 1000:.0f} "
           f"req/s for even the mean latency to stay under {TARGET_P99_MS:.0f} ms)")
     print(f"closed loop (information): target p99 < {TARGET_P99_MS:.0f} ms: "
           f"{'met' if p99 < TARGET_P99_MS else 'NOT met'}")
     # per serving process; Poisson arrivals split among processes stay Poisson
     print_open_loops("request", saturation / 2, opened, args.workers, max(1, assess_workers))
-    server_cpu, local_cpu = cpu / len(lat), local.per_request()
-    print_cpu_ratio("request", server_cpu, local_cpu, "parse, validate, assess, store, audit", blocks, split,
-                    len(lat), "HTTP, authentication, hand-offs, store")
+    work, serving = "parse, validate, assess, store, audit", "HTTP, authentication, hand-offs, store"
+    print_cpu_ratio("request", alone, work, serving, "one request at a time", target=True)
+    print_cpu_ratio("request", loaded, work, serving, f"{args.clients} clients (two busy cores slow each other)",
+                    target=False)
     print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 

@@ -32,13 +32,13 @@ import random
 import statistics
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 __all__ = ["Answer", "request_bytes", "closed_loop", "open_loop", "cpu_seconds", "cpu_split", "percentile",
            "summary", "send_lag", "md1_p99_over_median", "print_cpu_ratio", "print_open_loops", "TARGET_CPU_RATIO",
-           "TARGET_OPEN_P99_OVER_MEDIAN", "Arrivals"]
+           "CpuTally", "TARGET_OPEN_P99_OVER_MEDIAN", "Arrivals"]
 
 #: Issue 14: the server's CPU per request at most 1.5 times the in-process CPU of the same work.
 TARGET_CPU_RATIO = 1.5
@@ -252,18 +252,55 @@ def cpu_split(pid: int) -> dict[str, float]:
     return out
 
 
-def print_cpu_ratio(unit: str, server_cpu: float, local_cpu: float, work: str,
-                    blocks: Sequence[tuple[float, float, float]], split: dict[str, float], n: int,
-                    serving: str) -> None:
-    """The CPU lines both server benchmarks print: the server's CPU per ``unit`` against the in-process CPU of the
-    same ``work``, the ratio overall and per round (a server block between two in-process blocks), and the split
-    between the serving process (doing ``serving``) and the assessment workers; seconds in, milliseconds out."""
+@dataclass
+class CpuTally:
+    """The server's CPU over blocks of requests, each block between two blocks of the same work in process
+    (``before`` and ``after``: in-process CPU per request), so that the load of a shared machine weighs on both
+    alike; with the split between the serving process and the assessment workers (:func:`cpu_split`)."""
+
+    pid: int
+    blocks: list[tuple[float, float, float]] = field(default_factory=list)
+    split: dict[str, float] = field(default_factory=lambda: {"serving": 0.0, "workers": 0.0})
+    cpu: float = 0.0
+    requests: int = 0
+    _start: tuple[float, dict[str, float]] = (0.0, {})
+
+    def start(self) -> None:
+        self._start = (cpu_seconds(self.pid), cpu_split(self.pid))
+
+    def stop(self, requests: int, before: float, after: float) -> None:
+        """End the block begun by :meth:`start`: ``requests`` answered, the in-process figures around it."""
+        cpu0, split0 = self._start
+        used = cpu_seconds(self.pid) - cpu0
+        self.cpu += used
+        self.requests += requests
+        for k, v in cpu_split(self.pid).items():
+            self.split[k] += v - split0[k]
+        self.blocks.append((used / requests, before, after))
+
+    def per_request(self) -> float:
+        return self.cpu / self.requests
+
+    def local_per_request(self) -> float:
+        """The in-process CPU per request over the blocks around the server's (each in-process block counted once)."""
+        values = [self.blocks[0][1]] + [a for _, _, a in self.blocks]
+        return sum(values) / len(values)
+
+
+def print_cpu_ratio(unit: str, tally: CpuTally, work: str, serving: str, how: str, target: bool) -> None:
+    """The CPU lines both server benchmarks print: the server's CPU per ``unit`` (measured ``how``) against the
+    in-process CPU of the same ``work``, the ratio overall (``target``: judged against the 1.5 target, else printed
+    as information) and per round, and the split between the serving process (doing ``serving``) and the
+    assessment workers; seconds in, milliseconds out."""
+    server_cpu, local_cpu = tally.per_request(), tally.local_per_request()
     ratio = server_cpu / local_cpu
-    print(f"CPU per {unit}: server {server_cpu * 1000:.2f} ms, the same work in process {local_cpu * 1000:.2f} ms "
-          f"({work}); ratio {ratio:.2f} (target <= {TARGET_CPU_RATIO}: "
-          f"{'met' if server_cpu <= TARGET_CPU_RATIO * local_cpu else 'NOT met'})")
+    verdict = (f"target <= {TARGET_CPU_RATIO}: {'met' if server_cpu <= TARGET_CPU_RATIO * local_cpu else 'NOT met'}"
+               if target else "information")
+    print(f"CPU per {unit}, {how}: server {server_cpu * 1000:.2f} ms, the same work in process "
+          f"{local_cpu * 1000:.2f} ms ({work}); ratio {ratio:.2f} ({verdict})")
     print("  by round (server block between two in-process blocks): " + "; ".join(
         f"server {s * 1000:.2f} / in process {(b + a) / 2 * 1000:.2f} ms = {2 * s / (b + a):.2f}"
-        for s, b, a in blocks))
-    print(f"  of which the serving process {split['serving'] * 1000 / n:.2f} ms ({serving}), "
-          f"the assessment workers {split['workers'] * 1000 / n:.2f} ms")
+        for s, b, a in tally.blocks))
+    n = tally.requests
+    print(f"  of which the serving process {tally.split['serving'] * 1000 / n:.2f} ms ({serving}), "
+          f"the assessment workers {tally.split['workers'] * 1000 / n:.2f} ms")
