@@ -17,10 +17,11 @@ same with Poisson arrivals (information, beside the floor queueing alone gives);
 process (parse the request, map the prefetch to a case, assess, build the cards, keep the
 assessment, through revspine.cdshooks.service.run_service) with the ratio of the server's CPU per
 call to it (target at most 1.5; the rest is HTTP, the signed-token check and the replay table), read
-with calls sent one at a time (``--sequential``: the server's own cost); under 16 clients both cores
-are busy at once and slow each other, and that ratio is printed as information. Each server block
-(16 clients, then one at a time) runs between two blocks of the in-process work, ``--rounds`` times,
-so that the load of a shared machine weighs on both figures alike; each round's ratio is printed too.
+with the 16 clients (saturated); the open loop at half the saturation rate and one call at a time
+(``--sequential``) are printed as information (a worker that waits between calls spends more CPU on
+each: its caches are cold when it wakes). Each server block runs between two blocks of the
+in-process work, ``--rounds`` times at each load, so that the load of a shared machine weighs on both
+figures alike; each round's ratio is printed too.
 The machine may be shared: compare figures within one run.
 
 Usage: python benchmarks/bench_cds_hooks.py [--requests 800] [--concurrency 16] [--full] [--workers 1]
@@ -216,7 +217,7 @@ async def run(args: argparse.Namespace) -> int:
         later = tokens[args.warmup + args.requests + args.sequential:]
         check(await closed_loop(port, [lambda i: make(warm[i])] * args.concurrency, len(warm)))
         rounds = max(1, args.rounds)
-        per_round, local_n = len(measured) // rounds, max(1, args.in_process // (2 * rounds + 1))
+        per_round, local_n = len(measured) // rounds, max(1, args.in_process // (3 * rounds + 1))
         seq_round = len(one_by_one) // rounds
         answers: list[Answer] = []
         wall = 0.0
@@ -241,12 +242,23 @@ async def run(args: argparse.Namespace) -> int:
             check(got)
             before = after
         saturation = len(answers) / wall
-        opened: dict[Arrivals, list[Answer]] = {}
-        for k, arrivals in enumerate(("constant", "poisson")):
-            mine = later[k * args.open_requests:(k + 1) * args.open_requests]
-            opened[arrivals] = await open_loop(port, lambda i, mine=mine: make(mine[i]), saturation / 2, len(mine),
-                                               arrivals=arrivals)
-            check(opened[arrivals])
+        half, constant = CpuTally(server.pid), []  # the open loop at half the saturation rate, in blocks too
+        per_open = args.open_requests // rounds
+        for r in range(rounds):
+            mine = later[r * per_open:(r + 1) * per_open]
+            half.start()
+            got = await open_loop(port, lambda i, mine=mine: make(mine[i]), saturation / 2, len(mine),
+                                  arrivals="constant")
+            after = await local.block(local_n)
+            half.stop(len(got), before, after)
+            check(got)
+            constant += got
+            before = after
+        mine = later[args.open_requests:2 * args.open_requests]
+        opened: dict[Arrivals, list[Answer]] = {
+            "constant": constant,
+            "poisson": await open_loop(port, lambda i: make(mine[i]), saturation / 2, len(mine), arrivals="poisson")}
+        check(opened["poisson"])
         latencies = [a.ms for a in answers]
         statuses: dict[int, int] = {}
         for a in answers:
@@ -265,9 +277,9 @@ async def run(args: argparse.Namespace) -> int:
         server.terminate()
         server.wait(timeout=10)
     work, serving = "parse, prefetch mapping, assess, cards, keep", "HTTP, token check, hand-offs, keep"
-    print_cpu_ratio("call", alone, work, serving, "one call at a time", target=True)
-    print_cpu_ratio("call", loaded, work, serving, f"{args.concurrency} clients (two busy cores slow each other)",
-                    target=False)
+    print_cpu_ratio("call", loaded, work, serving, f"{args.concurrency} clients, saturated", target=True)
+    print_cpu_ratio("call", half, work, serving, "in the open loop at half the saturation rate", target=False)
+    print_cpu_ratio("call", alone, work, serving, "one call at a time", target=False)
     print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return 0
 
