@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticUndefined
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -262,9 +263,10 @@ class Settings(BaseSettings):
                                         "and parsing; larger bodies are answered 413.")
     max_fhir_body_bytes: int = _s(25_000_000, "Largest FHIR request body (`/fhir/`, `/cds-services/`, FHIR import "
                                               "into a case), in bytes.")
-    assess_workers: int = _s(2, "Processes of each serving process that validate and assess cases (off its event "
-                                "loop, all taking cases from one queue in arrival order); 0: assess on the event "
-                                "loop. benchmarks/bench_web.py measured the default (docs/web.md).")
+    assess_workers: int = _s(-1, "Processes of each serving process that validate and assess cases (off its event "
+                                 "loop, all taking cases from one queue in arrival order); 0: assess on the event "
+                                 "loop; -1: one less than the machine's CPUs, at least 1 (one core stays with the "
+                                 "serving process). benchmarks/bench_web.py measured the default (docs/web.md).")
     pdf_workers: int = _s(1, "Processes that render PDFs (off the serving process, so a PDF never stalls other "
                              "requests).")
     pdf_queue: int = _s(8, "PDF downloads that may wait for a rendering process; more are answered 503.")
@@ -292,6 +294,16 @@ class Settings(BaseSettings):
                                    ) -> tuple[PydanticBaseSettingsSource, ...]:
         """The values handed in only: :func:`load_settings` reads the environment it is given."""
         return (init_settings,)
+
+    @field_validator("assess_workers")
+    @classmethod
+    def _assess_workers(cls, v: int) -> int:
+        """-1: one less than the CPUs, at least 1. On two cores one worker assessed more cases per second than two,
+        with less CPU per case and a shorter tail (the serving process, its writer and the workers share the
+        cores; benchmarks/bench_web.py and bench_cds_hooks.py, docs/web.md)."""
+        if v < -1:
+            raise ValueError("use -1 (one less than the CPUs), 0 (on the event loop) or a number of processes")
+        return max(1, (os.cpu_count() or 2) - 1) if v == -1 else v
 
     @field_validator("cookie_secure")
     @classmethod
@@ -398,6 +410,8 @@ def _registry() -> tuple[Setting, ...]:
             if isinstance(value, BaseModel):
                 groups.append((f"{prefix}{name}.", type(value), value))
                 continue
+            if info.default is not PydanticUndefined:  # as declared (-1 for assess workers), not as resolved here
+                value = info.default
             s = Setting(prefix + name, value, info.description or "")
             out.append(Setting(s.name, s.default, s.help, older.get(s.env)))
     return tuple(out)

@@ -280,3 +280,21 @@ def test_a_taken_port_fails_before_serving_and_says_how_to_choose_another(tmp_pa
     assert f"port {port} on 127.0.0.1 is already in use" in run.output
     assert f"PORT={port + 1} make run" in run.output
     assert "open     http" not in run.output  # no address printed as if it were served
+
+
+def test_assessment_workers_default_to_one_less_than_the_cpus(monkeypatch):
+    # The serving process keeps a core: on two cores one worker served more, with less CPU per request
+    # (benchmarks/bench_web.py, docs/web.md).
+    import os
+
+    from revspine.errors import InputError
+    from revspine.settings import load_settings
+
+    for cpus, workers in ((2, 1), (1, 1), (8, 7), (None, 1)):
+        monkeypatch.setattr(os, "cpu_count", lambda cpus=cpus: cpus)
+        assert load_settings(environ={}).assess_workers == workers
+    assert load_settings(environ={"REVSPINE_ASSESS_WORKERS": "0"}).assess_workers == 0
+    assert load_settings(environ={"REVSPINE_ASSESS_WORKERS": "3"}).assess_workers == 3
+    with pytest.raises(InputError) as exc:
+        load_settings(environ={"REVSPINE_ASSESS_WORKERS": "-2"})
+    assert "REVSPINE_ASSESS_WORKERS" in str(exc.value.to_dict())
