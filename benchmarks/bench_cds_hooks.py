@@ -133,7 +133,6 @@ class InProcess:
 
         self.body, self.base = body, base
         self.deps = Deps(pack=load_pack(), settings=CdsSettings(base_url=base), save_assessment=InMemoryAssessments())
-        self.cpu, self.measured = 0.0, 0
 
     async def _run(self, n: int) -> float:
         from revspine.cdshooks.service import run_service
@@ -152,14 +151,8 @@ class InProcess:
         await self._run(n)
 
     async def block(self, n: int) -> float:
-        """Run ``n`` more calls; their CPU seconds per call (also added to the totals)."""
-        cpu = await self._run(n)
-        self.cpu += cpu
-        self.measured += n
-        return cpu / n
-
-    def per_call(self) -> float:
-        return self.cpu / self.measured
+        """Run ``n`` more calls; their CPU seconds per call (``CpuTally`` keeps the figures)."""
+        return await self._run(n) / n
 
 
 async def run(args: argparse.Namespace) -> int:

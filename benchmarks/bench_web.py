@@ -148,8 +148,7 @@ class InProcess:
         self.user_id, self.patient_id = self.db.write(user_and_patient)
         self.flow = Workflow(self.db, load_pack())
         self.bodies = [json.dumps(c).encode() for c in cases]
-        self.done = self.measured = 0
-        self.cpu = 0.0
+        self.done = 0
         gc.collect()
         gc.freeze()  # as the serving process does with what it loaded at start-up (web/app.py)
         self._run(warmup)
@@ -163,14 +162,8 @@ class InProcess:
         return time.process_time() - started
 
     def block(self, n: int) -> float:
-        """Run ``n`` more; their CPU seconds per request (also added to the totals)."""
-        cpu = self._run(n)
-        self.cpu += cpu
-        self.measured += n
-        return cpu / n
-
-    def per_request(self) -> float:
-        return self.cpu / self.measured
+        """Run ``n`` more; their CPU seconds per request (``CpuTally`` keeps the figures)."""
+        return self._run(n) / n
 
     def close(self) -> None:
         self.db.dispose()

@@ -31,9 +31,8 @@ def _split(text: str) -> tuple[str, str] | None:
 def canonical_level(text: str) -> str:
     """The level in the form revspine stores (``L4-L5``, or ``L4`` for one vertebra), from any notation
     :func:`parse_level` accepts; raises ValueError as it does."""
-    parse_level(text)
-    upper, lower = _split(text) or ("", "")
-    return upper if upper == lower else f"{upper}-{lower}"
+    i, j = parse_level(text)
+    return VERTEBRAE[i] if i == j else _name(i, j)
 
 
 @lru_cache(maxsize=512)

@@ -163,28 +163,3 @@ def _checker(cond: Condition) -> Checker:
         return used
 
     return checker
-
-
-def _check(cond: Condition | None, hits: Hits) -> list[str] | None:
-    """What ``check`` gives, read from the condition directly (the reference the prepared checkers follow)."""
-    if cond is None:
-        return []
-    get = hits.get
-    for fid in cond.none:
-        if get(fid):
-            return None
-    used: list[str] = []
-    for fid in cond.all:
-        h = get(fid)
-        if not h:
-            return None
-        used += h
-    if cond.any:
-        found = False
-        for fid in cond.any:
-            if h := get(fid):
-                used += h
-                found = True
-        if not found:
-            return None
-    return used

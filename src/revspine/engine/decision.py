@@ -73,10 +73,10 @@ def _expected_course(x: _Ctx) -> list[str] | None:
 def _improving_not_deferred(x: _Ctx) -> list[str] | None:
     """Symptoms improving (the rule's findings say so, with no deficit), and the lead is not a cause that is never
     deferred (an infection, a compressive haematoma): non-surgical care continues while they improve."""
-    if x.lead is not None and _never_deferred(x, x.lead):
-        return None
     if x.lead is None:
         return []
+    if _never_deferred(x, x.lead):
+        return None
     return [f"{x.lead.label} leads ({x.lead.tier} evidence); revision is reconsidered if the symptoms stop improving."]
 
 
