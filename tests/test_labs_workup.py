@@ -371,3 +371,27 @@ def test_a_confirmed_si_joint_lead_is_not_routed_to_spinal_revision_tests(pack):
     assert a.leading == "si_joint_pain", a.leading_note
     items = workup(a)
     assert not {"esr_crp", "xray", "standing_full_length_xray", "flexion_extension_xray"} & set(items)
+
+
+def test_with_no_leading_cause_the_work_up_separates_every_top_candidate(pack):
+    """Axial pain two years after a solid L4-S1 fusion: no finding supports one cause (axial pain fits discogenic
+    pain, a non-union and SI-joint pain alike), so the work-up must hold the test of each top candidate, the SI joint
+    block included (after fusion to the sacrum, blocks identify the generator before any revision: Cohen 2020, the
+    facet consensus; Polly 2016). Before, only the causes a shared pattern fitted got their tests."""
+    surgery = {"procedure": "posterolateral_fusion", "region": "lumbar", "levels": ["L4-L5", "L5-S1"],
+               "date": day(900), "instrumented": True}
+    data = {
+        "case_id": "axial", "assessment_date": ASSESSED.isoformat(), "surgeries": [surgery],
+        "symptoms": {"symptoms": ["back_pain"], "denied": ["leg_pain", "fever", "night_pain"],
+                     "onset_days_after_surgery": 240, "pattern": "axial", "trend": "stable"},
+        "exam": {"motor_deficit": "none"},
+        "imaging": [{"modality": "ct", "date": day(10), "findings": [{"code": "solid_fusion", "level": "L4-L5"},
+                                                                    {"code": "solid_fusion", "level": "L5-S1"}]}],
+    }
+    a = run(pack, data)
+    assert a.leading is None, a.leading_note
+    top = [c.cause for c in a.differential[:3]]
+    assert "si_joint_pain" in top
+    items = workup(a)
+    assert "si_joint_block" in items
+    assert "si_joint_pain" in items["si_joint_block"].separates

@@ -18,7 +18,9 @@ def leading(causes: list[CauseResult], mimics: list[CauseResult], pack: Knowledg
     (all top causes while none has one, so the work-up can separate them), plus supported mimics."""
     n = pack.scoring_top_n
     top = causes[:n]
-    supported = [c for c in top if c.tier != "none"] or top
+    # while no cause has a finding that supports it (a pattern that fits several causes is not support), the work-up
+    # separates all the top candidates, as ``lead_cause`` names them
+    supported = [c for c in top if c.tier != "none"] if any(c.tier in _LEADS for c in top) else top
     flagged = [c for c in top if c.red_flag and c not in supported]
     return supported + flagged + [m for m in mimics if m.tier != "none"][:n]
 
