@@ -28,7 +28,7 @@ from ..knowledge.pack import KnowledgePack, per_pack
 from ..knowledge.schema import Cause, Condition
 from .conditions import Hits, Negatives, RuleIndex, check, present_findings
 from .facts import Facts, fuses
-from .result import CauseResult, EvidenceItem, ExcludedCause, RedFlagResult, TimingResult
+from .result import CauseResult, EvidenceItem, ExcludedCause, RedFlagResult, TimingResult, make
 
 __all__ = [
     "rank_causes", "score_cause", "TIER_ORDER", "rank_key", "pointed_causes", "specific_causes", "index_family",
@@ -101,8 +101,8 @@ class _CausePlan(NamedTuple):
     ``reads_absent`` is read absent moves by its timing alone (``_timing_only``)"""
     timing_only: dict[tuple[str | None, str | None], tuple[float, float | None, tuple[str, ...]]]
     """(family, window) -> ``_timing_only``, filled in as cases need it"""
-    excluded: Template[ExcludedCause]
-    """The cause set aside when its ``applies_when`` does not hold"""
+    excluded: ExcludedCause
+    """The cause set aside when its ``applies_when`` does not hold (immutable: one object for every case)"""
     summaries: dict[tuple[tuple[str, ...], tuple[_Meta, ...]], tuple[list[str], tuple[str, ...]]]
     """(base citations, the items' ``_Meta``) -> ``_summary``, filled in as cases need it"""
 
@@ -154,8 +154,8 @@ def _plan(cause: Cause, pack: KnowledgePack) -> _CausePlan:
     return _CausePlan(cause, cause.id, cause.kind, cause.applies_when, tuple(cause.workup), tuple(rows), timing,
                       result, priors, pack.cause_codes[cause.id], frozenset(r.finding for r in rows),
                       frozenset(r.absent[0] for r in rows if r.absent is not None), {},
-                      Template(ExcludedCause, (), cause=cause.id, label=cause.label,
-                               reason=cause.applies_reason or "does not apply"), {})
+                      make(ExcludedCause, cause=cause.id, label=cause.label,
+                           reason=cause.applies_reason or "does not apply"), {})
 
 
 def _timing_only(plan: _CausePlan, family: str | None, window: str | None
@@ -341,7 +341,7 @@ def rank_causes(
         if operated and plan.applies_when is not None and (
             cid not in can_apply or check(plan.applies_when, hits) is None
         ):
-            excluded.append(plan.excluded.build())
+            excluded.append(plan.excluded)
             continue
         prior = plan.priors.get(family) or plan.priors[None]
         meta: list[_Meta] = []

@@ -136,6 +136,11 @@ class CauseResult(_R):
 
 
 class ExcludedCause(_R):
+    """A cause set aside for this case. Immutable: one per cause, built with the pack and shared by every assessment
+    (``differential``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     cause: str
     label: str
     reason: str
@@ -207,11 +212,16 @@ class RiskFactorResult(_R):
 
 
 class NonSurgicalResult(_R):
+    """A non-surgical option the decision weighs. Immutable: one per option, built with the pack and shared by every
+    assessment (``rules``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     rule_id: str
     option: str
     label: str
     reason: str
-    citations: list[str]
+    citations: tuple[str, ...]
 
 
 class Decision(_R):

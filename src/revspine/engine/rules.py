@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..knowledge.pack import KnowledgePack, per_pack
-from ..knowledge.schema import RedFlag, RiskFactorRule
+from ..knowledge.schema import Condition, RedFlag, RiskFactorRule
 from .conditions import Hits, RuleIndex, check
 from .differential import rank_key
 from .result import CauseResult, NonSurgicalResult, RedFlagResult, RiskFactorResult, make
@@ -105,24 +105,18 @@ def risk_factors(hits: Hits, pack: KnowledgePack, lead: str | None = None) -> li
 
 
 @per_pack
-def _option_causes(pack: KnowledgePack) -> dict[str, frozenset[str]]:
-    """The causes each non-surgical option needs among the leading candidates (empty: none named)."""
-    return {oid: frozenset(opt.when_causes_in_top) for oid, opt in pack.non_surgical.items()}
+def _options(pack: KnowledgePack) -> tuple[tuple[frozenset[str], Condition | None, NonSurgicalResult], ...]:
+    """Each non-surgical option: the causes it needs among the leading candidates (empty: none named), its condition
+    and its result, built once (immutable: shared by every assessment that weighs it)."""
+    return tuple(
+        (frozenset(opt.when_causes_in_top), opt.when,
+         make(NonSurgicalResult, rule_id=opt.id, option=opt.id, label=opt.label, reason=opt.reason,
+              citations=tuple(opt.citations)))
+        for opt in pack.non_surgical.values()
+    )
 
 
 def non_surgical_options(hits: Hits, lead: list[CauseResult], pack: KnowledgePack) -> list[NonSurgicalResult]:
     top = {c.cause for c in lead}
-    named = _option_causes(pack)
-    out = []
-    for oid, opt in pack.non_surgical.items():
-        if (causes := named[oid]) and top.isdisjoint(causes):
-            continue
-        if check(opt.when, hits) is None:
-            continue
-        out.append(
-            make(
-                NonSurgicalResult, rule_id=opt.id, option=opt.id, label=opt.label, reason=opt.reason,
-                citations=list(opt.citations),
-            )
-        )
-    return out
+    return [result for causes, when, result in _options(pack)
+            if not (causes and top.isdisjoint(causes)) and check(when, hits) is not None]
