@@ -157,7 +157,7 @@ def test_cancer_history_multiplies_malignancy_odds_by_23_7(pack):
     # Henschke 2007: previous history of cancer, LR+ 23.7 for spinal malignancy.
     base = cause(run(pack, case()), "malignancy")
     with_cancer = cause(run(pack, case(risk_factors={"cancer_history": True})), "malignancy")
-    assert base.supporting == [] and base.score == expected_score(base.prior)
+    assert base.supporting == () and base.score == expected_score(base.prior)
     assert with_cancer.score == expected_score(base.prior, 23.7)
     item = next(e for e in with_cancer.supporting if e.finding == "cancer_history")
     assert (item.kind, item.lr, item.citations) == ("likelihood_ratio", 23.7, ["Henschke2007"])
@@ -180,7 +180,7 @@ def test_sva_100_mm_is_the_schwab_double_plus_band(pack):
     assert next(e for e in sagittal(100).supporting).factor == 10  # ordinal +3, Jaeschke "large increase"
     assert {e.finding for e in sagittal(60).supporting} == {"sva_40"}
     assert {e.finding for e in sagittal(95).supporting} == {"sva_40"}
-    assert sagittal(30).supporting == []
+    assert sagittal(30).supporting == ()
 
 
 def test_pi_ll_mismatch_bands(pack):
@@ -211,7 +211,7 @@ def test_alignment_measured_on_the_standing_film_counts_like_the_alignment_secti
     assert {e.finding for e in cause(run(pack, case("tlif", imaging=[film])), "sagittal_imbalance").supporting} == {
         "sva_40"}
     film["findings"] = [{"code": "sva"}]
-    assert cause(run(pack, case("tlif", imaging=[film])), "sagittal_imbalance").supporting == []
+    assert cause(run(pack, case("tlif", imaging=[film])), "sagittal_imbalance").supporting == ()
 
 
 def test_contrast_mri_without_a_recurrent_disc_argues_strongly_against_it(pack):
@@ -226,7 +226,7 @@ def test_contrast_mri_without_a_recurrent_disc_argues_strongly_against_it(pack):
 def test_mri_done_before_the_operation_says_nothing_about_recurrence(pack):
     before = {"imaging": [{"modality": "mri", "date": day(450), "findings": []}]}
     rdh = cause(run(pack, case("discectomy", 400, **before)), "recurrent_disc_herniation")
-    assert rdh.opposing == []
+    assert rdh.opposing == ()
 
 
 def test_recurrent_disc_on_contrast_mri(pack):

@@ -103,8 +103,11 @@ class _CausePlan(NamedTuple):
     """(family, window) -> ``_timing_only``, filled in as cases need it"""
     excluded: ExcludedCause
     """The cause set aside when its ``applies_when`` does not hold (immutable: one object for every case)"""
-    summaries: dict[tuple[tuple[str, ...], tuple[_Meta, ...]], tuple[list[str], tuple[str, ...]]]
+    summaries: dict[tuple[tuple[str, ...], tuple[_Meta, ...]], tuple[tuple[str, ...], tuple[str, ...]]]
     """(base citations, the items' ``_Meta``) -> ``_summary``, filled in as cases need it"""
+    bare: dict[tuple[int, float, tuple[float, str, tuple[str, ...]], str, tuple[str, ...], str, bool], CauseResult]
+    """The results of this cause without evidence items, by (rank, score, prior, applicability, work-up missing, tier,
+    red flag): immutable, shared by the cases that rank it alike (``_result``)"""
 
 
 @per_pack
@@ -155,7 +158,7 @@ def _plan(cause: Cause, pack: KnowledgePack) -> _CausePlan:
                       result, priors, pack.cause_codes[cause.id], frozenset(r.finding for r in rows),
                       frozenset(r.absent[0] for r in rows if r.absent is not None), {},
                       make(ExcludedCause, cause=cause.id, label=cause.label,
-                           reason=cause.applies_reason or "does not apply"), {})
+                           reason=cause.applies_reason or "does not apply"), {}, {})
 
 
 def _timing_only(plan: _CausePlan, family: str | None, window: str | None
@@ -392,22 +395,30 @@ def _flagged_in_top(scored: list[_Scored], top: int = 3) -> list[_Scored]:
 
 
 def _result(s: _Scored, rank: int, applicability: Applicability, done_tests: set[str]) -> CauseResult:
-    _, red_flag, plan, score, items, meta, tier, (p0, basis, base_citations), timed = s
+    _, red_flag, plan, score, items, meta, tier, prior, timed = s
+    p0, basis, base_citations = prior
     workup = plan.workup
-    workup_missing = list(workup) if done_tests.isdisjoint(workup) else [t for t in workup if t not in done_tests]
-    if not items:
-        return plan.result.build(
-            rank=rank, score=score, prior=p0, prior_basis=basis, applicability=applicability, supporting=[],
-            opposing=[], evidence_kinds=[], icd10cm=list(plan.codes), workup_missing=workup_missing,
-            citations=list(base_citations), tier=tier, red_flag=red_flag,
-        )
+    workup_missing = workup if done_tests.isdisjoint(workup) else tuple(t for t in workup if t not in done_tests)
+    if not items:  # moved by no item: the same result for every case that ranks it alike (``_bare``)
+        key = (rank, score, prior, applicability, workup_missing, tier, red_flag)
+        got = plan.bare.get(key)
+        if got is None:
+            got = plan.result.build(
+                rank=rank, score=score, prior=p0, prior_basis=basis, applicability=applicability, supporting=(),
+                opposing=(), evidence_kinds=(), icd10cm=plan.codes, workup_missing=workup_missing,
+                citations=base_citations, tier=tier, red_flag=red_flag,
+            )
+            if len(plan.bare) >= _BARE_KEPT:
+                plan.bare.clear()
+            plan.bare[key] = got
+        return got
     if timed is not None:  # the timing item alone (``_timing_only``)
         factor = timed[1]
         return plan.result.build(
             rank=rank, score=score, prior=p0, prior_basis=basis, applicability=applicability,
-            supporting=items if factor is not None and factor > 1 else [],
-            opposing=items if factor is not None and factor < 1 else [], evidence_kinds=["ordinal"],
-            icd10cm=list(plan.codes), workup_missing=workup_missing, citations=list(timed[2]), tier=tier,
+            supporting=tuple(items) if factor is not None and factor > 1 else (),
+            opposing=tuple(items) if factor is not None and factor < 1 else (), evidence_kinds=("ordinal",),
+            icd10cm=plan.codes, workup_missing=workup_missing, citations=timed[2], tier=tier,
             red_flag=red_flag,
         )
     supporting: list[tuple[float, EvidenceItem]] = []
@@ -421,31 +432,37 @@ def _result(s: _Scored, rank: int, applicability: Applicability, done_tests: set
     return plan.result.build(
         rank=rank, score=score, prior=p0, prior_basis=basis, applicability=applicability,
         supporting=_by_factor(supporting, strongest_first=True), opposing=_by_factor(opposing, strongest_first=False),
-        evidence_kinds=list(kinds), icd10cm=list(plan.codes), workup_missing=workup_missing,
-        citations=list(citations), tier=tier, red_flag=red_flag,
+        evidence_kinds=kinds, icd10cm=plan.codes, workup_missing=workup_missing,
+        citations=citations, tier=tier, red_flag=red_flag,
     )
+
+
+_BARE_KEPT = 256
+"""Results without evidence items kept per cause: their keys come from a small set (rank, the prior of a family of
+operation and the timing window's score, the work-up done, a red flag), so distinct cases meet the same ones; a full
+store starts again"""
 
 
 _SUMMARIES_KEPT = 512
 """Summaries kept per cause: the combinations of evidence the cases meet (a bound, not a need)"""
 
 
-def _summary(plan: _CausePlan, base: tuple[str, ...], meta: list[_Meta]) -> tuple[list[str], tuple[str, ...]]:
+def _summary(plan: _CausePlan, base: tuple[str, ...], meta: list[_Meta]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """A result's evidence kinds (sorted) and citations (the prior's and every item's, sorted): the same for every
     case whose items weigh alike, so worked out once per combination (``plan.summaries``, bounded)."""
     key = (base, tuple(meta))
     got = plan.summaries.get(key)
     if got is None:
-        kinds = sorted({kind for _, kind, _ in meta})
+        kinds = tuple(sorted({kind for _, kind, _ in meta}))
         got = (kinds, tuple(sorted(set(base).union(*(cites for _, _, cites in meta)))))
         if len(plan.summaries) < _SUMMARIES_KEPT:
             plan.summaries[key] = got
     return got
 
 
-def _by_factor(pairs: list[tuple[float, EvidenceItem]], strongest_first: bool) -> list[EvidenceItem]:
+def _by_factor(pairs: list[tuple[float, EvidenceItem]], strongest_first: bool) -> tuple[EvidenceItem, ...]:
     """The items of (factor, item) pairs ordered by factor (strongest support or opposition first); the sort is
     stable, so equal factors keep the order they were found in. Most causes have one or none: no sort."""
     if len(pairs) > 1:
         pairs.sort(key=_FIRST, reverse=strongest_first)
-    return [e for _, e in pairs] if pairs else []
+    return tuple([e for _, e in pairs]) if pairs else ()

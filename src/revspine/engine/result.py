@@ -104,6 +104,11 @@ class RedFlagResult(_R):
 
 
 class CauseResult(_R):
+    """One cause's place in the differential. Immutable (frozen, tuples): the engine shares the result of a cause
+    that no evidence item moved between the cases that rank it alike (``differential._result``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     cause: str
     label: str
     kind: Literal["cause", "mimic"]
@@ -118,13 +123,13 @@ class CauseResult(_R):
     prior: float
     prior_basis: str
     applicability: Literal["applies", "unknown"]
-    supporting: list[EvidenceItem]
-    opposing: list[EvidenceItem]
-    evidence_kinds: list[Literal["likelihood_ratio", "ordinal"]]
+    supporting: tuple[EvidenceItem, ...]
+    opposing: tuple[EvidenceItem, ...]
+    evidence_kinds: tuple[Literal["likelihood_ratio", "ordinal"], ...]
     correctable_by_surgery: Literal["yes", "no", "sometimes"]
-    icd10cm: list[str]
-    workup_missing: list[str]
-    citations: list[str]
+    icd10cm: tuple[str, ...]
+    workup_missing: tuple[str, ...]
+    citations: tuple[str, ...]
     tier: Literal["confirmatory", "supportive", "compatible", "none"] = Field(
         "none",
         description=(

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -45,7 +46,7 @@ def _cause_concept(c: CauseResult, pack: KnowledgePack) -> dict[str, Any]:
 
 
 def _rationale(c: CauseResult, total: int) -> str:
-    def items(ev: list[Any]) -> str:
+    def items(ev: Sequence[Any]) -> str:
         return "; ".join(f"{e.label} ({e.rule_id}, cites {', '.join(e.citations)})" for e in ev) or "none"
 
     kind = "mimic" if c.kind == "mimic" else "cause"
