@@ -30,7 +30,8 @@ EXPECTED: dict[str, tuple[str | None, str, set[str]]] = {
     "05_epidural_fibrosis": ("epidural_fibrosis", "non_surgical", set()),
     "06_recurrent_stenosis": ("recurrent_stenosis", "revision", set()),
     "07_infection_early_deep_ssi": (
-        "infection", "urgent", {"wound_infection", "fever_after_day_2", "spinal_infection_imaging"},
+        "infection", "urgent", {"wound_infection", "fever_after_day_2", "spinal_infection_imaging",
+                                "infection_markers_new_pain"},
     ),
     # a culture-proven implant infection is a red flag: prompt debridement, never deferred (Kasliwal 2013)
     "08_infection_late_low_grade": ("infection", "urgent", {"deep_infection_proven"}),

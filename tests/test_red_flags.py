@@ -317,3 +317,74 @@ def test_every_symptom_and_imaging_code_is_weighed_or_listed(pack: KnowledgePack
         assert (("imaging", code) in keys) or f"imaging[0].findings[{j}]: {code}" in b.unweighed, code
     for j, code in enumerate(sorted(dynamic)):
         assert (("imaging", code) in keys) or f"imaging[1].findings[{j}]: {code}" in b.unweighed, code
+
+
+# -- tester 5 (8 December 2026): infection shown by the markers alone; the airway weeks after ACDF --------------------
+
+
+def _crp(value: float, days_ago: int) -> dict[str, Any]:
+    return {"test": "crp", "value": value, "unit": "mg/L", "date": _day(days_ago)}
+
+
+def test_a_second_crp_rise_with_pain_back_after_relief_is_a_suspected_deep_infection_without_fever(
+        pack: KnowledgePack) -> None:
+    """Kanna 2020 / Mok 2008: after a TLIF the CRP fell (150 on day 3, 22 on day 10) and rose again (68 on day 25)
+    while back pain came back, afebrile, wound healed. A deviation from the expected CRP course preceded 7 of 8 deep
+    wound infections (Mok 2008): urgent, not "imaging first" and physiotherapy."""
+    labs = [_crp(150, 22), _crp(22, 15), _crp(68, 0)]
+    a = _assess(pack, day=25, labs=labs, exam={"temperature_c": 37.2, "wound": "healed"},
+                symptoms={"symptoms": ["back_pain"], "pain_free_interval": True, "trend": "worsening"})
+    assert "infection_markers_new_pain" in _flags(a)
+    assert a.decision.category == "urgent" and a.leading == "infection"
+    # the same markers while the pain settles: no flag (the markers alone are read in the differential)
+    calm = _assess(pack, day=25, labs=labs, symptoms={"symptoms": ["back_pain"], "trend": "improving",
+                                                      "pain_free_interval": False})
+    assert "infection_markers_new_pain" not in _flags(calm)
+
+
+def test_a_crp_still_raised_after_day_28_with_pain_that_came_back_is_not_the_expected_course(
+        pack: KnowledgePack) -> None:
+    """One CRP of 68 on day 35 after a fusion: 80% of uncomplicated patients are normal by day 28 (Kunakornsawat
+    2017). With back pain that came back after relief it was read as the expected course ("usual post-operative
+    care"); it is a suspected infection. One value in the tail with an improving course stays a repeat, not a flag."""
+    back = _assess(pack, day=35, labs=[_crp(68, 0)],
+                   symptoms={"symptoms": ["back_pain"], "pain_free_interval": True, "trend": "worsening"})
+    assert "infection_markers_new_pain" in _flags(back) and back.decision.category == "urgent"
+    settling = _assess(pack, day=35, labs=[_crp(68, 0)], symptoms={"symptoms": ["back_pain"], "trend": "improving"})
+    assert not _flags(settling)
+
+
+def test_breathlessness_weeks_after_acdf_is_an_airway_emergency_and_a_possible_embolism(pack: KnowledgePack) -> None:
+    """McDowell 2019: a neck haematoma compressed the airway 6 weeks after an uneventful ACDF. Breathlessness with a
+    saturation of 89% on day 42 raised nothing (the airway flag stopped at day 21, the embolism flag skipped every
+    anterior cervical operation). Now both are named; in the first 3 weeks the airway flag alone."""
+    late = _assess(pack, day=42, surgery=ACDF, symptoms={"symptoms": ["breathing_difficulty"]},
+                   exam={"oxygen_saturation": 89})
+    assert {"cervical_airway_late", "pulmonary_embolism"} <= _flags(late) and late.decision.category == "urgent"
+    early = _assess(pack, day=5, surgery=ACDF, symptoms={"symptoms": ["breathing_difficulty"]})
+    assert "cervical_airway" in _flags(early) and "pulmonary_embolism" not in _flags(early)
+    # neck swelling with dysphagia weeks later, breathing well: urgent review, not the airway emergency
+    swelling = _assess(pack, day=40, surgery=ACDF, symptoms={"symptoms": ["dysphagia", "neck_swelling"]})
+    assert "cervical_airway_late" not in _flags(swelling)
+
+
+def test_wound_drainage_in_the_first_week_keeps_a_csf_leak_in_the_top_three(pack: KnowledgePack) -> None:
+    """Feng 2019: wound dehiscence with CSF leakage 5-7 days after posterior lumbar fixation. Drainage not described as
+    clear or purulent fits a leak as well as an infection: the dural tear stays among the top three (a non-union
+    on day 5, which a shared axial pattern put there, does not)."""
+    surgery = {**LUMBAR, "incidental_durotomy": True}
+    a = _assess(pack, day=5, surgery=surgery, exam={"wound": "dehiscence", "temperature_c": 38.4},
+                symptoms={"symptoms": ["wound_drainage", "back_pain", "fever"], "trend": "worsening"})
+    top = [c.cause for c in a.differential[:3]]
+    assert top[0] == "infection" and "dural_tear" in top and "pseudarthrosis" not in top
+
+
+def test_a_new_c5_weakness_weeks_after_cervical_surgery_has_an_mri_in_its_work_up(pack: KnowledgePack) -> None:
+    """A new deltoid weakness 39 days after a cervical decompression: the new-deficit flag says same-day MRI, and the
+    work-up now lists it (a root injury is concluded only once compression is excluded; Shou 2015)."""
+    foraminotomy = {"procedure": "foraminotomy", "region": "cervical", "levels": ["C4-C5"]}
+    a = _assess(pack, day=40, surgery=foraminotomy,
+                symptoms={"symptoms": ["weakness"], "onset_days_after_surgery": 39, "side": "right"},
+                exam={"motor": [{"myotome": "C5", "side": "right", "mrc": 4, "new_since_surgery": True}]})
+    assert "new_deficit" in _flags(a)
+    assert "mri" in {w.test for w in a.workup} | {w.test for w in a.workup_deferred}

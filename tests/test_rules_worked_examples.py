@@ -859,7 +859,9 @@ def test_a_marker_beyond_its_expected_course_stops_the_expected_course_deferral(
     crp = [{"test": "crp", "value": 40, "unit": "mg/L", "date": day(0)}]
     a = run(pack, case("discectomy", 20, labs=crp, symptoms=symptoms))
     assert [r.status for r in a.labs if r.test == "crp"] == ["raised_beyond_expected"]
-    assert a.decision.rule_id != "d_expected_course" and a.decision.category == "workup_first"
+    # a marker beyond its course with pain that worsens is a suspected deep infection: urgent (tester 5, 2026-12-08)
+    assert a.decision.rule_id != "d_expected_course" and a.decision.category == "urgent"
+    assert "infection_markers_new_pain" in {f.rule_id for f in a.red_flags}
     assert "mri_contrast" in {w.test for w in a.workup}
     # the same pain with a normal CRP is still the expected course
     normal = run(pack, case("discectomy", 20, labs=[{**crp[0], "value": 4}], symptoms=symptoms))

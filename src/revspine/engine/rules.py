@@ -68,7 +68,8 @@ def red_flags(hits: Hits, pack: KnowledgePack) -> list[RedFlagResult]:
         if used is not None:
             out.append(
                 make(
-                    RedFlagResult, rule_id=rf.id, label=rf.label, urgency=rf.urgency, action=rf.action, inputs=used,
+                    RedFlagResult, rule_id=rf.id, label=rf.label, urgency=rf.urgency, action=rf.action,
+                    inputs=list(dict.fromkeys(used)),  # each input once, though several findings read it
                     citations=list(rf.citations), points_to=list(rf.rule_out),
                 )
             )
