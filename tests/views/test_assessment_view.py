@@ -83,7 +83,7 @@ def test_red_flags_lead_the_page_and_are_marked_urgent(infection: Built):
     for r in infection.view.red_flags:
         assert html.escape(r.label, quote=False) in page
         assert html.escape(r.action, quote=False) in page
-    assert page.count('role="alert"') == len(infection.view.red_flags) == 3
+    assert page.count('role="alert"') == len(infection.view.red_flags) == 4
 
 
 # -- the template shows every documented field -------------------------------------------

@@ -66,7 +66,7 @@ def test_red_flags_decision_and_work_up_changes(pack, infection: Built):
     """The infection case, before the fever, wound and MRI findings, then with them."""
     raw = json.loads((CASES / "infection_red_flags.json").read_text())
     calm = json.loads(json.dumps(raw))
-    calm["symptoms"]["symptoms"] = ["back_pain"]
+    calm["symptoms"].update(symptoms=["back_pain"], trend="stable", pain_free_interval=False)
     calm["exam"].update(wound="healed", temperature_c=36.8)
     calm["imaging"] = [calm["imaging"][0]]
     old_case = parse_case(calm, pack, today=TODAY)

@@ -215,7 +215,7 @@ def test_clinician_visit_end_to_end(page, tmp_path, caplog):  # noqa: PLR0915 - 
 def test_bottom_line_is_visible_without_scrolling(live, examples):
     """At 1366 x 768 the red flags, decision, what blocks it and the top three causes are on the first screen."""
     _, page, api = live
-    cases = {"07": "Infection Three Flags", "01": "Smoker Pseudarthrosis", "26": "Optimise First"}
+    cases = {"07": "Infection Four Flags", "01": "Smoker Pseudarthrosis", "26": "Optimise First"}
     ids = {stem: assess_example(api, examples, name, stem) for stem, name in cases.items()}
     sign_in(page)
     for stem, (_, aid) in ids.items():

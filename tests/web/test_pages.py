@@ -157,10 +157,10 @@ def test_patient_list_triages_with_sort_and_filters(browser, api, examples):
              json=json.loads(next(p for p in examples if p.stem.startswith("01")).read_text()))
     new_patient(api, "New Patient")
     page = browser.get("/patients").text
-    assert "3 red flags" in page and "Not yet: work-up first" in page and "not assessed" in page
+    assert "4 red flags" in page and "Not yet: work-up first" in page and "not assessed" in page
     by_flags = browser.get("/patients.json?sort=red_flags").json()["patients"]
     assert [p["display_name"] for p in by_flags][0] == "Flag Patient"
-    assert by_flags[0]["red_flags"] == 3 and by_flags[0]["next_step"] and by_flags[0]["age"]
+    assert by_flags[0]["red_flags"] == 4 and by_flags[0]["next_step"] and by_flags[0]["age"]
     only = browser.get("/patients.json?flags=yes").json()
     assert [p["display_name"] for p in only["patients"]] == ["Flag Patient"] and only["total"] == 1
     urgent = browser.get("/patients.json?decision=urgent&q=flag").json()["patients"]
