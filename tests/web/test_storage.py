@@ -74,6 +74,55 @@ def test_sqlite_checkpoints_in_the_background_not_in_the_committing_request(tmp_
     assert not thread.is_alive()
 
 
+def _log_restarts(path) -> int:
+    """The WAL header's checkpoint sequence number: SQLite adds one each time the log restarts."""
+    with open(f"{path}-wal", "rb") as f:
+        return int.from_bytes(f.read(16)[12:16], "big")
+
+
+def test_the_writer_completes_the_checkpoint_so_the_log_restarts_before_the_safety_net(tmp_path):
+    """Under continuous writes a checkpoint beside the writer never copies the whole log, so before this the log
+    restarted only when it reached the automatic checkpoint's size, inside a request's commit. Now the writer
+    completes the checkpoint between writes once the log holds ``restart_pages``: the log restarts long before."""
+    path = tmp_path / "r.sqlite3"
+    db = Database(f"sqlite:///{path}")
+    migrate(db)
+    db.checkpointer.interval, db.checkpointer.restart_pages = 0.02, 100
+    db.write(lambda s: s.execute(text("CREATE TABLE scratch (x TEXT)")))
+    first = _log_restarts(path)
+    deadline = time.monotonic() + 20
+    i = 0
+    while db.checkpointer.completed < 2 or _log_restarts(path) == first:
+        assert time.monotonic() < deadline, "the writer completed no checkpoint within 20 s"
+        db.write(lambda s, i=i: s.execute(text("INSERT INTO scratch VALUES (:x)"), {"x": str(i) * 3000}))
+        i += 1
+    with db.read() as s:  # every row is still there, in the database file or the log
+        assert s.execute(text("SELECT count(*) FROM scratch")).scalar() == i
+    db.dispose()
+
+
+def test_writer_maintenance_runs_on_the_writer_thread_after_the_queued_writes(db, user_id):
+    import threading
+
+    seen: list[tuple[str, int]] = []
+    done = []
+
+    def slow(s, n):
+        time.sleep(0.01)
+        done.append(n)
+    futures = [db.writer.submit(lambda s, n=n: slow(s, n)) for n in range(5)]
+    db.writer.when_idle(lambda: seen.append((threading.current_thread().name, len(done))))
+    for f in futures:
+        f.result()
+    deadline = time.monotonic() + 10
+    while not seen:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert seen == [("revspine-writer", 5)]
+    db.writer.when_idle(lambda: 1 / 0)  # logged, and the writer goes on
+    assert db.write(lambda s: records.create_patient(s, user_id, "After").display_name) == "After"
+
+
 def test_every_edit_is_a_new_version(db, user_id):
     def first(s):
         patient = records.create_patient(s, user_id, "Versioned")

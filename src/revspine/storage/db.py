@@ -135,9 +135,10 @@ class Database:
                                        ) from None
         database = parsed.database if self.dialect == "sqlite" else None
         on_disk = bool(database) and database != ":memory:"
-        self.checkpointer = WalCheckpointer(self.engine) if on_disk else None
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self.writer = Writer(self.engine.execution_options(revspine_write=True), _saving)
+        self.checkpointer = (WalCheckpointer(self.engine, database=database, writer=self.writer)
+                             if on_disk and database else None)
 
     @contextmanager
     def read(self) -> Iterator[Session]:

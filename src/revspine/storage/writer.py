@@ -19,6 +19,9 @@ read transaction upgrades.
 
 :meth:`Writer.close` (the web app's shutdown, :meth:`Database.dispose`) lets the writer finish
 every queued job first; a write asked for afterwards starts the writer again.
+
+:meth:`Writer.when_idle` runs maintenance on the writer thread once no write is queued, so that it never
+overlaps a write of this process: the checkpointer completes SQLite's checkpoint there (checkpoint.py).
 """
 
 from __future__ import annotations
@@ -45,6 +48,13 @@ T = TypeVar("T")
 MAX_BATCH = 32
 
 
+class _Wake:
+    """Put in the queue to wake an idle writer for :meth:`Writer.when_idle`."""
+
+
+_WAKE = _Wake()
+
+
 @dataclass
 class _Job:
     fn: Callable[[Session], Any]
@@ -64,7 +74,8 @@ class Writer:
         """``engine``: the write engine; ``wrap(call)`` runs ``call()`` translating driver errors."""
         self.engine = engine
         self._wrap = wrap
-        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Job | _Wake | None] = queue.SimpleQueue()
+        self._idle_fn: Callable[[], object] | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._local = threading.local()
@@ -90,6 +101,19 @@ class Writer:
             return fn(current)
         return self.submit(fn).result()
 
+    def when_idle(self, fn: Callable[[], object]) -> None:
+        """Run ``fn()`` on the writer thread as soon as no write is queued (after the batch it is committing, if
+        any): maintenance that must not overlap a write of this process. At most one is pending (a later one
+        replaces it); an exception is logged, never raised. With no writer thread running, ``fn`` runs now in
+        the caller's thread: this process is not writing."""
+        with self._lock:
+            running = self._thread is not None
+            if running:
+                self._idle_fn = fn
+                self._queue.put(_WAKE)
+        if not running:
+            self._maintain(fn)
+
     def close(self) -> None:
         """Finish every queued job, then stop the thread (the next :meth:`submit` starts a new one)."""
         with self._lock:
@@ -107,8 +131,8 @@ class Writer:
             first = self._queue.get()
             if first is None:
                 return
-            batch = [first]
-            while len(batch) < MAX_BATCH:
+            batch: list[_Job | _Wake] = [] if first is _WAKE else [first]
+            while batch and len(batch) < MAX_BATCH:
                 try:
                     nxt = self._queue.get_nowait()
                 except queue.Empty:
@@ -116,8 +140,20 @@ class Writer:
                 if nxt is None:
                     stop = True
                     break
-                batch.append(nxt)
-            self._work([job for job in batch if job.future.set_running_or_notify_cancel()])
+                if not isinstance(nxt, _Wake):  # a wake-up is served once the batch is committed
+                    batch.append(nxt)
+            self._work([job for job in batch if isinstance(job, _Job) and job.future.set_running_or_notify_cancel()])
+            if self._idle_fn is not None and self._queue.empty():
+                fn, self._idle_fn = self._idle_fn, None
+                self._maintain(fn)
+
+    @staticmethod
+    def _maintain(fn: Callable[[], object]) -> None:
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001 - maintenance never stops the writer
+            log.warning("writer maintenance failed", extra={"event": "writer_maintenance_failed",
+                                                            "error_type": type(exc).__name__})
 
     def _work(self, batch: list[_Job]) -> None:
         if not batch:
