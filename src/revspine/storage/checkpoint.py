@@ -61,6 +61,7 @@ class WalCheckpointer:
         self._lock = threading.Lock()
         self.copied = 0     # pages the thread has copied back so far
         self.completed = 0  # checkpoints the writer completed (the log restarts after each)
+        self._seen = (0, 0)  # (pages in the log, pages copied back) at the last tick
 
     def start(self) -> None:
         with self._lock:
@@ -82,10 +83,15 @@ class WalCheckpointer:
     def tick(self) -> None:
         """What the thread does every ``interval``: copy back, flush, and ask for completion when the log is large."""
         _, pages, copied = self.checkpoint()
-        self.copied += copied
+        last_pages, last_copied = self._seen
+        self._seen = (pages, copied)
+        # SQLite counts the pages copied back since the log restarted: new ones are those past the last count
+        # (all of them after a restart, when the log is shorter than it was)
+        new = copied - last_copied if pages >= last_pages and copied >= last_copied else copied
+        self.copied += new
         if self.database is None:
             return
-        if copied:
+        if new:  # an idle server's checkpoint copies nothing: no flush
             _flush(self.database)
         if pages >= self.restart_pages and self.writer is not None:
             _flush(f"{self.database}-wal")  # what the writer's checkpoint would sync: done here instead

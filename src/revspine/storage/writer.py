@@ -131,7 +131,7 @@ class Writer:
             first = self._queue.get()
             if first is None:
                 return
-            batch: list[_Job | _Wake] = [] if first is _WAKE else [first]
+            batch: list[_Job] = [] if isinstance(first, _Wake) else [first]
             while batch and len(batch) < MAX_BATCH:
                 try:
                     nxt = self._queue.get_nowait()
@@ -142,7 +142,7 @@ class Writer:
                     break
                 if not isinstance(nxt, _Wake):  # a wake-up is served once the batch is committed
                     batch.append(nxt)
-            self._work([job for job in batch if isinstance(job, _Job) and job.future.set_running_or_notify_cancel()])
+            self._work([job for job in batch if job.future.set_running_or_notify_cancel()])
             if self._idle_fn is not None and self._queue.empty():
                 fn, self._idle_fn = self._idle_fn, None
                 self._maintain(fn)
